@@ -1,0 +1,1 @@
+"""relaydesk gateway package."""

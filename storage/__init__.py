@@ -1,0 +1,1 @@
+"""relaydesk storage package."""
