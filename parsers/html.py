@@ -1,0 +1,117 @@
+"""HTML mail bodies to readable plain text.
+
+Mail HTML is converted block by block so that a ticket shows the same
+paragraphs, lists, links and quotes the sender saw; scripts, styles and the
+document head never reach the text.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+
+_DROP = {"script", "style", "head", "title", "meta", "link", "noscript", "template", "xml", "o:p"}
+_BLOCK = {
+    "p", "div", "section", "article", "header", "footer", "main", "aside", "nav",
+    "h1", "h2", "h3", "h4", "h5", "h6", "table", "tr", "form", "fieldset",
+    "address", "center", "pre", "dl", "dt", "dd", "figure", "figcaption", "hr",
+}
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
+_BLANK_RUNS = re.compile(r"\n{3,}")
+
+
+def html_to_text(html: str) -> str:
+    """Render `html` as plain text; never raises on broken markup."""
+    if not html or not html.strip():
+        return ""
+    try:
+        soup = BeautifulSoup(html, "lxml")
+    except Exception:  # lxml refuses some inputs outright; fall back, keep text
+        soup = BeautifulSoup(html, "html.parser")
+    out: list[str] = []
+    _render(soup, out, pre=False)
+    return _tidy("".join(out))
+
+
+def _render(node: Tag, out: list[str], pre: bool) -> None:
+    """Append the text of `node`'s children to `out`, inserting block breaks."""
+    for child in node.children:
+        if isinstance(child, Comment):
+            continue
+        if isinstance(child, NavigableString):
+            text = str(child)
+            out.append(text if pre else _SPACES.sub(" ", text.replace("\n", " ")))
+            continue
+        if not isinstance(child, Tag):
+            continue
+        _render_tag(child, out, pre)
+
+
+def _render_tag(tag: Tag, out: list[str], pre: bool) -> None:
+    """Render one element according to its role in the document."""
+    name = (tag.name or "").lower()
+    if name in _DROP:
+        return
+    if name == "br":
+        out.append("\n")
+    elif name == "hr":
+        out.append("\n\n")
+    elif name in ("ul", "ol"):
+        _render_list(tag, out, ordered=name == "ol", pre=pre)
+    elif name == "blockquote":
+        inner: list[str] = []
+        _render(tag, inner, pre)
+        quoted = _tidy("".join(inner))
+        out.append("\n\n" + "\n".join("> " + line if line else ">" for line in quoted.split("\n")) + "\n\n")
+    elif name == "a":
+        inner = []
+        _render(tag, inner, pre)
+        label = "".join(inner)
+        href = (tag.get("href") or "").strip() if isinstance(tag.get("href"), str) else ""
+        out.append(_link(label, href))
+    elif name in ("td", "th"):
+        _render(tag, out, pre)
+        out.append(" ")
+    elif name == "img":
+        alt = tag.get("alt")
+        if isinstance(alt, str) and alt.strip():
+            out.append(alt.strip())
+    elif name in _BLOCK:
+        out.append("\n\n" if name in ("p", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "table") else "\n")
+        _render(tag, out, pre or name == "pre")
+        out.append("\n\n" if name in ("p", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "table") else "\n")
+    else:
+        _render(tag, out, pre)
+
+
+def _render_list(tag: Tag, out: list[str], ordered: bool, pre: bool) -> None:
+    """Items as `- text` or `1. text`, one per line."""
+    out.append("\n")
+    number = 0
+    for item in tag.find_all("li", recursive=False):
+        number += 1
+        inner: list[str] = []
+        _render(item, inner, pre)
+        text = _tidy("".join(inner)).replace("\n", "\n   ")
+        out.append(f"{number}. {text}\n" if ordered else f"- {text}\n")
+    out.append("\n")
+
+
+def _link(label: str, href: str) -> str:
+    """Keep the link target next to its text unless they say the same thing."""
+    label = label.strip()
+    if not href or href.startswith(("#", "javascript:", "cid:")):
+        return label
+    target = href[len("mailto:"):] if href.startswith("mailto:") else href
+    if not label:
+        return target
+    if label.rstrip("/") == target.rstrip("/") or label == href:
+        return label
+    return f"{label} ({target})"
+
+
+def _tidy(text: str) -> str:
+    """Trim each line, collapse runs of blank lines, strip the ends."""
+    lines = [line.strip() for line in text.split("\n")]
+    return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip()
