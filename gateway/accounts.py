@@ -1,0 +1,66 @@
+"""Accounts, their addresses and agents, mirrored from config into the database.
+
+Config is the source of truth; the tables exist so that queries can join on
+accounts and so tickets keep pointing at a stable id when config changes.
+Ticket numbering (`last_number`) is never touched here.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from gateway.config import AccountConfig, Config
+from storage.models import Account, AccountAddress, Agent
+
+
+def sync_accounts(session: Session, config: Config) -> None:
+    """Insert or update every configured account; idempotent."""
+    for spec in config.accounts:
+        account = session.scalar(select(Account).where(Account.slug == spec.slug))
+        if account is None:
+            account = Account(slug=spec.slug, last_number=0)
+            session.add(account)
+        account.name = spec.name
+        account.prefix = spec.prefix
+        account.kind = spec.kind
+        session.flush()
+        _sync_addresses(session, account, spec)
+        _sync_agents(session, account, spec)
+
+
+def _sync_addresses(session: Session, account: Account, spec: AccountConfig) -> None:
+    wanted = {addr: True for addr in spec.addresses}
+    wanted.update({f"@{domain}": False for domain in spec.domains})
+    session.execute(
+        delete(AccountAddress).where(
+            AccountAddress.account_id == account.id, AccountAddress.address.not_in(list(wanted))
+        )
+    )
+    existing = {a.address: a for a in session.scalars(select(AccountAddress).where(AccountAddress.address.in_(list(wanted))))}
+    for address, is_mailbox in wanted.items():
+        row = existing.get(address)
+        if row is None:
+            session.add(AccountAddress(account_id=account.id, address=address, inbound=is_mailbox and spec.kind == "hosted"))
+        else:
+            row.account_id = account.id
+            row.inbound = is_mailbox and spec.kind == "hosted"
+
+
+def _sync_agents(session: Session, account: Account, spec: AccountConfig) -> None:
+    current = list(session.scalars(select(Agent).where(Agent.account_id == account.id)))
+    by_email = {a.email: a for a in current if a.email}
+    keep: set[int] = set()
+    for agent_spec in spec.agents:
+        agent = by_email.get(agent_spec.email) if agent_spec.email else None
+        if agent is None:
+            agent = Agent(account_id=account.id)
+            session.add(agent)
+        agent.name = agent_spec.name
+        agent.email = agent_spec.email
+        agent.telegram_id = agent_spec.telegram
+        session.flush()
+        keep.add(agent.id)
+    for agent in current:
+        if agent.id not in keep:
+            session.delete(agent)

@@ -1,0 +1,200 @@
+"""Bytes to text for mail: trust the label when it works, guess when it does not.
+
+Mail in the wild carries wrong, missing or invented charset labels: Chinese
+mail says gb2312 but uses GB18030 characters, Russian mail sends raw KOI8-R
+or cp1251 without any label, Outlook invents names like "windows-1252-1".
+`decode_text` always returns text and says, as a problem line, when it had to
+guess, so an operator can see why a message looks odd.
+"""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass
+
+from charset_normalizer import from_bytes
+
+# Labels that mean a wider codec in practice: decoding with the superset is
+# always at least as good, since every superset keeps the subset's bytes.
+_SUPERSETS = {
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "cp936": "gb18030",
+    "x-gbk": "gb18030",
+    "euc-cn": "gb18030",
+    "ascii": "utf-8",
+    "us-ascii": "utf-8",
+    "iso-8859-1": "cp1252",
+    "latin-1": "cp1252",
+    "latin1": "cp1252",
+    "ks_c_5601-1987": "cp949",
+    "euc-kr": "cp949",
+    "shift_jis": "cp932",
+    "sjis": "cp932",
+    "x-sjis": "cp932",
+    "big5": "big5hkscs",
+    "iso-8859-8-i": "iso-8859-8",
+    "windows-874": "cp874",
+    "utf8": "utf-8",
+    "unicode-1-1-utf-7": "utf-7",
+}
+
+# Cyrillic single-byte codecs disagree mainly on which half of the upper
+# range holds lower-case letters; running text is mostly lower-case.
+_KOI8_LOWER = range(0xC0, 0xE0)
+_CP1251_LOWER = range(0xE0, 0x100)
+
+# Decoders a guess may end on, most common in our users' mail first.
+_FALLBACKS = ("gb18030", "cp1251", "cp1252")
+
+_MAX_GUESS_BYTES = 64 * 1024
+_EAST_ASIAN_LOOKALIKES = ("cp949", "cp932", "big5", "big5hkscs", "euc_jis_2004", "euc_jp", "johab")
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """Decoded text, the codec that produced it, and a problem line if any."""
+
+    text: str
+    charset: str
+    problem: str | None = None
+
+
+def codec_for(label: str | None) -> str | None:
+    """The Python codec name for a MIME charset label, or None if unknown."""
+    if not label:
+        return None
+    name = label.strip().strip("\"'").lower()
+    for candidate in _label_variants(name):
+        try:
+            return codecs.lookup(_SUPERSETS.get(candidate, candidate)).name
+        except (LookupError, ValueError):
+            continue
+    return None
+
+
+def _label_variants(name: str) -> list[str]:
+    """Spellings to try for an invented label ("x-cp-1251", "windows-1252-1")."""
+    bare = name[2:] if name.startswith("x-") else name
+    variants = [name, bare, bare.replace("cp-", "cp").replace("windows-", "cp")]
+    head, _, tail = bare.rpartition("-")
+    if head and tail.isdigit() and "-" in head:
+        variants.append(head)
+    return variants
+
+
+def decode_text(data: bytes, label: str | None = None) -> Decoded:
+    """Decode `data` as text; never raises.
+
+    Order: pure ASCII; the labelled codec (widened to its superset); UTF-8;
+    then a guess.  Anything but a clean decode under the label is reported.
+    """
+    if not data:
+        return Decoded("", codec_for(label) or "ascii")
+    codec = codec_for(label)
+    if data.isascii() and (codec is None or _ascii_compatible(codec)):
+        # 7-bit data reads the same under every ASCII-compatible label.
+        return Decoded(data.decode("ascii"), codec or "ascii")
+    if codec is not None and codec != "utf-8" and _ascii_compatible(codec) and _decodes(data, "utf-8"):
+        # Valid multi-byte UTF-8 almost never happens by accident in legacy text.
+        return Decoded(data.decode("utf-8"), "utf-8", f"charset {label!r} declared but the text is UTF-8")
+    if codec is not None:
+        try:
+            return Decoded(data.decode(codec), codec)
+        except (UnicodeDecodeError, LookupError, ValueError):
+            pass
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        problem = None if label is None else f"charset {label!r} did not decode; UTF-8 used"
+        return Decoded(text, "utf-8", problem)
+    guessed = guess_codec(data)
+    text = data.decode(guessed, errors="replace")
+    if label is None:
+        problem = f"no charset declared for 8-bit text; guessed {guessed}"
+    elif codec is None:
+        problem = f"unknown charset {label!r}; guessed {guessed}"
+    else:
+        problem = f"charset {label!r} did not decode; guessed {guessed}"
+    return Decoded(text, guessed, problem)
+
+
+def guess_codec(data: bytes) -> str:
+    """Best codec for 8-bit `data` of unknown charset (never raises)."""
+    sample = data[:_MAX_GUESS_BYTES]
+    by_script = _script_codec(sample)
+    if by_script:
+        return by_script
+    try:
+        best = from_bytes(sample).best()
+    except Exception:  # the guesser is a heuristic; a failure just means "no guess"
+        best = None
+    codec = codec_for(best.encoding) if best is not None else None
+    if codec and (b"\x00" in sample or not codec.startswith(("utf-16", "utf-32"))):
+        if codec in _EAST_ASIAN_LOOKALIKES and _decodes(sample, "gb18030"):
+            # Short Chinese runs look Korean/Japanese to statistics; GB18030 is
+            # by far the most frequent East Asian legacy charset in our mail.
+            return "gb18030"
+        return codec
+    for fallback in _FALLBACKS:
+        if _decodes(sample, fallback):
+            return fallback
+    return "cp1252"
+
+
+def _script_codec(sample: bytes) -> str | None:
+    """koi8-r, cp1251 or cp1256 when the 8-bit bytes are clearly one of them.
+
+    All three put letters in 0xC0-0xFF.  Russian running text is mostly
+    lower-case, which KOI8-R keeps below 0xE0 and cp1251 above it; Arabic in
+    cp1256 spreads over both halves (alef low, lam/meem/noon/yeh high).
+    Statistics libraries need far more text than a subject line to see this.
+    """
+    high = [b for b in sample if b >= 0x80]
+    if high and _isolated_share(sample) >= 0.8:
+        # Accented letters between ASCII ones: Western European text.
+        return "cp1252"
+    letters = [b for b in high if b >= 0xC0]
+    if len(letters) < 2 or len(letters) < 0.8 * len(high):
+        return None
+    upper_share = sum(1 for b in letters if b >= 0xE0) / len(letters)
+    if upper_share <= 0.15:
+        return "koi8_r"
+    if upper_share >= 0.8:
+        return "cp1251"
+    if len(letters) >= 8 and 0.2 <= upper_share <= 0.6 and _decodes(sample, "cp1256"):
+        return "cp1256"
+    return None
+
+
+def _isolated_share(sample: bytes) -> float:
+    """Share of 8-bit bytes whose neighbours are both ASCII."""
+    high = isolated = 0
+    last = len(sample) - 1
+    for index, byte in enumerate(sample):
+        if byte < 0x80:
+            continue
+        high += 1
+        before = sample[index - 1] if index else 0
+        after = sample[index + 1] if index < last else 0
+        isolated += before < 0x80 and after < 0x80
+    return isolated / high if high else 0.0
+
+
+def _decodes(data: bytes, codec: str) -> bool:
+    """True when `data` decodes strictly under `codec`."""
+    try:
+        data.decode(codec)
+    except (UnicodeDecodeError, LookupError):
+        return False
+    return True
+
+
+def _ascii_compatible(codec: str) -> bool:
+    """True for codecs where ASCII bytes mean ASCII characters."""
+    try:
+        return b"Az09 <>=?+-".decode(codec) == "Az09 <>=?+-"
+    except (UnicodeDecodeError, LookupError, ValueError):
+        return False

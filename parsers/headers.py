@@ -1,0 +1,185 @@
+"""Header values to clean text: encoded words, raw 8-bit, addresses, dates, ids.
+
+Works on the raw header strings the compat32 parser keeps (8-bit bytes as
+surrogate escapes), because the modern policy gives up, or raises, on the
+broken encoded words real clients send: missing padding, spaces inside,
+wrong charset labels, UTF-8 split in the middle of a character.
+"""
+
+from __future__ import annotations
+
+import binascii
+import re
+from datetime import datetime, timezone
+from email.utils import getaddresses, parsedate_to_datetime
+
+from parsers.charsets import decode_text
+from parsers.message import Address
+
+# Lenient: allow spaces inside the encoded text (seen from broken mailers)
+# but never a line break or another "=?".
+_ENCODED_WORD = re.compile(r"=\?([^?\s]{1,75})\?([bBqQ])\?([^\r\n]{0,1000}?)\?=")
+_BETWEEN_WORDS = re.compile(r"[ \t]*")
+_LINE_BREAKS = re.compile(r"\r?\n(?=[ \t])")
+_CONTROLS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]+")
+_MSG_ID = re.compile(r"<[^<>\s]*>")
+_Q_HEX = re.compile(rb"=([0-9A-Fa-f]{2})")
+
+
+def raw_bytes(value: object) -> bytes:
+    """The original bytes of a compat32 header value (surrogate escapes undone)."""
+    text = value if isinstance(value, str) else str(value)
+    return text.encode("utf-8", "surrogateescape")
+
+
+def decode_value(value: object, fallback_charset: str | None = None) -> tuple[str, list[str]]:
+    """Decode one raw header value to single-line text, with problem lines.
+
+    Unfolds, decodes RFC 2047 words (joining adjacent ones, as RFC 2047 §6.2
+    asks), decodes raw 8-bit text by `fallback_charset` or a guess, and
+    replaces CR, LF and other controls with a space so a decoded value can
+    never smuggle in a header of its own.
+    """
+    problems: list[str] = []
+    data = raw_bytes(value)
+    text = _text_of(data, fallback_charset, problems)
+    text = _LINE_BREAKS.sub("", text)
+    decoded = _decode_words(text, problems)
+    return _CONTROLS.sub(" ", decoded).strip(), problems
+
+
+def _text_of(data: bytes, fallback_charset: str | None, problems: list[str]) -> str:
+    """Raw header bytes to str; 8-bit headers are common in Russian and Chinese mail."""
+    if data.isascii():
+        return data.decode("ascii")
+    decoded = decode_text(data, fallback_charset)
+    if decoded.problem:
+        problems.append("header: " + decoded.problem)
+    return decoded.text
+
+
+def _decode_words(text: str, problems: list[str]) -> str:
+    """Replace encoded words by their text; runs of them become one string."""
+    out: list[str] = []
+    pending: list[tuple[str, bytes]] = []
+    position = 0
+    for match in _ENCODED_WORD.finditer(text):
+        gap = text[position:match.start()]
+        if pending and not _BETWEEN_WORDS.fullmatch(gap):
+            out.append(_flush(pending, problems))
+        if not pending:
+            out.append(gap)
+        charset, encoding, payload = match.groups()
+        pending.append((charset.split("*", 1)[0], _word_bytes(encoding, payload, problems)))
+        position = match.end()
+    if pending:
+        out.append(_flush(pending, problems))
+    out.append(text[position:])
+    return "".join(out)
+
+
+def _flush(pending: list[tuple[str, bytes]], problems: list[str]) -> str:
+    """Decode a run of encoded words, joining same-charset bytes first.
+
+    Senders split a UTF-8 character across two words more often than one
+    would think; decoding the concatenated bytes repairs that.
+    """
+    parts: list[str] = []
+    charset, chunk = pending[0][0], bytearray()
+    for word_charset, data in pending:
+        if word_charset.lower() != charset.lower():
+            parts.append(_decode_chunk(bytes(chunk), charset, problems))
+            charset, chunk = word_charset, bytearray()
+        chunk += data
+    parts.append(_decode_chunk(bytes(chunk), charset, problems))
+    pending.clear()
+    return "".join(parts)
+
+
+def _decode_chunk(data: bytes, charset: str, problems: list[str]) -> str:
+    decoded = decode_text(data, charset)
+    if decoded.problem:
+        problems.append("encoded word: " + decoded.problem)
+    return decoded.text
+
+
+def _word_bytes(encoding: str, payload: str, problems: list[str]) -> bytes:
+    """The bytes of one encoded word's text (B or Q), tolerating bad padding."""
+    data = payload.encode("utf-8", "surrogateescape")
+    if encoding in "qQ":
+        return _Q_HEX.sub(lambda m: bytes([int(m.group(1), 16)]), data.replace(b"_", b" "))
+    core = re.sub(rb"[^A-Za-z0-9+/]", b"", data)
+    if len(core) % 4 == 1:
+        core = core[:-1]
+        problems.append("encoded word: truncated base64")
+    try:
+        return binascii.a2b_base64(core + b"=" * (-len(core) % 4))
+    except binascii.Error:
+        problems.append("encoded word: undecodable base64")
+        return data
+
+
+def parse_addresses(values: list[object], fallback_charset: str | None = None) -> tuple[tuple[Address, ...], list[str]]:
+    """Mailboxes from raw address headers: decoded names, normalised addresses."""
+    problems: list[str] = []
+    raw: list[str] = []
+    for value in values:
+        text = _text_of(raw_bytes(value), fallback_charset, problems)
+        raw.append(_CONTROLS.sub(" ", _LINE_BREAKS.sub("", text)))
+    found: list[Address] = []
+    for name, email in getaddresses(raw):
+        email = email.strip()
+        if not email or "@" not in email:
+            if email:
+                problems.append(f"address without domain: {email[:80]!r}")
+            continue
+        decoded_name, name_problems = decode_value(name)
+        problems.extend(name_problems)
+        found.append(Address(decoded_name.strip().strip('"').strip(), normalise_email(email)))
+    return tuple(found), problems
+
+
+def normalise_email(email: str) -> str:
+    """Lower-case the address; the domain as IDNA ASCII, so one mailbox has one spelling."""
+    local, _, domain = email.strip().strip("<>").rpartition("@")
+    domain = domain.strip().rstrip(".").lower()
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except (UnicodeError, ValueError):
+        pass  # not a valid IDN (empty label, too long): keep it lower-cased as sent
+    return f"{local.lower()}@{domain}"
+
+
+def parse_date(value: object | None) -> tuple[datetime | None, str | None]:
+    """Date header to an aware UTC datetime, or None and a problem line."""
+    if value is None:
+        return None, "no Date header"
+    text, _ = decode_value(value)
+    try:
+        parsed = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None, f"unreadable Date header: {text[:80]!r}"
+    if parsed is None:
+        return None, f"unreadable Date header: {text[:80]!r}"
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)  # "-0000": RFC 5322 says UTC, zone unknown
+    try:
+        return parsed.astimezone(timezone.utc), None
+    except (OverflowError, ValueError):
+        return None, f"Date header out of range: {text[:80]!r}"
+
+
+def message_ids(value: object | None) -> tuple[str, ...]:
+    """Every `<id>` in a Message-ID, In-Reply-To or References value, in order.
+
+    A bare id without brackets (sent by some scripts) gets them added, so ids
+    compare equal however the sender wrote them.
+    """
+    if value is None:
+        return ()
+    text, _ = decode_value(value)
+    found = [m for m in _MSG_ID.findall(text) if len(m) > 2]
+    if found:
+        return tuple(found)
+    bare = text.split()
+    return tuple(f"<{token.strip('<>')}>" for token in bare[:1] if "@" in token)

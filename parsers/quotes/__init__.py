@@ -1,0 +1,104 @@
+"""The words mail clients write around quoted history, per language.
+
+Reply extraction, signature detection and forward detection all recognise the
+same client-written lines ("On … wrote:", Outlook's From:/Sent: block,
+"-----Original Message-----", "Sent from my iPhone"), so the vocabulary lives
+here once and the modules only decide what to do with a match.  Every pattern
+is anchored and bounded so a huge line can never make it backtrack.
+"""
+
+from __future__ import annotations
+
+import re
+
+from parsers.quotes.vocabulary import (
+    FORWARD_INTROS,
+    FORWARD_SUBJECT_PREFIXES,
+    HEADER_FIELDS,
+    MOBILE_SIGNATURES,
+    REPLY_HEADER_STARTS,
+    REPLY_HEADER_VERBS,
+    SEPARATOR_WORDS,
+    VALEDICTIONS,
+)
+
+__all__ = [
+    "HEADER_FIELD",
+    "FORWARD_INTRO",
+    "FORWARD_SUBJECT",
+    "MOBILE_SIGNATURE",
+    "REPLY_HEADER",
+    "SEPARATOR",
+    "VALEDICTION",
+    "field_role",
+    "is_reply_header",
+]
+
+
+def _alternation(words: tuple[str, ...]) -> str:
+    """Longest first, so `написала` wins over `написал`."""
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+_VERB = _alternation(REPLY_HEADER_VERBS)
+_START = _alternation(REPLY_HEADER_STARTS)
+
+# "On <date>, <name> wrote:" and its translations, after wrapped lines are
+# joined: the verb near the end, or an intro word at the start and a colon.
+REPLY_HEADER = re.compile(
+    rf"^(?:(?:{_START})\s.{{0,400}}?(?:{_VERB}).{{0,200}}|.{{0,400}}?(?:{_VERB})(?:\s.{{0,200}})?)[:：]?\s*$",
+    re.IGNORECASE,
+)
+_EVIDENCE = re.compile(r"\d|@|<[^>]{0,200}>")
+_STARTS_INTRO = re.compile(rf"^(?:{_START})\s", re.IGNORECASE)
+_ENDS_COLON = re.compile(r"[:：]\s*$|\b(?:wrote|writes)\s*$", re.IGNORECASE)
+
+
+def is_reply_header(candidate: str) -> bool:
+    """Whether one (possibly re-joined) line is a reply attribution line.
+
+    A bare "… wrote:" in prose is not enough: the line must end in a colon and
+    carry a date, a time or an address, or open with an intro word ("On", "Am").
+    """
+    if len(candidate) > 600 or not _ENDS_COLON.search(candidate):
+        return False
+    if not REPLY_HEADER.match(candidate):
+        return False
+    return bool(_EVIDENCE.search(candidate) or _STARTS_INTRO.match(candidate))
+
+
+_FIELD_ROLE = {
+    name.lower(): role for role, names in HEADER_FIELDS.items() for name in names
+}
+# "From: x", "*From:* x", "**Von:** x", "De : x" — one Outlook header field.
+HEADER_FIELD = re.compile(
+    rf"^[ \t]*[*_]{{0,2}}(?P<name>{_alternation(tuple(_FIELD_ROLE))})[ \t]*[:：][*_]{{0,2}}[ \t]*(?P<value>.{{0,2000}})$",
+    re.IGNORECASE,
+)
+
+
+def field_role(line: str) -> tuple[str, str] | None:
+    """(role, value) of an Outlook header field line, role in from/date/to/cc/subject/…."""
+    match = HEADER_FIELD.match(line)
+    if not match:
+        return None
+    value = match.group("value").strip().strip("*_").strip()
+    return _FIELD_ROLE[match.group("name").lower()], value
+
+
+# "-----Original Message-----", "---------- Forwarded message ---------",
+# "-------- Пересылаемое сообщение --------", "From: … ___" bars.
+SEPARATOR = re.compile(
+    rf"^[ \t>]*[-–—=_*]{{2,}}[ \t]*(?:{_alternation(SEPARATOR_WORDS)})[^\n]{{0,60}}?[ \t]*[-–—=_*]{{2,}}[ \t]*$",
+    re.IGNORECASE,
+)
+FORWARD_INTRO = re.compile(rf"^[ \t]*(?:{_alternation(FORWARD_INTROS)})[ \t]*[:：]?[ \t]*$", re.IGNORECASE)
+MOBILE_SIGNATURE = re.compile(rf"^[ \t]*(?:{'|'.join(MOBILE_SIGNATURES)})", re.IGNORECASE)
+VALEDICTION = re.compile(
+    rf"^[ \t]*(?:{_alternation(VALEDICTIONS)})[ \t]*[,.!،]?[ \t]*(?P<rest>[^\n]{{0,60}})$",
+    re.IGNORECASE,
+)
+FORWARD_SUBJECT = re.compile(
+    rf"^[ \t]*(?:\[?(?:{_alternation(FORWARD_SUBJECT_PREFIXES)})\]?[ \t]*[:：][ \t]*)+",
+    re.IGNORECASE,
+)

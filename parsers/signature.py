@@ -1,0 +1,103 @@
+"""Where the sender's signature starts in the new text of a message.
+
+A signature is recognised only at the tail of the text and only by what
+people and their mail apps actually write there: the `-- ` delimiter (and
+the bars of mailing-list footers), "Sent from my iPhone" and its
+translations, a closing formula followed by a few short name/contact lines,
+or a `-Name` sign-off.  Everything else is left alone: eating real content
+is worse than keeping a signature.
+"""
+
+from __future__ import annotations
+
+import re
+
+from parsers.quotes import MOBILE_SIGNATURE, VALEDICTION
+
+_DELIMITER = re.compile(r"^[ \t]*(?:--|—|__+)[ \t]*$|^[ \t]*-- [ \t]*\S")
+_SYMBOLS_ONLY = re.compile(r"^[ \t]*[\W_ᐧ]+[ \t]*$")
+_HYPHEN_NAME = re.compile(r"^[ \t]*-{1,2}[^\W\d_][^\n]{0,40}$")
+_MAX_DELIMITED_LINES = 30
+_MAX_CLOSING_LINES = 6
+_MAX_CLOSING_LINE_CHARS = 70
+
+
+def find_signature_start(lines: list[str], end: int) -> int | None:
+    """Index of the first signature line within `lines[:end]`, or None."""
+    start = _first_content_line(lines, end)
+    for finder in (_delimited, _mobile, _closing_formula, _hyphen_name, _trailing_symbols):
+        found = finder(lines, start, end)
+        if found is not None:
+            return found
+    return None
+
+
+def _first_content_line(lines: list[str], end: int) -> int:
+    """A signature never starts on the first line of the message."""
+    for index in range(end):
+        if lines[index].strip():
+            return index + 1
+    return end
+
+
+def _delimited(lines: list[str], start: int, end: int) -> int | None:
+    """`-- ` (RFC 3676) or a bar of underscores close to the end."""
+    for index in range(max(start, end - _MAX_DELIMITED_LINES), end):
+        if _DELIMITER.match(lines[index]):
+            return index
+    return None
+
+
+def _mobile(lines: list[str], start: int, end: int) -> int | None:
+    """"Sent from my iPhone" and friends: the app appends them after the text."""
+    for index in range(max(start - 1, 0, end - _MAX_DELIMITED_LINES), end):
+        if len(lines[index]) < 120 and MOBILE_SIGNATURE.match(lines[index]):
+            return index
+    return None
+
+
+def _closing_formula(lines: list[str], start: int, end: int) -> int | None:
+    """"Best regards," + name lines, when nothing long follows it."""
+    for index in range(max(start, end - _MAX_CLOSING_LINES - 4), end):
+        match = VALEDICTION.match(lines[index])
+        if not match:
+            continue
+        rest = [line for line in lines[index + 1 : end] if line.strip()]
+        if len(rest) <= _MAX_CLOSING_LINES and all(len(line.strip()) <= _MAX_CLOSING_LINE_CHARS for line in rest):
+            if rest or match.group("rest").strip() or lines[index].rstrip().endswith(","):
+                return index
+    return None
+
+
+def _hyphen_name(lines: list[str], start: int, end: int) -> int | None:
+    """A `-Name` sign-off as the last paragraph (not a `- item` list)."""
+    last = _last_content(lines, end)
+    if last is None or last < start:
+        return None
+    first = last
+    while first > start and lines[first - 1].strip():
+        first -= 1
+    if last - first <= 1 and _HYPHEN_NAME.match(lines[first]) and not lines[first].lstrip().startswith("- "):
+        return first
+    return None
+
+
+def _trailing_symbols(lines: list[str], start: int, end: int) -> int | None:
+    """Lines of bare symbols at the very end (`***`, `====`, a tracking pixel)."""
+    index = end
+    found = None
+    while index > start:
+        line = lines[index - 1]
+        if line.strip() and not _SYMBOLS_ONLY.match(line):
+            break
+        index -= 1
+        if line.strip():
+            found = index
+    return found
+
+
+def _last_content(lines: list[str], end: int) -> int | None:
+    for index in range(end - 1, -1, -1):
+        if lines[index].strip():
+            return index
+    return None
