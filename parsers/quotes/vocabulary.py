@@ -98,7 +98,9 @@ FORWARD_INTROS: tuple[str, ...] = (
 
 # What phones and mail apps append to the new text.
 MOBILE_SIGNATURES: tuple[str, ...] = (
-    r"sent from my\b", r"sent from \S+ for (?:windows|ios|android|ipad|iphone)", r"sent from (?:yahoo|outlook|mail|windows mail|mailbox|gmail)\b",
+    r"sent from my (?:\S+ ?){1,4}$",
+    r"sent from my (?:iphone|ipad|ipod|android|mobile|phone|cell|samsung|galaxy|htc|blackberry|huawei|xiaomi|pixel|nokia|windows|smartphone|tablet)\b",
+    r"sent from \S+ for (?:windows|ios|android|ipad|iphone)", r"sent from (?:yahoo|outlook|mail|windows mail|mailbox|gmail)\b",
     r"sent (?:via|with|using) \S", r"sent by \S", r"\(?sent from (?:a|my)? ?(?:phone|mobile)",
     r"<<sent by", r"from my (?:iphone|ipad|android|mobile|samsung)", r"get outlook for (?:ios|android)",
     r"envoyé (?:de|depuis) mon", r"envoyé à partir de", r"von meinem \S+ gesendet", r"gesendet von meinem",

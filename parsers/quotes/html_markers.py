@@ -1,0 +1,88 @@
+"""Quoted history in HTML mail, found by the markup each client writes.
+
+Clients mark the quoted part of an HTML reply far more reliably than its
+plain-text rendering shows, so quotes are cut at these markers before the
+HTML is turned into text.  Outlook Web renames ids with an `x_` prefix when
+it re-quotes a message, hence the prefix-tolerant id matching.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bs4 import BeautifulSoup, Tag
+
+_QUOTE_CLASSES = re.compile(
+    r"^(?:x_)*(?:gmail_quote|gmail_extra|gmail_attr|yahoo_quoted|ydp[0-9a-f]+yahoo_quoted|moz-cite-prefix|"
+    r"protonmail_quote|zmail_extra|zimbra_quote|AppleOriginalContents|divRplyFwdMsg|OutlookMessageHeader|"
+    r"WordSection1_quote|mail-quote|quote_container|tutanota_quote|spark-quote)$",
+    re.IGNORECASE,
+)
+_QUOTE_IDS = re.compile(
+    r"^(?:x_)*(?:divRplyFwdMsg|appendonsend|OLK_SRC_BODY_SECTION|yahoo_quoted_\d+|isForwardContent|"
+    r"reply-intro|mail-editor-reference-message-container|zwchr|3D\"divRplyFwdMsg\")$",
+    re.IGNORECASE,
+)
+_SEPARATOR_STYLE = re.compile(r"border-top\s*:\s*(?:solid|[0-9.]+(?:pt|px)\s+solid)", re.IGNORECASE)
+_ZIMBRA_HR = re.compile(r"^(?:x_)*(?:zwchr)$", re.IGNORECASE)
+
+
+def split_html_quote(html: str) -> tuple[str, str]:
+    """(HTML without the quoted history, the removed HTML); ('', '') never raises."""
+    try:
+        soup = BeautifulSoup(html, "lxml")
+    except Exception:  # malformed beyond lxml: no markers to trust
+        return html, ""
+    start = _first_marker(soup)
+    if start is None:
+        return html, ""
+    removed = _cut_from(start)
+    return str(soup), "".join(str(node) for node in removed)
+
+
+def _first_marker(soup: BeautifulSoup) -> Tag | None:
+    """The first element in document order that opens the quoted history."""
+    for tag in soup.find_all(True):
+        if _is_marker(tag):
+            return tag
+    return None
+
+
+def _is_marker(tag: Tag) -> bool:
+    classes = tag.get("class") or []
+    if any(_QUOTE_CLASSES.match(name) for name in classes):
+        return True
+    ident = tag.get("id")
+    if isinstance(ident, str) and (_QUOTE_IDS.match(ident) or _ZIMBRA_HR.match(ident)):
+        return True
+    if tag.name == "blockquote" and str(tag.get("type", "")).lower() == "cite":
+        return True
+    if tag.name == "hr" and (tag.get("id") or "").lower().startswith(("stopspelling", "x_stopspelling")):
+        return True
+    style = tag.get("style")
+    if tag.name in ("div", "hr") and isinstance(style, str) and _SEPARATOR_STYLE.search(style):
+        return _looks_like_reply_separator(tag)
+    return False
+
+
+def _looks_like_reply_separator(tag: Tag) -> bool:
+    """An Outlook `border-top` div/hr only counts when a header block follows it."""
+    text = tag.get_text(" ", strip=True)[:300] if tag.name == "div" else ""
+    following = "".join(s for s in tag.find_all_next(string=True, limit=12))[:400]
+    probe = text or following
+    return bool(re.search(r"(?:^|\s)[^\s:]{1,20}\s?:\s", probe))
+
+
+def _cut_from(start: Tag) -> list[Tag]:
+    """Detach `start` and everything after it in document order."""
+    removed: list = []
+    node = start
+    while node is not None and node.name not in ("body", "html", "[document]"):
+        sibling = node.next_sibling
+        while sibling is not None:
+            following = sibling.next_sibling
+            removed.append(sibling.extract())
+            sibling = following
+        node = node.parent
+    removed.insert(0, start.extract())
+    return removed
