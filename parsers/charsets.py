@@ -92,8 +92,9 @@ def decode_text(data: bytes, label: str | None = None) -> Decoded:
     if not data:
         return Decoded("", codec_for(label) or "ascii")
     codec = codec_for(label)
-    if data.isascii() and (codec is None or _ascii_compatible(codec)):
-        # 7-bit data reads the same under every ASCII-compatible label.
+    if data.isascii() and b"\x1b" not in data and (codec is None or _ascii_compatible(codec)):
+        # 7-bit data reads the same under every ASCII-compatible label
+        # (ISO-2022 is 7-bit too, but announces itself with ESC).
         return Decoded(data.decode("ascii"), codec or "ascii")
     if codec is not None and codec != "utf-8" and _ascii_compatible(codec) and _decodes(data, "utf-8"):
         # Valid multi-byte UTF-8 almost never happens by accident in legacy text.
