@@ -1,0 +1,263 @@
+"""Walk a parsed MIME tree: body texts, attachments, attached mail, reports.
+
+The walk is bounded (depth and part count) so a hostile message costs as
+much as a normal one, and every part is decoded leniently: a part that
+cannot be read is recorded as a problem and skipped, never fatal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+from dataclasses import dataclass, field
+from email.message import Message
+from email.parser import BytesParser
+from email.policy import compat32
+
+from parsers.charsets import decode_text
+from parsers.headers import decode_value, raw_bytes
+from parsers.large_parts import Lifted, Streamed, placeholder_of, restore, stream_base64, stream_raw
+from parsers.message import Attachment, ParseOptions
+from parsers.uuencode import split_uuencoded
+
+MAX_DEPTH = 20
+MAX_PARTS = 1000
+_BODY_TYPES = ("text/plain", "text/html")
+_REPORT_TYPES = ("message/delivery-status", "message/global-delivery-status")
+_RETURNED_HEADER_TYPES = ("text/rfc822-headers", "message/rfc822-headers", "text/rfc822-header")
+_MESSAGE_TYPES = ("message/rfc822", "message/global")
+
+
+@dataclass
+class MimeContent:
+    """What a message's MIME tree holds, in document order."""
+
+    plain: list[str] = field(default_factory=list)
+    html: list[str] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)
+    delivery_status: str | None = None
+    returned_headers: str | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RawSource:
+    """The raw bytes a tree was parsed from, and the bodies lifted out of them."""
+
+    raw: bytes
+    lifted: dict[str, Lifted]
+
+
+def walk(message: Message, source: RawSource, options: ParseOptions, depth: int = 0) -> MimeContent:
+    """Collect bodies, attachments and attached messages of `message`."""
+    walker = _Walker(source, options)
+    walker.visit(message, depth)
+    return walker.content
+
+
+class _Walker:
+    """One bounded pass over a tree; state lives here, not in globals."""
+
+    def __init__(self, source: RawSource, options: ParseOptions) -> None:
+        self.source = source
+        self.options = options
+        self.content = MimeContent()
+        self.parts = 0
+
+    def visit(self, part: Message, depth: int) -> None:
+        self.parts += 1
+        if self.parts > MAX_PARTS:
+            if self.parts == MAX_PARTS + 1:
+                self.content.problems.append(f"more than {MAX_PARTS} MIME parts; the rest ignored")
+            return
+        for defect in getattr(part, "defects", ())[:3]:
+            self.content.problems.append(f"MIME defect: {type(defect).__name__}")
+        content_type = _content_type(part)
+        if part.is_multipart() and not content_type.startswith("message/"):
+            if depth >= MAX_DEPTH:
+                self.content.problems.append(f"MIME nesting deeper than {MAX_DEPTH} levels; inner parts ignored")
+                return
+            for child in part.get_payload():
+                if isinstance(child, Message):
+                    self.visit(child, depth + 1)
+            return
+        if content_type in _REPORT_TYPES:
+            self.content.delivery_status = _report_text(part)
+        elif content_type in _RETURNED_HEADER_TYPES:
+            self.content.returned_headers = self.text_of(part)
+        elif content_type in _MESSAGE_TYPES:
+            self.attached_message(part, depth)
+        elif content_type in _BODY_TYPES and part.get_content_disposition() != "attachment" and not filename_of(part):
+            self.body(part, content_type)
+        else:
+            self.leaf_attachment(part, content_type)
+
+    def body(self, part: Message, content_type: str) -> None:
+        text = self.text_of(part)
+        if content_type == "text/html":
+            self.content.html.append(text)
+            return
+        text, files = split_uuencoded(text)
+        self.content.plain.append(text)
+        for name, data in files:
+            self.content.attachments.append(self.attachment(name, _guess_type(name), data, inline=False, content_id=None))
+
+    def text_of(self, part: Message) -> str:
+        """A text part's content as str, charset from its label or a guess."""
+        data = self.payload(part)
+        data = data.content if isinstance(data, Streamed) else data
+        decoded = decode_text(data or b"", _charset(part))
+        if decoded.problem:
+            self.content.problems.append(f"{_content_type(part)} part: {decoded.problem}")
+        return decoded.text
+
+    def payload(self, part: Message) -> bytes | Streamed:
+        """Decoded payload bytes; a lifted body is streamed from the raw bytes."""
+        raw_payload = part.get_payload()
+        if not isinstance(raw_payload, str):
+            return b""
+        run = placeholder_of(raw_payload, self.source.lifted)
+        if run is not None:
+            limit = self.options.max_part_bytes
+            if part.get("content-transfer-encoding", "").strip().lower() == "base64":
+                return stream_base64(self.source.raw, run, limit)
+            return stream_raw(self.source.raw, run, limit)
+        if self.source.lifted:
+            part.set_payload(restore(raw_payload, self.source.raw, self.source.lifted))
+        try:
+            data = part.get_payload(decode=True)
+        except (ValueError, LookupError, TypeError) as exc:
+            self.content.problems.append(f"undecodable part payload: {type(exc).__name__}")
+            return raw_bytes(raw_payload)
+        return data if isinstance(data, bytes) else b""
+
+    def leaf_attachment(self, part: Message, content_type: str) -> None:
+        data = self.payload(part)
+        name = filename_of(part) or _default_name(len(self.content.attachments) + 1, content_type)
+        content_id = _content_id(part)
+        disposition = part.get_content_disposition()
+        inline = disposition == "inline" or (disposition is None and content_id is not None)
+        self.content.attachments.append(self.attachment(name, content_type, data, inline, content_id))
+
+    def attached_message(self, part: Message, depth: int) -> None:
+        """An attached mail: a file for the ticket and a message to parse on its own."""
+        inner = _inner_message(part)
+        if inner is None:
+            self.leaf_attachment(part, _content_type(part))
+            return
+        subject, _ = decode_value(inner.get("subject", ""))
+        name = filename_of(part) or f"{_safe_filename(subject) or 'message'}.eml"
+        try:
+            data = inner.as_bytes(policy=compat32)
+        except (ValueError, LookupError, TypeError, UnicodeError) as exc:
+            self.content.problems.append(f"attached message not re-serialisable: {type(exc).__name__}")
+            data = b""
+        self.content.attachments.append(self.attachment(name, "message/rfc822", data, False, _content_id(part)))
+        if depth + 1 >= MAX_DEPTH:
+            self.content.problems.append("attached message nested too deep; not parsed")
+        else:
+            self.content.messages.append(inner)
+
+    def attachment(self, name: str, content_type: str, data: bytes | Streamed, inline: bool,
+                   content_id: str | None) -> Attachment:
+        """An Attachment record; content dropped (and said so) over the size limit."""
+        if isinstance(data, Streamed):
+            size, digest, content = data.size, data.sha256, data.content
+        else:
+            size, digest = len(data), hashlib.sha256(data).hexdigest()
+            content = data if size <= self.options.max_part_bytes else None
+        truncated = content is None and size > self.options.max_part_bytes
+        if truncated:
+            self.content.problems.append(
+                f"attachment {name!r} is {size} bytes, over the {self.options.max_part_bytes}-byte limit; content not kept")
+        return Attachment(name, content_type, size, digest, inline, content_id, content, truncated)
+
+
+def filename_of(part: Message) -> str:
+    """The part's filename: RFC 2231 (with continuations), encoded words, or name=."""
+    for header, param in (("content-disposition", "filename"), ("content-type", "name")):
+        try:
+            value = part.get_param(param, None, header)
+        except (ValueError, LookupError, TypeError, IndexError):
+            continue
+        if isinstance(value, tuple):
+            charset, _, text = value
+            decoded = decode_text(text.encode("latin-1", "surrogateescape"), charset or None)
+            name = decoded.text
+        elif isinstance(value, str):
+            name, _ = decode_value(value)
+        else:
+            continue
+        name = _safe_filename(name)
+        if name:
+            return name
+    return ""
+
+
+def _safe_filename(name: str) -> str:
+    """Drop paths and control characters a sender may put in a filename."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    return "".join(c for c in name if c >= " " and c != "\x7f").strip()[:255]
+
+
+def _inner_message(part: Message) -> Message | None:
+    """The message inside a message/rfc822 part, parsing it when the parser left text."""
+    payload = part.get_payload()
+    if isinstance(payload, list):
+        return payload[0] if payload and isinstance(payload[0], Message) else None
+    if isinstance(payload, str) and payload.strip():
+        try:
+            data = part.get_payload(decode=True)
+            return BytesParser(policy=compat32).parsebytes(data if isinstance(data, bytes) else raw_bytes(payload))
+        except (ValueError, LookupError, TypeError, RecursionError):
+            return None
+    return None
+
+
+def _report_text(part: Message) -> str:
+    """message/delivery-status as text: compat32 gives its blocks as header-only messages."""
+    payload = part.get_payload()
+    if isinstance(payload, str):
+        return decode_text(raw_bytes(payload)).text
+    blocks: list[str] = []
+    for block in payload:
+        if isinstance(block, Message):
+            lines = [f"{name}: {decode_value(value)[0]}" for name, value in block.raw_items()]
+            blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def _content_type(part: Message) -> str:
+    try:
+        return part.get_content_type()
+    except (ValueError, TypeError, IndexError):
+        return "application/octet-stream"
+
+
+def _charset(part: Message) -> str | None:
+    try:
+        charset = part.get_param("charset")
+    except (ValueError, TypeError, IndexError):
+        return None
+    if isinstance(charset, tuple):
+        charset = charset[2]
+    return str(charset).strip() or None if charset else None
+
+
+def _content_id(part: Message) -> str | None:
+    """Content-ID without brackets: the form `cid:` URLs use."""
+    value = part.get("content-id")
+    if value is None:
+        return None
+    text, _ = decode_value(value)
+    return text.strip().strip("<>").strip() or None
+
+
+def _default_name(index: int, content_type: str) -> str:
+    extension = mimetypes.guess_extension(content_type) or ".bin"
+    return f"part-{index}{extension}"
+
+
+def _guess_type(filename: str) -> str:
+    return mimetypes.guess_type(filename)[0] or "application/octet-stream"

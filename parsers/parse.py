@@ -1,0 +1,191 @@
+"""Raw message bytes to a ParsedMessage: the one entry point of `parsers/`.
+
+The steps, each in its own module: lift huge bodies (large_parts), parse the
+MIME tree leniently (compat32), decode headers (headers), walk the tree
+(mime), pick the body, find a forward, split off quotes and signature
+(reply), read commands (commands), classify (classify, bounces).  Nothing
+here raises: a step that fails leaves a problem line and the rest goes on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+from email.message import Message
+from email.parser import BytesHeaderParser, BytesParser
+from email.policy import compat32
+
+from parsers.bounces import bounce_details
+from parsers.classify import Envelope, classify
+from parsers.commands import extract_commands
+from parsers.forward import detect_forward
+from parsers.headers import decode_value, message_ids, parse_addresses, parse_date
+from parsers.html import html_to_text
+from parsers.large_parts import lift
+from parsers.message import Address, Bounce, Forward, ForwardedOriginal, ParsedMessage, ParseOptions
+from parsers.mime import MAX_DEPTH, MimeContent, RawSource, walk
+from parsers.reply import split_reply
+
+_HEADER_LIMIT = 1000  # headers kept per message; more is an attack, not mail
+_VALUE_LIMIT = 64 * 1024
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    """A parsed message plus its whole body text, which forwards need."""
+
+    message: ParsedMessage
+    body: str
+
+
+def parse_message(raw: bytes, options: ParseOptions = ParseOptions()) -> ParsedMessage:
+    """Parse one raw RFC 5322 message; never raises."""
+    try:
+        data = bytes(raw) if not isinstance(raw, bytes) else raw
+        stripped, lifted = lift(data)
+        tree = _tree(stripped)
+        if isinstance(tree, str):
+            headers_only = BytesHeaderParser(policy=compat32).parsebytes(stripped[:_VALUE_LIMIT * 4])
+            return _from_tree(headers_only, RawSource(data, lifted), options, 0, [tree], walk_body=False).message
+        return _from_tree(tree, RawSource(data, lifted), options, 0, []).message
+    except Exception as exc:  # the contract is "never raises"; the raw blob is kept for a re-parse
+        return _failed(f"parser failure: {type(exc).__name__}: {str(exc)[:200]}")
+
+
+def _tree(raw: bytes) -> Message | str:
+    """The MIME tree, or a problem line when even the lenient parser gives up."""
+    try:
+        return BytesParser(policy=compat32).parsebytes(raw)
+    except RecursionError:
+        return "MIME structure too deeply nested to parse; headers only"
+
+
+def _from_tree(tree: Message, source: RawSource, options: ParseOptions, depth: int,
+               problems: list[str], walk_body: bool = True) -> _Parsed:
+    """Build the ParsedMessage of one (possibly attached) message."""
+    charset = _declared_charset(tree)
+    headers = _decoded_headers(tree, charset, problems)
+    subject = (headers.get("subject") or [""])[0]
+    sender = _addresses(tree, ("from",), charset, problems) or _addresses(tree, ("sender",), charset, problems)
+    date, date_problem = parse_date(tree.get("date"))
+    if date_problem:
+        problems.append(date_problem)
+    message_id = next(iter(message_ids(tree.get("message-id"))), None)
+    content = walk(tree, source, options, depth) if walk_body else MimeContent()
+    problems.extend(content.problems)
+    html = "\n".join(content.html) or None
+    body = "\n\n".join(part.strip("\n") for part in content.plain if part.strip())
+    if not body and html:
+        body = html_to_text(html)
+
+    content_type = _safe(tree.get_content_type, "text/plain")
+    report_type = str(_safe(lambda: tree.get_param("report-type"), "") or "").lower()
+    envelope = Envelope(headers, subject, sender[0] if sender else None, message_id, content_type, report_type,
+                        content.delivery_status is not None, body)
+    kind = classify(envelope, options)
+    bounce = _bounce(content, body) if kind == "bounce" else None
+
+    forward, reply_source, reply_html = None, body, html
+    if kind not in ("bounce", "loop"):
+        forward = detect_forward(subject, body)
+        if forward is not None:
+            reply_source, reply_html = forward.note, None
+    split = split_reply(reply_source, reply_html)
+    commands, text = extract_commands(split.text)
+    if forward is not None:
+        forward = Forward(text, forward.original)
+    elif content.messages and kind not in ("bounce", "loop") and depth + 1 < MAX_DEPTH:
+        forward = _attached_forward(content.messages[0], source, options, depth, text, problems)
+
+    message = ParsedMessage(
+        message_id=message_id,
+        subject=subject,
+        sender=sender[0] if sender else None,
+        to=_addresses(tree, ("to",), charset, problems),
+        cc=_addresses(tree, ("cc",), charset, problems),
+        reply_to=_addresses(tree, ("reply-to",), charset, problems),
+        date=date,
+        in_reply_to=next(iter(message_ids(tree.get("in-reply-to"))), None),
+        references=message_ids(" ".join(str(v) for v in tree.get_all("references", []))),
+        text=text,
+        elided=split.elided,
+        signature=split.signature,
+        html=html,
+        kind=kind,
+        forward=forward,
+        bounce=bounce,
+        commands=commands,
+        attachments=tuple(content.attachments),
+        headers=headers,
+        problems=tuple(dict.fromkeys(problems)),
+    )
+    return _Parsed(message, body)
+
+
+def _attached_forward(inner: Message, source: RawSource, options: ParseOptions, depth: int, note: str,
+                      problems: list[str]) -> Forward | None:
+    """A forward-as-attachment: the outer new text is the note, the inner mail the original."""
+    try:
+        parsed = _from_tree(inner, source, options, depth + 1, [])
+    except RecursionError:
+        problems.append("attached message nested too deep to parse")
+        return None
+    original = parsed.message
+    return Forward(note, ForwardedOriginal(original.sender, original.date, original.subject, original.message_id,
+                                           parsed.body))
+
+
+def _bounce(content: MimeContent, body: str) -> Bounce:
+    """Bounce details: report fields, the returned headers or the attached original."""
+    returned = [content.returned_headers or ""]
+    returned += [f"Message-ID: {m.get('message-id', '')}" for m in content.messages if m.get("message-id")]
+    return bounce_details(content.delivery_status, returned, body)
+
+
+def _decoded_headers(tree: Message, charset: str | None, problems: list[str]) -> dict[str, list[str]]:
+    """Every header decoded to one clean line, names lower-cased, in order."""
+    headers: dict[str, list[str]] = {}
+    items = tree.raw_items()
+    for count, (name, value) in enumerate(items):
+        if count >= _HEADER_LIMIT:
+            problems.append(f"more than {_HEADER_LIMIT} header fields; the rest ignored")
+            break
+        text, value_problems = decode_value(value[:_VALUE_LIMIT] if isinstance(value, str) else value, charset)
+        problems.extend(value_problems)
+        key = "".join(c for c in name.strip().lower() if " " < c < "\x7f")
+        headers.setdefault(key, []).append(text)
+    return headers
+
+
+def _addresses(tree: Message, names: tuple[str, ...], charset: str | None,
+               problems: list[str]) -> tuple[Address, ...]:
+    values = [v for name in names for v in tree.get_all(name, [])]
+    found, address_problems = parse_addresses(values, charset)
+    problems.extend(address_problems)
+    return found
+
+
+def _declared_charset(tree: Message) -> str | None:
+    """The top part's charset: the best hint for raw 8-bit header text."""
+    charset = _safe(lambda: tree.get_param("charset"), None)
+    return charset if isinstance(charset, str) else None
+
+
+def _safe(call: Callable[[], _T], default: _T) -> _T:
+    """Header-parameter lookups of the email package can raise on broken values."""
+    try:
+        return call()
+    except (ValueError, TypeError, IndexError, LookupError):
+        return default
+
+
+def _failed(problem: str) -> ParsedMessage:
+    """The result when nothing could be parsed: empty fields and the reason."""
+    return ParsedMessage(
+        message_id=None, subject="", sender=None, to=(), cc=(), reply_to=(), date=None, in_reply_to=None,
+        references=(), text="", elided="", signature=None, html=None, kind="normal", forward=None, bounce=None,
+        commands=(), attachments=(), headers={}, problems=(problem,),
+    )
+
