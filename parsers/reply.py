@@ -18,7 +18,14 @@ import re
 from dataclasses import dataclass
 
 from parsers.html import html_to_text
-from parsers.quotes import FORWARD_INTRO, REPLY_HEADER, SEPARATOR, field_role, is_reply_header
+from parsers.quotes import (
+    FORWARD_INTRO,
+    REPLY_HEADER,
+    SEPARATOR,
+    field_role,
+    is_reply_header,
+    may_start_reply_header,
+)
 from parsers.quotes.html_markers import split_html_quote
 from parsers.signature import find_signature_start
 
@@ -34,8 +41,10 @@ class ReplySplit:
 
 _QUOTED = re.compile(r"^[ \t]*>")
 _BAR = re.compile(r"^[ \t]*(?:[-_=*]{5,}|[-_=*]{2,}[ \t]*\*?[ \t]*)[ \t]*$")
-_SENTENCE_END = re.compile(r"[.!?]\s*$")
-_MAX_HEADER_LINES = 3
+_SENTENCE_END = re.compile(r"[^\W\d_]{2}[.!?]\s*$")
+_BLANK_RUNS = re.compile(r"\n{3,}")
+_MAX_HEADER_LINES = 4
+_MAX_HEADER_SPAN = 6
 _MAX_HEADER_FIELD_GAP = 8
 _MIN_HEADER_FIELDS = 2
 
@@ -64,49 +73,128 @@ def split_reply(text: str, html: str | None = None) -> ReplySplit:
 def _split_text(body: str) -> ReplySplit:
     """The plain-text rules on one body."""
     lines = body.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    end = _history_start(lines)
-    end, signature = _peel_tail(lines, end)
-    text = "\n".join(lines[:end]).strip()
-    elided = "\n".join(lines[end:]).strip()
-    return ReplySplit(text, elided, signature)
+    removed: set[int] = set()
+    start = _skip_leading_history(lines, removed)
+    cut = _history_start(lines, start, removed)
+    kept = [index for index in range(cut) if index not in removed]
+    end, signature = _peel_tail([lines[index] for index in kept])
+    removed.update(kept[end:])
+    removed.update(range(cut, len(lines)))
+    text = "\n".join(lines[index] for index in kept[:end]).strip()
+    return ReplySplit(text, _join_runs(lines, sorted(removed)), signature)
 
 
-def _history_start(lines: list[str]) -> int:
-    """First line of the quoted history, or len(lines) when there is none."""
-    for index, line in enumerate(lines):
-        if not line.strip() or _QUOTED.match(line) or len(line) > 1000:
+def _skip_leading_history(lines: list[str], removed: set[int]) -> int:
+    """Handle history at the very top: bottom-posted replies and bare forwards.
+
+    A forward without a note shows the forwarded text (its header block is
+    elided); an attribution on the first line is elided together with the
+    quote right under it when the answer follows below.
+    """
+    first = _next_content(lines, 0)
+    if first >= len(lines) or _QUOTED.match(lines[first]):
+        return first
+    if SEPARATOR.match(lines[first]) or FORWARD_INTRO.match(lines[first]) or _header_block_at(lines, first):
+        after = _header_block_end(lines, first)
+        removed.update(range(first, after))
+        return after
+    size = _reply_header_size(lines, first)
+    if not size:
+        return first
+    removed.update(range(first, first + size))
+    quote = _next_content(lines, first + size)
+    if quote >= len(lines) or not _QUOTED.match(lines[quote]):
+        return first + size
+    after = quote
+    while after < len(lines) and (not lines[after].strip() or _QUOTED.match(lines[after])):
+        after += 1
+    answer = lines[after:]
+    if any(line.strip() for line in answer) and not any(_QUOTED.match(line) for line in answer):
+        removed.update(range(first + size, after))
+        return after
+    return first + size
+
+
+def _header_block_end(lines: list[str], start: int) -> int:
+    """Index after a separator and/or header field block (wrapped values included)."""
+    index = start
+    if SEPARATOR.match(lines[index]) or FORWARD_INTRO.match(lines[index]):
+        index = _next_content(lines, index + 1)
+    if index < len(lines) and field_role(lines[index]):
+        while index < len(lines) and lines[index].strip():
+            index += 1
+    return index
+
+
+def _next_content(lines: list[str], index: int) -> int:
+    while index < len(lines) and not lines[index].strip():
+        index += 1
+    return index
+
+
+def _join_runs(lines: list[str], indexes: list[int]) -> str:
+    """The removed lines in order, a blank line between runs that were apart."""
+    parts: list[str] = []
+    previous = None
+    for index in indexes:
+        if previous is not None and index != previous + 1:
+            parts.append("")
+        parts.append(lines[index])
+        previous = index
+    return _BLANK_RUNS.sub("\n\n", "\n".join(parts)).strip()
+
+
+def _history_start(lines: list[str], start: int, removed: set[int]) -> int:
+    """First line of the quoted history from `start`, or len(lines) when none.
+
+    Attributions above inline-answered quotes are elided (added to `removed`)
+    and the scan goes on.
+    """
+    index = start
+    while index < len(lines):
+        line = lines[index]
+        if not line.strip() or _QUOTED.match(line) or len(line) > 1000 or index in removed:
+            index += 1
             continue
-        if SEPARATOR.match(line) or FORWARD_INTRO.match(line):
-            return _include_bar_above(lines, index)
-        if _header_block_at(lines, index):
+        if SEPARATOR.match(line) or FORWARD_INTRO.match(line) or _header_block_at(lines, index):
             return _include_bar_above(lines, index)
         size = _reply_header_size(lines, index)
         if size and not _answers_inline(lines, index + size):
             return index
+        if size:
+            removed.update(range(index, index + size))
+            index += size
+            continue
+        index += 1
     return len(lines)
 
 
 def _reply_header_size(lines: list[str], index: int) -> int:
-    """How many lines (1–3) the attribution starting at `index` spans, 0 if none.
+    """How many lines the attribution starting at `index` spans, 0 if none.
 
-    A window only counts when none of its later lines is a header alone (the
-    header then starts there) and its first line does not end a sentence.
+    Wrapped attributions ("On …, Name <" / "addr> wrote:") are re-joined over
+    a few lines, blank ones included; a later line that is an attribution on
+    its own and starts like one is a header of its own instead.
     """
     if is_reply_header(lines[index].strip()):
         return 1
-    if _SENTENCE_END.search(lines[index]):
+    if _SENTENCE_END.search(lines[index]) or not may_start_reply_header(lines[index]):
         return 0
     parts = [lines[index].strip()]
-    for offset in range(1, _MAX_HEADER_LINES):
-        position = index + offset
-        if position >= len(lines) or not lines[position].strip() or len(lines[position]) > 1000:
+    position = index
+    while len(parts) < _MAX_HEADER_LINES and position + 1 < len(lines) and position - index < _MAX_HEADER_SPAN:
+        position += 1
+        raw = lines[position]
+        if not raw.strip():
+            continue
+        if len(raw) > 1000:
             return 0
-        part = lines[position].strip()
-        if is_reply_header(part) and not _QUOTED.match(lines[position]):
+        part = raw.strip().lstrip(">").strip() if _QUOTED.match(raw) else raw.strip()
+        if is_reply_header(part) and part[:1].isupper():
             return 0
-        parts.append(part.lstrip("> ").strip() if _QUOTED.match(lines[position]) else part)
+        parts.append(part)
         if is_reply_header(" ".join(parts)):
-            return offset + 1
+            return position - index + 1
     return 0
 
 
@@ -157,9 +245,10 @@ def _answers_inline(lines: list[str], start: int) -> bool:
     return False
 
 
-def _peel_tail(lines: list[str], end: int) -> tuple[int, str | None]:
-    """Move `end` up past trailing quotes, footers and the signature."""
+def _peel_tail(lines: list[str]) -> tuple[int, str | None]:
+    """Where the new text ends once trailing quotes, footers and the signature are peeled."""
     signature: str | None = None
+    end = len(lines)
     while True:
         end = _skip_blank_tail(lines, end)
         quote = _trailing_quote_start(lines, end)
@@ -189,6 +278,8 @@ def _trailing_quote_start(lines: list[str], end: int) -> int | None:
     while start < end and not lines[start].strip():
         start += 1
     above = _skip_blank_tail(lines, start)
+    if above == 0 and not any(is_reply_header(line.lstrip(" \t>")) for line in lines[start:end]):
+        return None  # a message that is only a quote, with no attribution: pasted text
     if above and _looks_like_attribution(lines[above - 1]):
         return above - 1
     return start

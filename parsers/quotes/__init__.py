@@ -32,6 +32,7 @@ __all__ = [
     "VALEDICTION",
     "field_role",
     "is_reply_header",
+    "may_start_reply_header",
 ]
 
 
@@ -49,7 +50,15 @@ REPLY_HEADER = re.compile(
     rf"^(?:(?:{_START})\s.{{0,400}}?(?:{_VERB}).{{0,200}}|.{{0,400}}?(?:{_VERB})(?:\s.{{0,200}})?)[:：]?\s*$",
     re.IGNORECASE,
 )
+# Gmail's older attribution: "2016-10-24 15:36 GMT+02:00 Name <addr>:" (no verb).
+_ADDRESS = r"<\s?[^<>\s]{1,120}@[^<>\s]{1,120}\s?>"
+_DATE_FIRST = re.compile(
+    r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}[ ,]+"
+    r"(?:\d{1,2}:\d{2}(?::\d{2})?(?:\s*(?:GMT|UTC)?[+-]\d{1,2}:?\d{2})?\s+[^\s<>][^<>]{0,120}(?:" + _ADDRESS + r")?"
+    r"|[^\s<>][^<>]{0,120}" + _ADDRESS + r")\s*:?$"
+)
 _EVIDENCE = re.compile(r"\d|@|<[^>]{0,200}>")
+_DASH_FRAME = re.compile(r"^[-\s]{2,}|[-\s]{2,}$")
 _STARTS_INTRO = re.compile(rf"^(?:{_START})\s", re.IGNORECASE)
 _ENDS_COLON = re.compile(r"[:：]\s*$|\b(?:wrote|writes)\s*$", re.IGNORECASE)
 
@@ -60,7 +69,12 @@ def is_reply_header(candidate: str) -> bool:
     A bare "… wrote:" in prose is not enough: the line must end in a colon and
     carry a date, a time or an address, or open with an intro word ("On", "Am").
     """
-    if len(candidate) > 600 or not _ENDS_COLON.search(candidate):
+    candidate = _DASH_FRAME.sub("", candidate)
+    if len(candidate) > 600:
+        return False
+    if _DATE_FIRST.match(candidate):
+        return True
+    if not _ENDS_COLON.search(candidate):
         return False
     if not REPLY_HEADER.match(candidate):
         return False
@@ -102,3 +116,15 @@ FORWARD_SUBJECT = re.compile(
     rf"^[ \t]*(?:\[?(?:{_alternation(FORWARD_SUBJECT_PREFIXES)})\]?[ \t]*[:：][ \t]*)+",
     re.IGNORECASE,
 )
+
+
+_VERB_ANYWHERE = re.compile(rf"(?:{_VERB})", re.IGNORECASE)
+
+
+def may_start_reply_header(line: str) -> bool:
+    """Whether a line could be the first line of an attribution wrapped over several."""
+    stripped = _DASH_FRAME.sub("", line.strip())
+    if len(stripped) > 300:
+        return False
+    return bool(_STARTS_INTRO.match(stripped) or _DATE_FIRST.match(stripped.rstrip("<").strip())
+                or re.match(r"^\d", stripped) or _VERB_ANYWHERE.search(stripped) or "<" in stripped)
