@@ -96,7 +96,8 @@ def decode_text(data: bytes, label: str | None = None) -> Decoded:
         # 7-bit data reads the same under every ASCII-compatible label
         # (ISO-2022 is 7-bit too, but announces itself with ESC).
         return Decoded(data.decode("ascii"), codec or "ascii")
-    if codec is not None and codec != "utf-8" and _ascii_compatible(codec) and _decodes(data, "utf-8"):
+    if codec is not None and codec != "utf-8" and not data.isascii() and _ascii_compatible(codec) \
+            and _decodes(data, "utf-8"):
         # Valid multi-byte UTF-8 almost never happens by accident in legacy text.
         return Decoded(data.decode("utf-8"), "utf-8", f"charset {label!r} declared but the text is UTF-8")
     if codec is not None:

@@ -20,8 +20,10 @@ from dataclasses import dataclass
 # Raw messages below this size are parsed as they are: lifting only pays off
 # for big bodies, and small mail must stay on the fastest path.
 LIFT_FROM_BYTES = 2 * 1024 * 1024
-_MIN_RUN_LINES = 4096  # about 300 KB of base64 at 76 characters a line
-_RUN = re.compile(rb"(?:[A-Za-z0-9+/=]{8,998}\r?\n){%d,}" % _MIN_RUN_LINES)
+_MIN_RUN = 256 * 1024
+# One character class, no groups: the regex engine then scans in constant
+# memory (a repeated group would keep state per line).
+_RUN = re.compile(rb"[A-Za-z0-9+/=\r\n]{%d,}" % _MIN_RUN)
 _TOKEN = re.compile(rb"RELAYDESKLIFTED([0-9]{8})")
 _SLICE = 4 * 1024 * 1024  # raw bytes decoded per step; a multiple of nothing, cut at a newline
 
@@ -51,15 +53,29 @@ def lift(raw: bytes) -> tuple[bytes, dict[str, Lifted]]:
     lifted: dict[str, Lifted] = {}
     position = 0
     for match in _RUN.finditer(raw):
+        start, end = _whole_lines(raw, match.start(), match.end())
+        if end - start < _MIN_RUN:
+            continue
         token = b"RELAYDESKLIFTED%08d" % len(lifted)
-        newline = b"\r\n" if raw[match.end() - 2:match.end()] == b"\r\n" else b"\n"
-        pieces += [raw[position:match.start()], token, newline]
-        lifted[token.decode("ascii")] = Lifted(match.start(), match.end())
-        position = match.end()
+        newline = b"\r\n" if raw[end - 2:end] == b"\r\n" else b"\n"
+        pieces += [raw[position:start], token, newline]
+        lifted[token.decode("ascii")] = Lifted(start, end)
+        position = end
     if not lifted:
         return raw, {}
     pieces.append(raw[position:])
     return b"".join(pieces), lifted
+
+
+def _whole_lines(raw: bytes, start: int, end: int) -> tuple[int, int]:
+    """Shrink a match to whole body lines: after the header/body blank line, up to the last newline."""
+    if start > 0 and raw[start - 1:start] != b"\n":
+        newline = raw.find(b"\n", start, end)
+        start = newline + 1 if newline >= 0 else end
+    while start < end and raw[start:start + 1] in (b"\r", b"\n"):
+        start += 1
+    last = raw.rfind(b"\n", start, end)
+    return start, (last + 1 if last >= 0 else start)
 
 
 def placeholder_of(payload: str, lifted: dict[str, Lifted]) -> Lifted | None:

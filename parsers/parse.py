@@ -77,8 +77,11 @@ def _from_tree(tree: Message, source: RawSource, options: ParseOptions, depth: i
     problems.extend(content.problems)
     html = "\n".join(content.html) or None
     body = "\n\n".join(part.strip("\n") for part in content.plain if part.strip())
+    # The HTML goes to reply splitting only when it is the chosen body: a
+    # plain part, when there is one, is what the sender's client meant as text.
+    body_html = None
     if not body and html:
-        body = html_to_text(html)
+        body, body_html = html_to_text(html), html
 
     content_type = _safe(tree.get_content_type, "text/plain")
     report_type = str(_safe(lambda: tree.get_param("report-type"), "") or "").lower()
@@ -87,7 +90,7 @@ def _from_tree(tree: Message, source: RawSource, options: ParseOptions, depth: i
     kind = classify(envelope, options)
     bounce = _bounce(content, body) if kind == "bounce" else None
 
-    forward, reply_source, reply_html = None, body, html
+    forward, reply_source, reply_html = None, body, body_html
     if kind not in ("bounce", "loop"):
         forward = detect_forward(subject, body)
         if forward is not None:

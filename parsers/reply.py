@@ -39,7 +39,8 @@ class ReplySplit:
     signature: str | None
 
 
-_QUOTED = re.compile(r"^[ \t]*>")
+# ">" quotes, and Supercite's "Name>" prefixes.
+_QUOTED = re.compile(r"^[ \t]*(?:>|[A-Za-z]{1,12}>(?=[ >]|$))")
 _BAR = re.compile(r"^[ \t]*(?:[-_=*]{5,}|[-_=*]{2,}[ \t]*\*?[ \t]*)[ \t]*$")
 _SENTENCE_END = re.compile(r"[^\W\d_]{2}[.!?]\s*$")
 _BLANK_RUNS = re.compile(r"\n{3,}")
