@@ -1,10 +1,256 @@
-"""Forward detection: the forwarder's note and the recovered original."""
+"""Forward detection: the forwarder's note and the recovered original.
+
+A forwarded message is found by what the forwarding client writes above it:
+a "Forwarded message" separator or an Apple-style "Begin forwarded message:"
+line (a forward whatever the subject says), or an Outlook
+"-----Original Message-----" separator or bare From:/Sent:/To:/Subject:
+block — which Outlook also writes for replies, so these count as a forward
+only under a forward subject prefix (Fwd:, WG:, TR:, …).
+"""
 
 from __future__ import annotations
 
-from parsers.message import Forward
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+
+from parsers.message import Address, Forward, ForwardedOriginal
+from parsers.quotes import FORWARD_INTRO, FORWARD_SUBJECT, SEPARATOR, field_role
+
+_QUOTE_PREFIX = re.compile(r"^[ \t]*> ?")
+_FORWARD_WORDS = re.compile(
+    r"forward|weitergeleit|transf|reenviad|inoltrat|encaminhad|reencaminhad|doorgestuurd|przekazan|iletil|"
+    r"пересыла|пересла|переслан|пересил|vidarebefordra|videresend|転送|转发|محولة|توجيه",
+    re.IGNORECASE,
+)
+_BAR = re.compile(r"^[ \t]*[-_=*]{5,}[ \t]*$")
+_EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+_MESSAGE_ID = re.compile(r"<[^<>\s]+@[^<>\s]+>")
+_MAX_FIELD_LINES = 12
+
+
+@dataclass(frozen=True)
+class _Embedded:
+    """Where an embedded message starts and how sure we are that it is a forward."""
+
+    note_end: int
+    header_start: int
+    explicit: bool
 
 
 def detect_forward(subject: str, text: str) -> Forward | None:
-    """Return the forward found in `text`, or None when it is not a forward."""
+    """The forward in `text`, or None when the message is not a forward."""
+    lines = _lines(text)
+    found = _find_embedded(lines)
+    if found is None:
+        return None
+    if not found.explicit and not FORWARD_SUBJECT.match(subject or ""):
+        return None
+    return _build(lines, found)
+
+
+def extract_embedded(text: str) -> Forward | None:
+    """Any message embedded under a separator or header block, forward or not.
+
+    Outlook replies embed the previous message the same way forwards do;
+    callers that need "is this a forward" use `detect_forward`.
+    """
+    lines = _lines(text)
+    found = _find_embedded(lines)
+    return _build(lines, found) if found else None
+
+
+def _lines(text: str) -> list[str]:
+    return (text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def _find_embedded(lines: list[str]) -> _Embedded | None:
+    """The first separator, forward intro or header block, quoted or not."""
+    for index, raw in enumerate(lines):
+        if len(raw) > 1000 or not raw.strip():
+            continue
+        line = _QUOTE_PREFIX.sub("", raw) if _QUOTE_PREFIX.match(raw) else raw
+        if FORWARD_INTRO.match(line) or SEPARATOR.match(line):
+            explicit = bool(FORWARD_INTRO.match(line) or _FORWARD_WORDS.search(line))
+            return _Embedded(index, _next_content(lines, index + 1), explicit)
+        if _starts_header_block(lines, index):
+            return _Embedded(_bar_above(lines, index), index, False)
     return None
+
+
+def _starts_header_block(lines: list[str], index: int) -> bool:
+    """A From: line followed closely by at least two of Date/To/Cc/Subject."""
+    first = field_role(_unquote(lines[index]))
+    if not first or first[0] != "from":
+        return False
+    roles = {
+        found[0]
+        for found in (field_role(_unquote(line)) for line in lines[index + 1 : index + _MAX_FIELD_LINES])
+        if found
+    }
+    return len(roles & {"date", "to", "cc", "subject"}) >= 2
+
+
+def _bar_above(lines: list[str], index: int) -> int:
+    """Outlook's line of underscores above a header block belongs to the separator."""
+    above = index - 1
+    while above >= 0 and not lines[above].strip():
+        above -= 1
+    return above if above >= 0 and _BAR.match(_unquote(lines[above])) else index
+
+
+def _build(lines: list[str], found: _Embedded) -> Forward:
+    """Note above, header fields and body below the separator."""
+    quoted = found.header_start < len(lines) and bool(_QUOTE_PREFIX.match(lines[found.header_start]))
+    rest = [_unquote(line) if quoted else line for line in lines[found.header_start :]]
+    fields, body_start = _read_fields(rest)
+    note = "\n".join(lines[: found.note_end]).strip()
+    original = ForwardedOriginal(
+        sender=_address(fields.get("from", "")),
+        date=parse_date(fields.get("date", "")),
+        subject=fields.get("subject", ""),
+        message_id=_message_id(fields.get("message_id", "")),
+        text="\n".join(rest[body_start:]).strip(),
+    )
+    return Forward(note=note, original=original)
+
+
+def _read_fields(lines: list[str]) -> tuple[dict[str, str], int]:
+    """Header fields at the top of `lines` (wrapped values joined) and where the body starts."""
+    fields: dict[str, str] = {}
+    role = None
+    index = 0
+    while index < len(lines) and index < _MAX_FIELD_LINES * 2:
+        line = lines[index]
+        if not line.strip():
+            if fields:
+                break
+            index += 1
+            continue
+        found = field_role(line)
+        if found:
+            role = found[0]
+            fields.setdefault(role, found[1])
+        elif role is not None and not fields.get("_closed"):
+            fields[role] = f"{fields[role]} {line.strip()}".strip()
+        else:
+            break
+        index += 1
+    fields.pop("_closed", None)
+    return fields, index
+
+
+def _unquote(line: str) -> str:
+    return _QUOTE_PREFIX.sub("", line, count=1)
+
+
+def _next_content(lines: list[str], index: int) -> int:
+    while index < len(lines) and not lines[index].strip():
+        index += 1
+    return index
+
+
+def _address(value: str) -> Address | None:
+    """"Name <addr>", "Name [mailto:addr]", "*Name* addr", or a bare address."""
+    match = _EMAIL.search(value)
+    if not match:
+        return Address(name=_clean_name(value), email="") if value.strip() else None
+    email = match.group(0).rstrip(".").lower()
+    name = value[: match.start()]
+    name = re.sub(r"(?:mailto:|[<\[(])+\s*$", "", name)
+    return Address(name=_clean_name(name), email=email)
+
+
+def _clean_name(name: str) -> str:
+    return name.strip().strip("*_\"' <[(").strip()
+
+
+def _message_id(value: str) -> str | None:
+    match = _MESSAGE_ID.search(value)
+    return match.group(0) if match else None
+
+
+_MONTHS = {
+    # de, fr, es, it, pt, nl, ru (genitive) — month names to English abbreviations
+    "januar": "Jan", "februar": "Feb", "märz": "Mar", "mai": "May", "juni": "Jun", "juli": "Jul",
+    "oktober": "Oct", "dezember": "Dec", "janvier": "Jan", "février": "Feb", "mars": "Mar", "avril": "Apr",
+    "juin": "Jun", "juillet": "Jul", "août": "Aug", "septembre": "Sep", "octobre": "Oct", "novembre": "Nov",
+    "décembre": "Dec", "enero": "Jan", "febrero": "Feb", "marzo": "Mar", "abril": "Apr", "mayo": "May",
+    "junio": "Jun", "julio": "Jul", "agosto": "Aug", "septiembre": "Sep", "octubre": "Oct", "noviembre": "Nov",
+    "diciembre": "Dec", "января": "Jan", "февраля": "Feb", "марта": "Mar", "апреля": "Apr", "мая": "May",
+    "июня": "Jun", "июля": "Jul", "августа": "Aug", "сентября": "Sep", "октября": "Oct", "ноября": "Nov",
+    "декабря": "Dec", "mei": "May", "augustus": "Aug", "maart": "Mar", "januari": "Jan", "februari": "Feb",
+}
+_TWELVE_HOUR = re.compile(r"\d\s*[ap]\.?m\.?(?!\w)", re.IGNORECASE)
+_ENGLISH_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_NOISE = re.compile(r"(?<!\w)(?:at|um|à|a las|alle|den|kl\.?|г\.|в|de|el|le|om|o)(?!\w)|,", re.IGNORECASE)
+_FORMATS = (
+    "%d %b %Y %H:%M:%S", "%d %b %Y %H:%M", "%b %d %Y %I:%M %p", "%b %d %Y %I:%M:%S %p", "%d %b %Y %I:%M %p",
+    "%b %d %Y %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M", "%m/%d/%Y %I:%M %p", "%d %b %Y", "%b %d %Y",
+)
+_ZONE = re.compile(r"\s*(?:(?:GMT|UTC)?([+-]\d{2}):?(\d{2})|\b(?:GMT|UTC|Z)\b|\b(?!AM\b|PM\b)[A-Z]{2,5}\b)\s*$")
+
+
+def parse_date(value: str) -> datetime | None:
+    """The common forwarded-header date formats as an aware UTC datetime, else None.
+
+    A time without a zone is taken as UTC: a forwarded header rarely says
+    which zone it was written in, and an approximate time still threads.
+    """
+    value = (value or "").strip().replace("\u200e", "").replace("\u00a0", " ")
+    if not value:
+        return None
+    if _TWELVE_HOUR.search(value):
+        return _parse_loose(value)  # the RFC 5322 parser would silently drop AM/PM
+    try:
+        parsed = parsedate_to_datetime(value)
+        if parsed is not None:
+            return _utc(parsed)
+    except (TypeError, ValueError, IndexError):
+        pass
+    return _parse_loose(value)
+
+
+def _parse_loose(value: str) -> datetime | None:
+    cleaned = value.replace(" p.m.", " PM").replace(" a.m.", " AM")
+    offset = None
+    zone = _ZONE.search(cleaned)
+    if zone:
+        if zone.group(1):
+            sign = -1 if zone.group(1).startswith("-") else 1
+            offset = sign * (abs(int(zone.group(1))) * 60 + int(zone.group(2)))
+        cleaned = cleaned[: zone.start()]
+    words = [_month(word) for word in _NOISE.sub(" ", cleaned).split()]
+    while words and not any(ch.isdigit() for ch in words[0]) and words[0] not in _ENGLISH_TITLES:
+        words.pop(0)  # weekday names in any language
+    candidate = " ".join(words)
+    for pattern in _FORMATS:
+        try:
+            parsed = datetime.strptime(candidate, pattern)
+        except ValueError:
+            continue
+        if offset is not None:
+            return (parsed - timedelta(minutes=offset)).replace(tzinfo=timezone.utc)
+        return parsed.replace(tzinfo=timezone.utc)
+    return None
+
+
+_ENGLISH_TITLES = tuple(month.title() for month in _ENGLISH_MONTHS)
+
+
+def _month(word: str) -> str:
+    """Any supported month name as the English abbreviation strptime reads."""
+    key = word.lower().rstrip(".")
+    if key in _MONTHS:
+        return _MONTHS[key]
+    if len(key) >= 3 and key[:3] in _ENGLISH_MONTHS and key.isalpha():
+        return key[:3].title()
+    return word
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)

@@ -1,9 +1,12 @@
 """discourse/email_reply_trimmer: expected trimmed text, elided part, embedded mail.
 
 Cases per input: `trimmed` (exact, after strip, as upstream compares);
-`elided` (compared with whitespace and `>` quote markers removed, because
+`elided` (compared with whitespace and `>`/`|` quote markers removed, because
 upstream re-flows wrapped attribution lines and rewrites `Name>` quote
-prefixes inside the elided part: presentation, not what was cut); `embedded` (forward detection, ours only: the note must equal
+prefixes inside the elided part: presentation, not what was cut); `embedded` (embedded-mail extraction, ours only, through
+`parsers.forward.extract_embedded` since upstream counts Outlook reply blocks
+as embedded mails too, which `detect_forward` only calls a forward under a
+Fwd subject: the note must equal
 `before/` exactly; the recovered original's text must end the expected
 embedded mail and its sender must appear in it).
 """
@@ -15,11 +18,11 @@ import re
 from pathlib import Path
 
 from bench.corpora.base import CaseResult, Split, diff_note, judge_all
-from parsers.forward import detect_forward
+from parsers.forward import extract_embedded
 
 NAME = "email_reply_trimmer"
 
-_QUOTE_MARKS = re.compile(r"(?m)^[ \t]*[\w.-]{1,20}>")
+_QUOTE_MARKS = re.compile(r"(?m)^[ \t]*(?:[\w.-]{1,20}>|\|)")
 _SPACES_AND_MARKS = re.compile(r"[\s>]+")
 
 
@@ -56,10 +59,10 @@ def _elided_note(expected: str, split: Split) -> str | None:
 
 
 def _embedded_case(case: str, body: str, embedded: str, before: str) -> CaseResult:
-    forward = detect_forward("", body)
+    forward = extract_embedded(body)
     libs: dict[str, bool | None] = {"email-reply-parser": None, "mail-parser-reply": None, "talon": None}
     if forward is None:
-        return CaseResult(f"{case} embedded", False, libs, "no forward detected")
+        return CaseResult(f"{case} embedded", False, libs, "no embedded message found")
     problems = [diff_note("note", before, forward.note.strip())]
     if not _flatten(embedded).endswith(_flatten(forward.original.text)) or not forward.original.text.strip():
         problems.append(diff_note("original text (tail of embedded)", _flatten(embedded)[-200:], _flatten(forward.original.text)[-200:]))
