@@ -76,7 +76,7 @@ def _split_text(body: str) -> ReplySplit:
     lines = body.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     removed: set[int] = set()
     start = _skip_leading_history(lines, removed)
-    cut = _history_start(lines, start, removed)
+    cut = _history_start(lines, start)
     kept = [index for index in range(cut) if index not in removed]
     end, signature = _peel_tail([lines[index] for index in kept])
     removed.update(kept[end:])
@@ -89,8 +89,8 @@ def _skip_leading_history(lines: list[str], removed: set[int]) -> int:
     """Handle history at the very top: bottom-posted replies and bare forwards.
 
     A forward without a note shows the forwarded text (its header block is
-    elided); an attribution on the first line is elided together with the
-    quote right under it when the answer follows below.
+    elided); an attribution on the first line is elided, together with the
+    quote right under it when the answer follows below (bottom-posting).
     """
     first = _next_content(lines, 0)
     if first >= len(lines) or _QUOTED.match(lines[first]):
@@ -102,18 +102,18 @@ def _skip_leading_history(lines: list[str], removed: set[int]) -> int:
     size = _reply_header_size(lines, first)
     if not size:
         return first
-    removed.update(range(first, first + size))
     quote = _next_content(lines, first + size)
     if quote >= len(lines) or not _QUOTED.match(lines[quote]):
+        removed.update(range(first, first + size))
         return first + size
     after = quote
     while after < len(lines) and (not lines[after].strip() or _QUOTED.match(lines[after])):
         after += 1
     answer = lines[after:]
     if any(line.strip() for line in answer) and not any(_QUOTED.match(line) for line in answer):
-        removed.update(range(first + size, after))
+        removed.update(range(first, after))
         return after
-    return first + size
+    return first  # answered inline: the attribution tells whom the quotes are from
 
 
 def _header_block_end(lines: list[str], start: int) -> int:
@@ -145,16 +145,16 @@ def _join_runs(lines: list[str], indexes: list[int]) -> str:
     return _BLANK_RUNS.sub("\n\n", "\n".join(parts)).strip()
 
 
-def _history_start(lines: list[str], start: int, removed: set[int]) -> int:
+def _history_start(lines: list[str], start: int) -> int:
     """First line of the quoted history from `start`, or len(lines) when none.
 
-    Attributions above inline-answered quotes are elided (added to `removed`)
-    and the scan goes on.
+    An attribution above quotes answered inline stays: it says whom the
+    quotes are from, and the answers between them are new text.
     """
     index = start
     while index < len(lines):
         line = lines[index]
-        if not line.strip() or _QUOTED.match(line) or len(line) > 1000 or index in removed:
+        if not line.strip() or _QUOTED.match(line) or len(line) > 1000:
             index += 1
             continue
         if SEPARATOR.match(line) or FORWARD_INTRO.match(line) or _header_block_at(lines, index):
@@ -162,11 +162,7 @@ def _history_start(lines: list[str], start: int, removed: set[int]) -> int:
         size = _reply_header_size(lines, index)
         if size and not _answers_inline(lines, index + size):
             return index
-        if size:
-            removed.update(range(index, index + size))
-            index += size
-            continue
-        index += 1
+        index += max(size, 1)
     return len(lines)
 
 

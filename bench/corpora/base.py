@@ -9,7 +9,9 @@ not its job (MIME facts, forwards, bounces).
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
+import time
 import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -142,11 +144,20 @@ def judge_all(case: str, text: str, check: Callable[[Split], str | None]) -> Cas
 
 
 def _safe_check(check: Callable[[Split], str | None], produce: Callable[[], Split]) -> str | None:
-    """A contestant that crashes fails the case; the crash is the note."""
+    """A contestant that crashes fails the case; the crash is the note.
+
+    When the check carries a time `limit`, producing the split must fit in it.
+    """
+    started = time.perf_counter()
     try:
-        return check(produce())
+        split = produce()
     except Exception as error:  # a library bug must not stop the benchmark
         return f"raised {type(error).__name__}: {error}"
+    elapsed = time.perf_counter() - started
+    limit = getattr(check, "limit", None)
+    if limit is not None and elapsed > limit:
+        return f"took {elapsed:.2f}s, limit {limit}s"
+    return check(split)
 
 
 def diff_note(label: str, expected: str, got: str) -> str | None:
@@ -154,3 +165,82 @@ def diff_note(label: str, expected: str, got: str) -> str | None:
     if expected == got:
         return None
     return f"{label}\n    expected: {expected[:300]!r}\n    got:      {got[:300]!r}"
+
+
+def fragment_check(facts: dict, ruby: bool) -> Callable[[Split], str | None] | None:
+    """Map an email_reply_parser-style expectation onto a (text, elided) split.
+
+    Those suites describe fragments; a gateway has a visible side and an
+    elided side.  A fragment's expected content (equals/contains/regex) must
+    be on the side its `hidden` flag names; without flags, fragment 0 is the
+    visible reply and later fragments are hidden.  `fragment_count == 1`
+    means nothing is hidden.  Whole-reply expectations compare the visible
+    text (right-stripped).  Counts and quoted/signature flags alone are not
+    mapped: they describe the library's internal segmentation.  Returns None
+    when nothing maps.
+    """
+    checks: list[Callable[[Split], str | None]] = []
+    hidden = facts.get("fragments_hidden")
+    for key in ("visible_text", "parse_reply_equals", "reply_stripped_equals"):
+        if key in facts:
+            checks.append(lambda s, e=facts[key]: diff_note(key, e.strip(), s.text.strip()))
+    for word in facts.get("reply_contains", []):
+        checks.append(lambda s, w=word: None if w in s.text else f"visible text lacks {w!r}")
+    for word in facts.get("reply_not_contains", []):
+        checks.append(lambda s, w=word: f"visible text has {w!r}" if w in s.text else None)
+    if facts.get("fragment_count") == 1 and not facts.get("fragments_hidden"):
+        checks.append(lambda s: diff_note("nothing elided", "", s.elided))
+    for key in ("fragment_equals", "fragment_contains", "fragment_matches", "fragment_startswith_regex"):
+        for index, wanted in facts.get(key, {}).items():
+            position = int(index)
+            is_hidden = hidden[position] if hidden and position < len(hidden) else position > 0
+            for item in wanted if isinstance(wanted, list) else [wanted]:
+                checks.append(_fragment_probe(key, item, is_hidden, ruby))
+    if "max_seconds" in facts:
+        checks.append(lambda s: None)  # timing is measured by the caller
+    if not checks:
+        return None
+
+    def check(split: Split) -> str | None:
+        notes = [note for probe in checks if (note := probe(split))]
+        return "; ".join(notes) or None
+
+    return check
+
+
+def _fragment_probe(key: str, wanted: str, hidden: bool, ruby: bool) -> Callable[[Split], str | None]:
+    side = "elided" if hidden else "text"
+
+    def probe(split: Split) -> str | None:
+        haystack = split.elided if hidden else split.text
+        if key == "fragment_equals":
+            found = " ".join(wanted.split()) in " ".join(haystack.split())
+        elif key == "fragment_contains":
+            found = wanted in haystack
+        else:
+            pattern = wanted.replace("\\A", "^") if ruby else wanted
+            found = re.search(pattern, haystack, re.MULTILINE) is not None
+        return None if found else f"{key} {wanted[:60]!r} not in {side}"
+
+    return probe
+
+
+def timed_cases(corpus_dir: Path, subfolder: str, expected: dict, ruby: bool) -> list[CaseResult]:
+    """One case per fixture of an email_reply_parser-style suite."""
+    results = []
+    for name, facts in sorted(expected.items()):
+        if name == "_meta":
+            continue
+        check = fragment_check(facts, ruby)
+        if check is None:
+            continue
+        body = (corpus_dir / subfolder / name).read_bytes().decode("utf-8", errors="replace")
+        limit = facts.get("max_seconds")
+        results.append(judge_all(name, body, check if limit is None else _within(limit, check)))
+    return results
+
+
+def _within(limit: float, check: Callable[[Split], str | None]) -> Callable[[Split], str | None]:
+    """Marker wrapper: judge_all times each contestant when a limit is set."""
+    check.limit = limit  # type: ignore[attr-defined]
+    return check

@@ -1,0 +1,15 @@
+"""zapier/email-reply-parser (Python port) fixtures: fragments mapped onto text/elided."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bench.corpora.base import CaseResult, timed_cases
+
+NAME = "zapier-email-reply-parser"
+
+
+def run(corpus_dir: Path) -> list[CaseResult]:
+    expected = json.loads((corpus_dir / "expected.json").read_text(encoding="utf-8"))
+    return timed_cases(corpus_dir, "emails", expected, ruby=False)
