@@ -55,5 +55,16 @@ def parse(
     print_parsed(result)
 
 
+@app.command()
+def doctor(config: ConfigOption = None) -> None:
+    """Check config, database, blob store, broker, smarthost, IMAP and Telegram; exit 1 on any FAIL."""
+    from gateway.doctor import print_checks, run_checks
+
+    checks = run_checks(config)
+    print_checks(checks)
+    if not all(check.ok for check in checks):
+        raise typer.Exit(1)
+
+
 if __name__ == "__main__":
     app()

@@ -1,0 +1,189 @@
+"""`relaydesk doctor`: is this installation able to work, and if not, why?
+
+Each check tries the real thing (connect, log in, write a file) with a short
+timeout and reports OK or FAIL with one line of reason, so an operator can
+fix a deployment before mail starts piling up.  Checks never change state:
+no migrations are run and nothing is sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import make_url
+
+from gateway.config import Config, ConfigError, ImapConfig, load_config
+from gateway.transports.smtp import probe_smarthost
+from storage.db import make_engine
+from storage.migrate import alembic_config
+
+PROBE_TIMEOUT_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the doctor's report."""
+
+    name: str
+    ok: bool
+    detail: str
+
+
+def run_checks(config_path: Path | None) -> list[Check]:
+    """Every check that applies to the configuration at `config_path`."""
+    try:
+        config = load_config(config_path)
+    except ConfigError as exc:
+        return [Check("config", False, str(exc))]
+    checks = [_config_summary(config, config_path)]
+    checks.append(_attempt("database", lambda: check_database(config.storage.url)))
+    checks.append(_attempt("blob store", lambda: check_blob_dir(config.storage.blobs)))
+    checks.append(_attempt("broker", lambda: check_broker(config.queue.broker)))
+    checks.append(_attempt(f"smarthost {config.outbound.smarthost}", lambda: probe_smarthost(config.outbound)))
+    for box in config.imap:
+        checks.append(_attempt(f"imap {box.user}@{box.host}:{box.port}", lambda box=box: check_imap(box)))
+    if config.telegram is not None:
+        telegram = config.telegram
+        checks.append(_attempt("telegram", lambda: check_telegram(telegram.base_url, telegram.token)))
+    return checks
+
+
+def _config_summary(config: Config, path: Path | None) -> Check:
+    accounts = ", ".join(f"{a.slug} ({a.kind})" for a in config.accounts) or "no accounts"
+    return Check("config", True, f"{path or 'embedded defaults'}: {accounts}")
+
+
+def _attempt(name: str, probe: Callable[[], str]) -> Check:
+    """Run one probe; any exception becomes a FAIL row with its message."""
+    try:
+        return Check(name, True, probe())
+    except Exception as exc:  # the doctor reports every failure, whatever its type
+        return Check(name, False, str(exc).strip() or type(exc).__name__)
+
+
+def check_database(url: str) -> str:
+    """Connects and compares the schema revision with the newest migration."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).exists():
+        folder = Path(parsed.database).parent
+        if not _writable_dir(folder):
+            raise RuntimeError(f"{parsed.database} does not exist and {folder} is not writable")
+        return f"{parsed.database} will be created and migrated at first start"
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()
+    if current != head:
+        raise RuntimeError(f"schema at {current or 'nothing'}, newest is {head}: start relaydesk to migrate")
+    return f"{engine.dialect.name}, schema at {head}"
+
+
+def check_blob_dir(root: Path) -> str:
+    """The blob directory exists (or can be made) and takes a file."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=root, prefix=".doctor-")
+    os.close(fd)
+    os.unlink(name)
+    return f"{root} writable"
+
+
+def check_broker(broker: str) -> str:
+    if broker == "embedded":
+        return "embedded (in-process worker)"
+    if broker.startswith(("redis://", "rediss://")):
+        import redis
+
+        client = redis.Redis.from_url(broker, socket_timeout=PROBE_TIMEOUT_SECONDS,
+                                      socket_connect_timeout=PROBE_TIMEOUT_SECONDS)
+        try:
+            client.ping()
+        finally:
+            client.close()
+        return "redis answers PING"
+    import pika
+
+    params = pika.URLParameters(broker)
+    params.socket_timeout = PROBE_TIMEOUT_SECONDS
+    params.blocked_connection_timeout = PROBE_TIMEOUT_SECONDS
+    params.connection_attempts = 1
+    connection = pika.BlockingConnection(params)
+    connection.close()
+    return "rabbitmq accepts the connection"
+
+
+def check_imap(box: ImapConfig) -> str:
+    return asyncio.run(_imap_login(box))
+
+
+async def _imap_login(box: ImapConfig) -> str:
+    import aioimaplib
+
+    if box.security == "starttls":
+        raise RuntimeError("STARTTLS mailboxes cannot be probed by the doctor yet; use security = \"tls\"")
+    client_class = aioimaplib.IMAP4_SSL if box.security == "tls" else aioimaplib.IMAP4
+    client = client_class(host=box.host, port=box.port, timeout=PROBE_TIMEOUT_SECONDS)
+    await client.wait_hello_from_server()
+    try:
+        response = await client.login(box.user, box.password)
+        if response.result != "OK":
+            raise RuntimeError(f"login refused: {_imap_text(response.lines)}")
+        missing = []
+        for folder in (*box.folders, *box.sent_folders):
+            status = await client.examine(folder)
+            if status.result != "OK":
+                missing.append(folder)
+        if missing:
+            raise RuntimeError(f"logged in, but cannot open {', '.join(missing)}")
+    finally:
+        await client.logout()
+    return f"logged in, {len(box.folders) + len(box.sent_folders)} folder(s) open"
+
+
+def check_telegram(base_url: str, token: str) -> str:
+    """The Bot API answers getMe for our token (which never appears in a reason)."""
+    try:
+        response = httpx.get(f"{base_url}{token}/getMe", timeout=PROBE_TIMEOUT_SECONDS)
+    except httpx.HTTPError as exc:
+        raise RuntimeError(f"{base_url} unreachable: {type(exc).__name__}") from None
+    if response.status_code in (401, 404):
+        raise RuntimeError(f"{base_url} reachable, but the bot token was rejected ({response.status_code})")
+    if response.status_code != 200:
+        raise RuntimeError(f"{base_url} answered HTTP {response.status_code}")
+    username = (response.json().get("result") or {}).get("username", "?")
+    return f"bot @{username}"
+
+
+def _writable_dir(folder: Path) -> bool:
+    while not folder.exists():
+        folder = folder.parent
+    return os.access(folder, os.W_OK)
+
+
+def _imap_text(lines: list) -> str:
+    return " ".join(line.decode("utf-8", "replace") if isinstance(line, bytes) else str(line) for line in lines)
+
+
+def print_checks(checks: list[Check]) -> None:
+    """The report as a table for people; failures in red with their reason."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="relaydesk doctor")
+    table.add_column("check")
+    table.add_column("result")
+    table.add_column("detail", overflow="fold")
+    for check in checks:
+        table.add_row(check.name, "[green]OK[/green]" if check.ok else "[red]FAIL[/red]", check.detail)
+    Console().print(table)

@@ -1,0 +1,125 @@
+"""`relaydesk doctor` against real local services: a good config passes, broken ones name the failure."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from gateway.cli import app
+from gateway.doctor import run_checks
+from gateway.runtime import Runtime
+from tests.conftest import demo_config, demo_config_text
+from tests.delivery.conftest import Sink, free_port
+from tests.services import REDIS_URL, port_open
+
+pytest_plugins = ["tests.delivery.conftest"]
+
+
+def _write_config(tmp_path: Path, sink_port: int, extra: str = "") -> Path:
+    path = tmp_path / "relaydesk.toml"
+    path.write_text(demo_config_text(tmp_path, sink_port=sink_port) + extra, encoding="utf-8")
+    return path
+
+
+def _migrated(tmp_path: Path) -> None:
+    Runtime.open(demo_config(tmp_path)).close()
+
+
+def _by_name(checks: list) -> dict[str, tuple[bool, str]]:
+    return {check.name.split(" ")[0]: (check.ok, check.detail) for check in checks}
+
+
+def test_good_config_passes_with_exit_0(tmp_path: Path, sink: Sink) -> None:
+    _migrated(tmp_path)
+    result = CliRunner().invoke(app, ["doctor", "--config", str(_write_config(tmp_path, sink.port))])
+    assert result.exit_code == 0, result.output
+    assert "FAIL" not in result.output
+    for name in ("config", "database", "blob", "broker", "smarthost"):
+        assert name in result.output
+
+
+def test_closed_smarthost_port_fails_with_exit_1(tmp_path: Path) -> None:
+    _migrated(tmp_path)
+    result = CliRunner().invoke(app, ["doctor", "--config", str(_write_config(tmp_path, free_port()))])
+    assert result.exit_code == 1
+    checks = _by_name(run_checks(_write_config(tmp_path, free_port())))
+    ok, detail = checks["smarthost"]
+    assert not ok and "127.0.0.1" in detail
+    assert checks["database"][0] and checks["config"][0]
+
+
+def test_invalid_config_is_one_failing_row(tmp_path: Path) -> None:
+    path = tmp_path / "relaydesk.toml"
+    path.write_text('[outbound]\nsmarthost = "nowhere"\n[security]\nsecret = "test-secret-not-for-production"\n')
+    [check] = run_checks(path)
+    assert not check.ok and "outbound.smarthost" in check.detail
+
+
+def test_unmigrated_database_fails(tmp_path: Path, sink: Sink) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(f"sqlite:///{tmp_path}/relaydesk.db")
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE unrelated (id INTEGER)"))
+    engine.dispose()
+    ok, detail = _by_name(run_checks(_write_config(tmp_path, sink.port)))["database"]
+    assert not ok and "newest is" in detail
+
+
+def test_unreachable_broker_fails(tmp_path: Path, sink: Sink) -> None:
+    _migrated(tmp_path)
+    config = _write_config(tmp_path, sink.port).read_text().replace(
+        'broker = "embedded"', f'broker = "redis://127.0.0.1:{free_port()}/0"')
+    (tmp_path / "relaydesk.toml").write_text(config)
+    ok, _ = _by_name(run_checks(tmp_path / "relaydesk.toml"))["broker"]
+    assert not ok
+
+
+def test_running_redis_broker_passes(tmp_path: Path, sink: Sink) -> None:
+    if not port_open(REDIS_URL, 6379):
+        pytest.skip("Redis not running")
+    config = _write_config(tmp_path, sink.port).read_text().replace('broker = "embedded"', f'broker = "{REDIS_URL}"')
+    (tmp_path / "relaydesk.toml").write_text(config)
+    _migrated(tmp_path)
+    assert _by_name(run_checks(tmp_path / "relaydesk.toml"))["broker"] == (True, "redis answers PING")
+
+
+class _FakeBotApi(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        good = self.path.endswith("/botgood-token/getMe")
+        body = b'{"ok": true, "result": {"username": "relaydesk_bot"}}' if good else b'{"ok": false}'
+        self.send_response(200 if good else 401)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def bot_api() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _FakeBotApi)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/bot"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("token, ok", [("good-token", True), ("bad-token", False)])
+def test_telegram_token_checked_without_leaking_it(tmp_path: Path, sink: Sink, bot_api: str, token: str,
+                                                   ok: bool) -> None:
+    _migrated(tmp_path)
+    path = _write_config(tmp_path, sink.port, f'\n[telegram]\ntoken = "{token}"\nbase_url = "{bot_api}"\n')
+    result_ok, detail = _by_name(run_checks(path))["telegram"]
+    assert result_ok is ok
+    assert token not in detail
+    assert ("relaydesk_bot" in detail) if ok else ("rejected" in detail)
