@@ -57,6 +57,7 @@ class QueueConfig(_Section):
     sweep_interval_seconds: float = Field(default=30.0, gt=0)
     stale_after_seconds: float = Field(default=60.0, gt=0)
     max_attempts: int = Field(default=8, ge=1)
+    namespace: str = Field(default="relaydesk", pattern=r"^[A-Za-z0-9_.-]+$")  # Redis key prefix
 
     @field_validator("broker")
     @classmethod
