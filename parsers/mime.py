@@ -110,7 +110,7 @@ class _Walker:
         decoded = decode_text(data or b"", _charset(part))
         if decoded.problem:
             self.content.problems.append(f"{_content_type(part)} part: {decoded.problem}")
-        return decoded.text
+        return decoded.text.replace("\r\n", "\n")
 
     def payload(self, part: Message) -> bytes | Streamed:
         """Decoded payload bytes; a lifted body is streamed from the raw bytes."""
