@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -53,6 +54,97 @@ def parse(
     from gateway.views_text import print_parsed
 
     print_parsed(result)
+
+
+@app.command()
+def chain(
+    ref: Annotated[str, typer.Argument(help="Any ticket of the chain, e.g. VND-1042.")],
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The whole chain of a ticket from its root, with the time held at each link.
+
+    --json gives {"ref", "root", "tickets": [...]}; each ticket, depth first:
+    {"ref", "account", "account_name", "status", "depth", "parent", "children",
+    "assignee", "held_by" (account that holds the work now: the partner of an
+    open handoff, else the ticket's own account), "created_at",
+    "time_to_first_response_seconds", "time_to_resolve_seconds",
+    "link": null for the root, else {"state", "handed_off_at", "accepted_at",
+    "resolved_at", "rated_at", "rating", "rating_comment",
+    "time_to_accept_seconds", "time_to_resolve_seconds", "held_seconds"}}.
+    Seconds are numbers or null when the stage has not happened; times are UTC ISO 8601.
+    """
+    from gateway.runtime import Runtime
+    from gateway.timings import TicketNotFound, chain_timings
+
+    runtime = Runtime.open(_config(config))
+    try:
+        with runtime.db.transaction() as session:
+            timings = chain_timings(session, ref)
+    except TicketNotFound:
+        typer.echo(f"error: no ticket {ref}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        runtime.close()
+    if as_json:
+        _print_json(timings.to_json())
+        return
+    from gateway.timing_views import print_chain
+
+    print_chain(timings)
+
+
+report_app = typer.Typer(no_args_is_help=True, help="Reports for settlements between participants.")
+app.add_typer(report_app, name="report")
+
+
+def _day(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        typer.echo(f"error: {option} expects a date like 2026-01-31, got {value!r}", err=True)
+        raise typer.Exit(2) from None
+
+
+@report_app.command("partners")
+def report_partners(
+    since: Annotated[Optional[str], typer.Option(help="First day (UTC, YYYY-MM-DD) of handoffs counted.")] = None,
+    until: Annotated[Optional[str], typer.Option(help="Last day (UTC, YYYY-MM-DD, included).")] = None,
+    account: Annotated[Optional[str], typer.Option(help="Only links where this account is the partner or hands over.")] = None,
+    output: Annotated[str, typer.Option("--format", help="table | json | csv")] = "table",
+    config: ConfigOption = None,
+) -> None:
+    """Per partner and per handing account: tickets handed over, median/p90 time to accept
+    and to resolve (seconds), average rating and how many were rated.
+
+    Rows with an empty handed_by are the partner's totals. Columns (json keys):
+    partner, partner_name, handed_by, handed_by_name, tickets, resolved,
+    accept_median_seconds, accept_p90_seconds, resolve_median_seconds,
+    resolve_p90_seconds, rating_avg, rated. Percentiles are nearest-rank.
+    """
+    from gateway.reports import Period, partner_report, rows_to_csv, rows_to_json
+    from gateway.runtime import Runtime
+
+    if output not in ("table", "json", "csv"):
+        typer.echo(f"error: --format must be table, json or csv, not {output!r}", err=True)
+        raise typer.Exit(2)
+    period = Period.from_dates(_day(since, "--since"), _day(until, "--until"))
+    runtime = Runtime.open(_config(config))
+    try:
+        with runtime.db.transaction() as session:
+            rows = partner_report(session, period, account)
+    finally:
+        runtime.close()
+    if output == "json":
+        _print_json(rows_to_json(rows))
+    elif output == "csv":
+        sys.stdout.write(rows_to_csv(rows))
+    else:
+        from gateway.timing_views import print_partner_report
+
+        print_partner_report(rows)
 
 
 @app.command()
