@@ -99,9 +99,8 @@ def chain_header(session: Session, ticket: Ticket) -> str:
 
 
 def chain_headers(session: Session, ticket: Ticket) -> dict[str, str]:
-    """The X-Relaydesk-* headers every mail about `ticket` carries."""
+    """The X-Relaydesk-* headers every mail about `ticket` carries (the composer adds the ticket's)."""
     return {
-        "X-Relaydesk-Ticket": ticket.ref,
         "X-Relaydesk-Status": ticket.status,
         "X-Relaydesk-Chain": chain_header(session, ticket),
     }

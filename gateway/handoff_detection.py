@@ -1,0 +1,133 @@
+"""Is this mail a handoff, and to whom?  A pure decision over config and the parsed mail.
+
+A dispatcher hands a ticket over the way they always did: by forwarding the
+customer's mail to a partner (with the gateway in Cc or Bcc, or seen in the
+Sent folder), or by writing `#handoff <partner> [note]`.  The caller has
+already established that the sender is an agent of the owning account and
+which ticket the mail threads to; this module only answers "which partner,
+at which address, with which note".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from gateway.config import AccountConfig, Config
+from gateway.rejections import UnknownPartner
+from parsers.message import Command, ParsedMessage
+
+HANDOFF_COMMAND = "handoff"
+
+
+@dataclass(frozen=True)
+class HandoffIntent:
+    """A detected handoff: the partner account, the address the dispatcher used, the note."""
+
+    partner: AccountConfig
+    address: str
+    note: str
+    by_command: bool
+
+
+def recipients(parsed: ParsedMessage, envelope_rcpts: Iterable[str] = ()) -> list[str]:
+    """To, Cc and the envelope recipients (a Bcc shows only there), lower-case, once each."""
+    found = [a.email for a in (*parsed.to, *parsed.cc)] + [r.strip().lower() for r in envelope_rcpts]
+    return list(dict.fromkeys(e for e in found if e))
+
+
+def account_matches(account: AccountConfig, email: str) -> bool:
+    """`email` is one of the account's addresses, agents, or in one of its domains."""
+    email = email.lower()
+    domain = email.rpartition("@")[2]
+    base = _without_plus(email)
+    return (
+        base in account.addresses
+        or domain in account.domains
+        or any(agent.email == base for agent in account.agents)
+    )
+
+
+def detect_handoff(
+    parsed: ParsedMessage,
+    owner: AccountConfig,
+    config: Config,
+    envelope_rcpts: Sequence[str] = (),
+    participants: Iterable[str] = (),
+) -> HandoffIntent | None:
+    """The handoff `parsed` asks for, or None when it is not one.
+
+    `owner` is the account of the ticket the mail threads to (its sender is
+    one of owner's agents).  Raises UnknownPartner when `#handoff` names an
+    account that is not one of owner's partners.
+    """
+    command = _handoff_command(parsed.commands)
+    addressed = recipients(parsed, envelope_rcpts)
+    if command is not None:
+        return _by_command(parsed, command, owner, config, addressed)
+    if parsed.forward is None:
+        return None
+    for partner in _partners(owner, config):
+        address = _first_match(partner, addressed)
+        if address is not None:
+            return HandoffIntent(partner, address, parsed.forward.note.strip(), by_command=False)
+    if owner.allow_external_handoff:
+        return _external(parsed, owner, config, addressed, set(participants))
+    return None
+
+
+def _by_command(parsed: ParsedMessage, command: Command, owner: AccountConfig, config: Config,
+                addressed: list[str]) -> HandoffIntent:
+    slug = command.args[0].lower() if command.args else ""
+    if slug not in owner.partners:
+        raise UnknownPartner(slug or "(no partner named)")
+    partner = config.account(slug)
+    address = _first_match(partner, addressed) or _default_address(partner)
+    parts = [command.args[1] if len(command.args) > 1 else "", parsed.forward.note if parsed.forward else parsed.text]
+    note = "\n\n".join(part.strip() for part in parts if part and part.strip())
+    return HandoffIntent(partner, address, note, by_command=True)
+
+
+def _external(parsed: ParsedMessage, owner: AccountConfig, config: Config, addressed: list[str],
+              participants: set[str]) -> HandoffIntent | None:
+    """With allow_external_handoff: a configured external account addressed by the forward.
+
+    Addresses of hosted accounts, of the owner itself and of the ticket's
+    participants never count — forwarding to a colleague or back to the
+    customer is not a handoff.
+    """
+    for account in config.accounts:
+        if account.kind != "external" or account.slug == owner.slug:
+            continue
+        for address in addressed:
+            if address not in participants and account_matches(account, address):
+                return HandoffIntent(account, address, parsed.forward.note.strip() if parsed.forward else "",
+                                     by_command=False)
+    return None
+
+
+def _partners(owner: AccountConfig, config: Config) -> list[AccountConfig]:
+    return [config.account(slug) for slug in owner.partners]
+
+
+def _first_match(account: AccountConfig, addressed: Iterable[str]) -> str | None:
+    return next((a for a in addressed if account_matches(account, a)), None)
+
+
+def _default_address(account: AccountConfig) -> str:
+    """Where a `#handoff` sent to the gateway alone goes: the partner's first address or agent."""
+    if account.addresses:
+        return account.addresses[0]
+    emails = [agent.email for agent in account.agents if agent.email]
+    if emails:
+        return emails[0]
+    raise UnknownPartner(f"{account.slug} (no address to reach it)")
+
+
+def _handoff_command(commands: Sequence[Command]) -> Command | None:
+    return next((c for c in commands if c.name == HANDOFF_COMMAND), None)
+
+
+def _without_plus(email: str) -> str:
+    local, _, domain = email.rpartition("@")
+    return f"{local.split('+', 1)[0]}@{domain}"
