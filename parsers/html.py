@@ -8,8 +8,9 @@ document head never reach the text.
 from __future__ import annotations
 
 import re
+import warnings
 
-from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning, Comment, NavigableString, Tag
 
 _DROP = {"script", "style", "head", "title", "meta", "link", "noscript", "template", "xml", "o:p"}
 _BLOCK = {
@@ -25,13 +26,20 @@ def html_to_text(html: str) -> str:
     """Render `html` as plain text; never raises on broken markup."""
     if not html or not html.strip():
         return ""
-    try:
-        soup = BeautifulSoup(html, "lxml")
-    except Exception:  # lxml refuses some inputs outright; fall back, keep text
-        soup = BeautifulSoup(html, "html.parser")
+    soup = parse_html(html)
     out: list[str] = []
     _render(soup, out, pre=False)
     return _tidy("".join(out))
+
+
+def parse_html(html: str) -> BeautifulSoup:
+    """Parse mail HTML leniently; XHTML and Word markup are still read as HTML."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+        try:
+            return BeautifulSoup(html, "lxml")
+        except Exception:  # lxml refuses some inputs outright; fall back, keep text
+            return BeautifulSoup(html, "html.parser")
 
 
 def _render(node: Tag, out: list[str], pre: bool) -> None:

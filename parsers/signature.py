@@ -4,7 +4,7 @@ A signature is recognised only at the tail of the text and only by what
 people and their mail apps actually write there: the `-- ` delimiter (and
 the bars of mailing-list footers), "Sent from my iPhone" and its
 translations, a closing formula followed by a few short name/contact lines,
-or a `-Name` sign-off.  Everything else is left alone: eating real content
+a block of contact lines (name, mail, phone, site), or a `-Name` sign-off.  Everything else is left alone: eating real content
 is worse than keeping a signature.
 """
 
@@ -14,18 +14,26 @@ import re
 
 from parsers.quotes import MOBILE_SIGNATURE, VALEDICTION
 
-_DELIMITER = re.compile(r"^[ \t]*(?:--|—|__+)[ \t]*$|^[ \t]*-- [ \t]*\S")
+_DELIMITER = re.compile(r"^[ \t]*(?:--|—|__+)[ \t]*$")
+_DASH_BAR = re.compile(r"^[ \t]*[-–—=_*]{4,}[ \t]*$")
+_CONTACT = re.compile(
+    r"[\w.+-]+@[\w-]+\.[\w.-]+|https?://|www\.|(?:\+?\(?\d[\d ()./-]{6,}\d)|"
+    r"^(?:t|f|m|p|tel|phone|fax|mob|mobile|cell|skype|тел|моб)\b\.?\s*:?",
+    re.IGNORECASE,
+)
 _SYMBOLS_ONLY = re.compile(r"^[ \t]*[\W_ᐧ]+[ \t]*$")
 _HYPHEN_NAME = re.compile(r"^[ \t]*-{1,2}[^\W\d_][^\n]{0,40}$")
 _MAX_DELIMITED_LINES = 30
 _MAX_CLOSING_LINES = 6
 _MAX_CLOSING_LINE_CHARS = 70
+_MAX_CONTACT_LINES = 15
+_MIN_CONTACT_HITS = 2
 
 
 def find_signature_start(lines: list[str], end: int) -> int | None:
     """Index of the first signature line within `lines[:end]`, or None."""
     start = _first_content_line(lines, end)
-    for finder in (_delimited, _mobile, _closing_formula, _hyphen_name, _trailing_symbols):
+    for finder in (_delimited, _mobile, _closing_formula, _contact_block, _hyphen_name, _trailing_symbols):
         found = finder(lines, start, end)
         if found is not None:
             return found
@@ -67,6 +75,35 @@ def _closing_formula(lines: list[str], start: int, end: int) -> int | None:
             if rest or match.group("rest").strip() or lines[index].rstrip().endswith(","):
                 return index
     return None
+
+
+def _contact_block(lines: list[str], start: int, end: int) -> int | None:
+    """A closing block of short lines with an address, phone or web site in it.
+
+    Either the last paragraph ("Name / mail / phone / site") or everything
+    under a bar of dashes, when at least two of its lines are contact data.
+    """
+    last = _last_content(lines, end)
+    if last is None or last < start:
+        return None
+    first = last
+    while first > start and lines[first - 1].strip():
+        first -= 1
+    for bar in range(max(start, end - _MAX_CONTACT_LINES * 2), first):
+        if _DASH_BAR.match(lines[bar]) and _is_contact_block(lines[bar + 1 : end]):
+            return bar
+    if last > first and _is_contact_block(lines[first:end]):
+        return first
+    return None
+
+
+def _is_contact_block(block: list[str]) -> bool:
+    content = [line.strip() for line in block if line.strip()]
+    if not content or len(content) > _MAX_CONTACT_LINES:
+        return False
+    if any(len(line) > _MAX_CLOSING_LINE_CHARS for line in content):
+        return False
+    return sum(1 for line in content if _CONTACT.search(line)) >= _MIN_CONTACT_HITS
 
 
 def _hyphen_name(lines: list[str], start: int, end: int) -> int | None:

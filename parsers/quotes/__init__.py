@@ -57,6 +57,8 @@ _DATE_FIRST = re.compile(
     r"(?:\d{1,2}:\d{2}(?::\d{2})?(?:\s*(?:GMT|UTC)?[+-]\d{1,2}:?\d{2})?\s+[^\s<>][^<>]{0,120}(?:" + _ADDRESS + r")?"
     r"|[^\s<>][^<>]{0,120}" + _ADDRESS + r")\s*:?$"
 )
+# Mail.ru / Yandex: "26.06.2014, 14:41, "Name" <addr>:" or "<date> от Name <addr>:".
+_TIMED_ADDRESS = re.compile(r"^.{0,160}?\b\d{1,2}:\d{2}\b.{0,200}?" + _ADDRESS + r"\s*[:：]$")
 _EVIDENCE = re.compile(r"\d|@|<[^>]{0,200}>")
 _DASH_FRAME = re.compile(r"^[-\s]{2,}|[-\s]{2,}$")
 _STARTS_INTRO = re.compile(rf"^(?:{_START})\s", re.IGNORECASE)
@@ -72,7 +74,7 @@ def is_reply_header(candidate: str) -> bool:
     candidate = _DASH_FRAME.sub("", candidate)
     if len(candidate) > 600:
         return False
-    if _DATE_FIRST.match(candidate):
+    if _DATE_FIRST.match(candidate) or _TIMED_ADDRESS.match(candidate):
         return True
     if not _ENDS_COLON.search(candidate):
         return False

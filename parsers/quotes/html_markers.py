@@ -12,6 +12,8 @@ import re
 
 from bs4 import BeautifulSoup, Tag
 
+from parsers.html import parse_html
+
 _QUOTE_CLASSES = re.compile(
     r"^(?:x_)*(?:gmail_quote|gmail_extra|gmail_attr|yahoo_quoted|ydp[0-9a-f]+yahoo_quoted|moz-cite-prefix|"
     r"protonmail_quote|zmail_extra|zimbra_quote|AppleOriginalContents|divRplyFwdMsg|OutlookMessageHeader|"
@@ -29,10 +31,7 @@ _ZIMBRA_HR = re.compile(r"^(?:x_)*(?:zwchr)$", re.IGNORECASE)
 
 def split_html_quote(html: str) -> tuple[str, str]:
     """(HTML without the quoted history, the removed HTML); ('', '') never raises."""
-    try:
-        soup = BeautifulSoup(html, "lxml")
-    except Exception:  # malformed beyond lxml: no markers to trust
-        return html, ""
+    soup = parse_html(html)
     start = _first_marker(soup)
     if start is None:
         return html, ""
