@@ -14,11 +14,9 @@ from gateway.cli import app
 from gateway.doctor import run_checks
 from gateway.runtime import Runtime
 from tests.conftest import demo_config, demo_config_text
-from tests.delivery.conftest import Sink, free_port
+from tests.delivery.conftest import closed_port, sink  # noqa: F401 (the sink fixture)
+from tests.smtp_sink import SmtpSink
 from tests.services import REDIS_URL, port_open
-
-pytest_plugins = ["tests.delivery.conftest"]
-
 
 def _write_config(tmp_path: Path, sink_port: int, extra: str = "") -> Path:
     path = tmp_path / "relaydesk.toml"
@@ -34,7 +32,7 @@ def _by_name(checks: list) -> dict[str, tuple[bool, str]]:
     return {check.name.split(" ")[0]: (check.ok, check.detail) for check in checks}
 
 
-def test_good_config_passes_with_exit_0(tmp_path: Path, sink: Sink) -> None:
+def test_good_config_passes_with_exit_0(tmp_path: Path, sink: SmtpSink) -> None:
     _migrated(tmp_path)
     result = CliRunner().invoke(app, ["doctor", "--config", str(_write_config(tmp_path, sink.port))])
     assert result.exit_code == 0, result.output
@@ -45,9 +43,9 @@ def test_good_config_passes_with_exit_0(tmp_path: Path, sink: Sink) -> None:
 
 def test_closed_smarthost_port_fails_with_exit_1(tmp_path: Path) -> None:
     _migrated(tmp_path)
-    result = CliRunner().invoke(app, ["doctor", "--config", str(_write_config(tmp_path, free_port()))])
+    result = CliRunner().invoke(app, ["doctor", "--config", str(_write_config(tmp_path, closed_port()))])
     assert result.exit_code == 1
-    checks = _by_name(run_checks(_write_config(tmp_path, free_port())))
+    checks = _by_name(run_checks(_write_config(tmp_path, closed_port())))
     ok, detail = checks["smarthost"]
     assert not ok and "127.0.0.1" in detail
     assert checks["database"][0] and checks["config"][0]
@@ -60,7 +58,7 @@ def test_invalid_config_is_one_failing_row(tmp_path: Path) -> None:
     assert not check.ok and "outbound.smarthost" in check.detail
 
 
-def test_unmigrated_database_fails(tmp_path: Path, sink: Sink) -> None:
+def test_unmigrated_database_fails(tmp_path: Path, sink: SmtpSink) -> None:
     from sqlalchemy import create_engine, text
 
     engine = create_engine(f"sqlite:///{tmp_path}/relaydesk.db")
@@ -71,16 +69,16 @@ def test_unmigrated_database_fails(tmp_path: Path, sink: Sink) -> None:
     assert not ok and "newest is" in detail
 
 
-def test_unreachable_broker_fails(tmp_path: Path, sink: Sink) -> None:
+def test_unreachable_broker_fails(tmp_path: Path, sink: SmtpSink) -> None:
     _migrated(tmp_path)
     config = _write_config(tmp_path, sink.port).read_text().replace(
-        'broker = "embedded"', f'broker = "redis://127.0.0.1:{free_port()}/0"')
+        'broker = "embedded"', f'broker = "redis://127.0.0.1:{closed_port()}/0"')
     (tmp_path / "relaydesk.toml").write_text(config)
     ok, _ = _by_name(run_checks(tmp_path / "relaydesk.toml"))["broker"]
     assert not ok
 
 
-def test_running_redis_broker_passes(tmp_path: Path, sink: Sink) -> None:
+def test_running_redis_broker_passes(tmp_path: Path, sink: SmtpSink) -> None:
     if not port_open(REDIS_URL, 6379):
         pytest.skip("Redis not running")
     config = _write_config(tmp_path, sink.port).read_text().replace('broker = "embedded"', f'broker = "{REDIS_URL}"')
@@ -115,7 +113,7 @@ def bot_api() -> Iterator[str]:
 
 
 @pytest.mark.parametrize("token, ok", [("good-token", True), ("bad-token", False)])
-def test_telegram_token_checked_without_leaking_it(tmp_path: Path, sink: Sink, bot_api: str, token: str,
+def test_telegram_token_checked_without_leaking_it(tmp_path: Path, sink: SmtpSink, bot_api: str, token: str,
                                                    ok: bool) -> None:
     _migrated(tmp_path)
     path = _write_config(tmp_path, sink.port, f'\n[telegram]\ntoken = "{token}"\nbase_url = "{bot_api}"\n')
