@@ -43,6 +43,7 @@ class ReplySplit:
 _QUOTED = re.compile(r"^[ \t]*(?:>|[A-Za-z]{1,12}>(?=[ >]|$))")
 _BAR = re.compile(r"^[ \t]*(?:[-_=*]{5,}|[-_=*]{2,}[ \t]*\*?[ \t]*)[ \t]*$")
 _SENTENCE_END = re.compile(r"[^\W\d_]{2}[.!?]\s*$")
+_SOFT_BREAK = re.compile(r"\w=$")
 _BLANK_RUNS = re.compile(r"\n{3,}")
 _MAX_HEADER_LINES = 4
 _MAX_HEADER_SPAN = 6
@@ -189,7 +190,10 @@ def _reply_header_size(lines: list[str], index: int) -> int:
         part = raw.strip().lstrip(">").strip() if _QUOTED.match(raw) else raw.strip()
         if is_reply_header(part) and part[:1].isupper():
             return 0
-        parts.append(part)
+        if parts[-1].endswith("=") and _SOFT_BREAK.search(parts[-1]):
+            parts[-1] = parts[-1][:-1] + part  # quoted-printable soft break left undecoded
+        else:
+            parts.append(part)
         if is_reply_header(" ".join(parts)):
             return position - index + 1
     return 0
@@ -243,20 +247,27 @@ def _answers_inline(lines: list[str], start: int) -> bool:
 
 
 def _peel_tail(lines: list[str]) -> tuple[int, str | None]:
-    """Where the new text ends once trailing quotes, footers and the signature are peeled."""
-    signature: str | None = None
-    end = len(lines)
+    """Where the new text ends once trailing quotes, footers and the signature are peeled.
+
+    Signature-like blocks peeled one right after another (a sign-off above a
+    list footer) form one signature; a quote between them starts over.
+    """
+    signature_end: int | None = None
+    start = end = len(lines)
     while True:
         end = _skip_blank_tail(lines, end)
         quote = _trailing_quote_start(lines, end)
         if quote is not None:
-            end = quote
+            end, signature_end = quote, None
             continue
-        start = find_signature_start(lines, end)
-        if start is None:
-            return end, signature
-        signature = "\n".join(lines[start:end]).strip() or signature
-        end = start
+        found = find_signature_start(lines, end)
+        if found is None:
+            break
+        signature_end = end if signature_end is None else signature_end
+        start = end = found
+    if signature_end is None:
+        return end, None
+    return end, "\n".join(lines[start:signature_end]).strip() or None
 
 
 def _skip_blank_tail(lines: list[str], end: int) -> int:

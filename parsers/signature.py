@@ -4,7 +4,7 @@ A signature is recognised only at the tail of the text and only by what
 people and their mail apps actually write there: the `-- ` delimiter (and
 the bars of mailing-list footers), "Sent from my iPhone" and its
 translations, a closing formula followed by a few short name/contact lines,
-a block of contact lines (name, mail, phone, site), or a `-Name` sign-off.  Everything else is left alone: eating real content
+a block of contact lines (name, mail, phone, site), or a `-Name` / `/Name` sign-off.  Everything else is left alone: eating real content
 is worse than keeping a signature.
 """
 
@@ -22,7 +22,7 @@ _CONTACT = re.compile(
     re.IGNORECASE,
 )
 _SYMBOLS_ONLY = re.compile(r"^[ \t]*[\W_ᐧ]+[ \t]*$")
-_HYPHEN_NAME = re.compile(r"^[ \t]*-{1,2}[^\W\d_][^\n]{0,40}$")
+_HYPHEN_NAME = re.compile(r"^[ \t]*(?:-{1,2}|/{1,2})[^\W\d_][^\n]{0,40}$")
 _MAX_DELIMITED_LINES = 30
 _MAX_CLOSING_LINES = 6
 _MAX_CLOSING_LINE_CHARS = 70
@@ -107,7 +107,7 @@ def _is_contact_block(block: list[str]) -> bool:
 
 
 def _hyphen_name(lines: list[str], start: int, end: int) -> int | None:
-    """A `-Name` sign-off as the last paragraph (not a `- item` list)."""
+    """A `-Name` or `/Name` sign-off as the last paragraph (not a `- item` list)."""
     last = _last_content(lines, end)
     if last is None or last < start:
         return None

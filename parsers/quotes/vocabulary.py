@@ -127,6 +127,7 @@ VALEDICTIONS: tuple[str, ...] = (
     "С уважением", "С наилучшими пожеланиями", "Всего доброго", "З повагою", "Med vänlig hälsning",
     "Vänliga hälsningar", "Hälsningar", "Med venlig hilsen", "Venlig hilsen", "Med vennlig hilsen",
     "Vennlig hilsen", "Hilsen", "مع تحياتي", "مع أطيب التحيات", "مع خالص التحيات", "تحياتي",
+    "Mvh", "Kh", "Vh", "Hilsen", "LG", "VG", "BR", "Rgds", "Z powazaniem", "Pozdrawiam serdecznie",
     "此致", "此致敬礼", "祝好", "顺祝商祺", "よろしくお願いいたします", "よろしくお願いします",
 )
 
