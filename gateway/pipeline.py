@@ -1,0 +1,456 @@
+"""Process one inbox item: parse, thread, apply, store, queue outbound mail.
+
+All in ONE transaction, idempotent on the inbox row: an item already `done`
+is skipped, two workers racing on one item serialise on its row lock
+(`SELECT … FOR UPDATE` on PostgreSQL, `BEGIN IMMEDIATE` on SQLite), and the
+unique (ticket, source_key) on messages turns any remaining race into an
+IntegrityError that is read as "already done".  A step that raises rolls
+everything back; the item's attempts and error are then recorded in a new
+transaction and the item is parked after `queue.max_attempts`
+(`requeue_parked` replays it).  Nothing is lost and the worker never crashes.
+
+The work is an ordered list of small steps over one `Inbound` context
+(`STEPS` below).  A step reads and fills the context; setting
+`ctx.handled = True` stops the remaining steps and still marks the item done.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from email.utils import getaddresses
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from gateway.config import AccountConfig
+from gateway.fingerprints import profiles
+from gateway.notices import acknowledgement
+from gateway.outbox import queue_mail
+from gateway.participants import add_participant, copied_contacts, role_of
+from gateway.runtime import Runtime
+from gateway.threading import ThreadMatch, ThreadQuery, find_thread
+from gateway.tickets import (
+    AUTO_KINDS,
+    FINISHED,
+    NewMessage,
+    add_event,
+    add_message,
+    change_status,
+    open_ticket,
+    store_attachments,
+)
+from gateway.tokens import split_plus
+from parsers import ParseOptions, ParsedMessage, parse_message
+from storage.blobs import BlobNotFound
+from storage.models import Account, InboxItem, Message, OutboxItem, Participant, Ticket, utcnow
+from storage.repositories import (
+    agent_by_email,
+    all_account_addresses,
+    has_event,
+    inbound_addresses,
+    inbound_message_in_account,
+    lock_inbox_item,
+    messages_of_inbox_item,
+    outbox_count_since,
+)
+
+log = logging.getLogger(__name__)
+
+
+class Unprocessable(Exception):
+    """The item can never be processed as it is (no blob, no hosted recipient): park it at once."""
+
+
+@dataclass
+class Inbound:
+    """Everything the steps share about one inbound message.
+
+    Filled in step order:
+      runtime, session, item, parsed, recipients, hops — before the first step;
+      account / account_config — the hosted account that received it (`receive`);
+      match, ticket — which ticket it belongs to, None for a new one (`thread`);
+      related — a finished ticket this mail followed up, for linking (`follow_up_finished`);
+      new_ticket — True once `open_new_ticket` created the ticket;
+      sender_role — requester | agent | partner | cc | None (outsider) (`classify_sender`);
+      participant — the sender's participant row on the ticket, if any;
+      visibility, unverified — how the message is stored (`classify_sender`, mail commands);
+      message — the stored Message (`store_message`);
+      outbox — OutboxItems queued so far; their ids are returned for delivery;
+      problems — notes kept on the inbox item (what was skipped and why);
+      handled — set by any step that fully dealt with the item; later steps are skipped.
+    """
+
+    runtime: Runtime
+    session: Session
+    item: InboxItem
+    parsed: ParsedMessage
+    recipients: tuple[str, ...]
+    hops: int
+    account: Account | None = None
+    account_config: AccountConfig | None = None
+    match: ThreadMatch | None = None
+    ticket: Ticket | None = None
+    related: Ticket | None = None
+    new_ticket: bool = False
+    sender_role: str | None = None
+    participant: Participant | None = None
+    visibility: str = "public"
+    unverified: bool = False
+    message: Message | None = None
+    outbox: list[OutboxItem] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    handled: bool = False
+
+    @property
+    def sender_email(self) -> str | None:
+        return self.parsed.sender.email.lower() if self.parsed.sender and self.parsed.sender.email else None
+
+    @property
+    def is_auto(self) -> bool:
+        return self.parsed.kind in AUTO_KINDS
+
+
+Step = Callable[[Inbound], None]
+
+
+# --- steps -----------------------------------------------------------------------
+
+
+def receive(ctx: Inbound) -> None:
+    """Find the hosted account the mail was delivered to (envelope first, then headers).
+
+    When several hosted accounts are addressed, the one the sender works for
+    wins (a dispatcher Cc-ing a hosted partner writes as their own account);
+    otherwise the first in recipient order.
+    """
+    by_base = {}
+    for address in ctx.recipients:
+        base, _, domain = split_plus(address)
+        by_base.setdefault(f"{base}@{domain}", address)
+    rows = inbound_addresses(ctx.session, by_base)
+    candidates = [rows[a].account for a in by_base if a in rows]
+    if not candidates:
+        raise Unprocessable(f"no hosted account owns any recipient address ({', '.join(ctx.recipients) or 'none'})")
+    sender = ctx.sender_email
+    own = [a for a in candidates if sender and agent_by_email(ctx.session, a.id, sender)]
+    ctx.account = (own or candidates)[0]
+    ctx.account_config = ctx.runtime.config.account(ctx.account.slug)
+
+
+def skip_duplicate(ctx: Inbound) -> None:
+    """The same mail seen by a second channel (SMTP Cc and IMAP Sent) is stored once."""
+    message_id = ctx.parsed.message_id
+    if message_id and inbound_message_in_account(ctx.session, ctx.account.id, message_id) is not None:
+        ctx.problems.append(f"duplicate of an already stored message {message_id}")
+        ctx.handled = True
+
+
+def thread(ctx: Inbound) -> None:
+    """Apply the threading rules (gateway/threading.py) within the receiving account."""
+    config = ctx.runtime.config
+    ctx.match = find_thread(
+        ThreadQuery(
+            session=ctx.session,
+            secret=config.security.secret,
+            account=ctx.account,
+            parsed=ctx.parsed,
+            recipients=ctx.recipients + _header_recipients(ctx.parsed),
+            fingerprints=profiles(config.fingerprints),
+        )
+    )
+    ctx.ticket = ctx.match.ticket
+    if ctx.ticket is not None and ctx.match.external_id and not ctx.ticket.external_id:
+        ctx.ticket.external_id = ctx.match.external_id
+
+
+def classify_sender(ctx: Inbound) -> None:
+    """Decide the sender's role and how the message is stored.
+
+    Machines' mail is `auto`.  On an existing ticket, only participants (or
+    whoever replies through a valid token) write normal follow-ups; anyone
+    else's mail is kept `internal` and flagged unverified.
+    """
+    if ctx.ticket is None:
+        ctx.sender_role = "requester"
+    else:
+        ctx.sender_role = role_of(ctx.session, ctx.ticket, ctx.sender_email)
+        if ctx.sender_role is None and ctx.match.rule == "token":
+            ctx.sender_role = ctx.match.participant.role
+    if ctx.is_auto:
+        ctx.visibility = "auto"
+    elif ctx.sender_role is None:
+        ctx.visibility, ctx.unverified = "internal", True
+
+
+def follow_up_finished(ctx: Inbound) -> None:
+    """The requester side writing to a closed/cancelled ticket opens a new, linked one (or reopens it by setting).
+
+    Agents and partners writing to a finished ticket stay on it (a late note).
+    """
+    ticket = ctx.ticket
+    if ticket is None or ticket.status not in FINISHED or ctx.is_auto or ctx.sender_role not in ("requester", "cc"):
+        return
+    if ticket.status == "closed" and ctx.account_config.followup_to_closed == "reopen":
+        return
+    ctx.related, ctx.ticket = ticket, None
+    ctx.sender_role = "requester"
+
+
+def open_new_ticket(ctx: Inbound) -> None:
+    """Open a ticket for a mail that threads nowhere; automatic mail never opens one."""
+    if ctx.ticket is not None:
+        return
+    if ctx.is_auto:
+        ctx.problems.append(f"{ctx.parsed.kind} mail matched no ticket; kept in the inbox only")
+        ctx.handled = True
+        return
+    ctx.ticket = open_ticket(
+        ctx.session,
+        ctx.account,
+        ctx.parsed.subject,
+        external_id=ctx.match.external_id if ctx.match else None,
+        related_ticket_id=ctx.related.id if ctx.related else None,
+        by=ctx.sender_email,
+    )
+    ctx.new_ticket = True
+    if ctx.parsed.sender is not None:
+        ctx.participant = add_participant(ctx.session, ctx.ticket, "requester", ctx.parsed.sender)
+    _add_copied_contacts(ctx)
+
+
+def store_message(ctx: Inbound) -> None:
+    """Store the message with its files; the requester's new Cc's become participants."""
+    parsed = ctx.parsed
+    ctx.message = add_message(
+        ctx.session,
+        ctx.ticket,
+        NewMessage(
+            source_key=f"inbox:{ctx.item.id}",
+            direction="in",
+            visibility=ctx.visibility,
+            channel=ctx.item.channel,
+            sender=parsed.sender,
+            to=[a.email for a in parsed.to],
+            cc=[a.email for a in parsed.cc],
+            subject=parsed.subject,
+            text=parsed.text,
+            elided=parsed.elided,
+            signature=parsed.signature,
+            rfc_message_id=parsed.message_id,
+            inbox_item_id=ctx.item.id,
+            raw_sha256=ctx.item.raw_sha256,
+            unverified=ctx.unverified,
+        ),
+    )
+    store_attachments(ctx.session, ctx.runtime.blobs, ctx.message, parsed.attachments)
+    if not ctx.new_ticket and ctx.sender_role == "requester" and ctx.visibility == "public":
+        _add_copied_contacts(ctx)
+
+
+def apply_follow_up(ctx: Inbound) -> None:
+    """Status effects of a verified follow-up: the requester reopens; an agent's first reply is timed."""
+    ticket = ctx.ticket
+    if ctx.new_ticket or ctx.is_auto or ctx.unverified:
+        return
+    if ctx.sender_role == "requester" and ticket.status in ("pending", "resolved", "closed"):
+        change_status(ctx.session, ticket, "open", by=ctx.sender_email)
+    elif ctx.sender_role == "agent" and ctx.visibility == "public":
+        if not has_event(ctx.session, ticket.id, "first_response"):
+            add_event(ctx.session, ticket, "first_response", by=ctx.sender_email, message_id=ctx.message.id)
+        if ticket.status == "new":
+            change_status(ctx.session, ticket, "open", by=ctx.sender_email)
+
+
+def acknowledge(ctx: Inbound) -> None:
+    """One acknowledgement to a new ticket's requester (RFC 3834 manners).
+
+    Never to automatic mail, our own addresses or the account's agents, and
+    at most one per sender per `outbound.ack_period_seconds`.
+    """
+    if not ctx.new_ticket or not ctx.account_config.send_acknowledgement or ctx.is_auto:
+        return
+    requester, email = ctx.participant, ctx.sender_email
+    if requester is None or not email or requester.role != "requester":
+        return
+    if email in all_account_addresses(ctx.session) or agent_by_email(ctx.session, ctx.ticket.account_id, email):
+        return
+    since = utcnow() - timedelta(seconds=ctx.runtime.config.outbound.ack_period_seconds)
+    if outbox_count_since(ctx.session, email, "ack", since):
+        ctx.problems.append(f"acknowledgement to {email} suppressed: one was sent within the period")
+        return
+    subject, text = acknowledgement(ctx.ticket, ctx.account)
+    ctx.outbox.append(
+        queue_mail(ctx.session, ctx.runtime, ctx.ticket, requester, kind="ack", text=text, subject=subject,
+                   auto=True, inbound_hops=ctx.hops)
+    )
+
+
+# The order is the design.  Insert a colleague's step with a one-line edit:
+#   bounce handling            → after `skip_duplicate`, before `thread`
+#   (forwarded-original rule   → lives in gateway.threading.RULES)
+#   handoff detection, #commands → after `open_new_ticket`, before `store_message`
+#   mirroring                  → after `apply_follow_up`
+STEPS: list[Step] = [
+    receive,
+    skip_duplicate,
+    thread,
+    classify_sender,
+    follow_up_finished,
+    open_new_ticket,
+    store_message,
+    apply_follow_up,
+    acknowledge,
+]
+
+
+# --- running ---------------------------------------------------------------------
+
+
+class StepFailed(Exception):
+    """A step raised; carries the step's name for the item's error line."""
+
+    def __init__(self, step: str, cause: Exception) -> None:
+        super().__init__(f"{step}: {type(cause).__name__}: {_first_line(str(cause))}")
+        self.step = step
+        self.cause = cause
+
+
+def run_steps(ctx: Inbound, steps: list[Step] | None = None) -> None:
+    for step in STEPS if steps is None else steps:
+        if ctx.handled:
+            return
+        try:
+            step(ctx)
+        except Exception as exc:
+            raise StepFailed(step.__name__, exc) from exc
+
+
+def process_inbox_item(runtime: Runtime, inbox_id: int) -> list[int]:
+    """Process one inbox item in one transaction; returns the ids of the outbox rows it created.
+
+    The caller enqueues their delivery after this returns (i.e. after commit).
+    """
+    try:
+        with runtime.db.transaction() as session:
+            item = lock_inbox_item(session, inbox_id)
+            if item is None:
+                log.warning("inbox item %s does not exist", inbox_id)
+                return []
+            if item.status != "pending":
+                return []
+            ctx = _context(runtime, session, item)
+            run_steps(ctx)
+            item.status, item.error = "done", None
+            item.problems = list(ctx.parsed.problems) + ctx.problems
+            session.flush()
+            return [row.id for row in ctx.outbox]
+    except IntegrityError as exc:
+        if _stored_by_another_worker(runtime, inbox_id):
+            return []
+        _record_failure(runtime, inbox_id, f"store: IntegrityError: {_first_line(str(exc.orig))}", park=False)
+    except StepFailed as exc:
+        log.warning("inbox item %s failed: %s", inbox_id, exc)
+        _record_failure(runtime, inbox_id, str(exc), park=isinstance(exc.cause, Unprocessable))
+    except Unprocessable as exc:
+        _record_failure(runtime, inbox_id, f"load: {exc}", park=True)
+    except Exception as exc:  # the database itself failed; the sweeper will retry
+        log.exception("inbox item %s failed outside the steps", inbox_id)
+        _record_failure(runtime, inbox_id, f"transaction: {type(exc).__name__}: {_first_line(str(exc))}", park=False)
+    return []
+
+
+def requeue_parked(runtime: Runtime, inbox_id: int) -> bool:
+    """Give a parked item a fresh start (after a fix); True when it was parked."""
+    with runtime.db.transaction() as session:
+        item = lock_inbox_item(session, inbox_id)
+        if item is None or item.status != "parked":
+            return False
+        item.status, item.attempts, item.error = "pending", 0, None
+        return True
+
+
+def parse_options(runtime: Runtime) -> ParseOptions:
+    config = runtime.config
+    return ParseOptions(
+        own_domains=(config.outbound.message_id_domain,),
+        max_hops=config.security.max_hops,
+    )
+
+
+def _context(runtime: Runtime, session: Session, item: InboxItem) -> Inbound:
+    try:
+        raw = runtime.blobs.get(item.raw_sha256)
+    except BlobNotFound:
+        raise Unprocessable(f"raw blob {item.raw_sha256} is missing from the blob store") from None
+    parsed = parse_message(raw, parse_options(runtime))
+    return Inbound(
+        runtime=runtime,
+        session=session,
+        item=item,
+        parsed=parsed,
+        recipients=_envelope_recipients(item, parsed),
+        hops=_hops(parsed),
+    )
+
+
+def _envelope_recipients(item: InboxItem, parsed: ParsedMessage) -> tuple[str, ...]:
+    """RCPT TO addresses when the channel had an envelope, else To/Cc/Delivered-To."""
+    rcpt = [str(a).strip().lower() for a in (item.envelope or {}).get("rcpt_tos") or [] if str(a).strip()]
+    if rcpt:
+        return tuple(dict.fromkeys(rcpt))
+    return _header_recipients(parsed)
+
+
+def _header_recipients(parsed: ParsedMessage) -> tuple[str, ...]:
+    delivered = [addr.lower() for _, addr in getaddresses(parsed.headers.get("delivered-to", [])) if addr]
+    return tuple(dict.fromkeys([a.email for a in parsed.to + parsed.cc] + delivered))
+
+
+def _hops(parsed: ParsedMessage) -> int:
+    value = (parsed.header("x-relaydesk-hops") or "").strip()
+    return int(value) if value.isdigit() else 0
+
+
+def _add_copied_contacts(ctx: Inbound) -> None:
+    """To/Cc people other than us, the sender and the account's agents become `cc` participants."""
+    ours = all_account_addresses(ctx.session)
+    exclude = ours | ({ctx.sender_email} if ctx.sender_email else set())
+    for address in copied_contacts(ctx.parsed.to + ctx.parsed.cc, exclude):
+        base, _, domain = split_plus(address.email)
+        if f"{base}@{domain}" in ours or agent_by_email(ctx.session, ctx.ticket.account_id, address.email):
+            continue
+        add_participant(ctx.session, ctx.ticket, "cc", address)
+
+
+def _stored_by_another_worker(runtime: Runtime, inbox_id: int) -> bool:
+    """After a unique-key clash: did a concurrent run store this item? Then it is done."""
+    with runtime.db.transaction() as session:
+        item = lock_inbox_item(session, inbox_id)
+        if item is None:
+            return True
+        if item.status == "done":
+            return True
+        if messages_of_inbox_item(session, inbox_id):
+            item.status = "done"
+            return True
+        return False
+
+
+def _record_failure(runtime: Runtime, inbox_id: int, error: str, park: bool) -> None:
+    """Count the attempt and keep the reason; park after `queue.max_attempts` (or at once)."""
+    with runtime.db.transaction() as session:
+        item = lock_inbox_item(session, inbox_id)
+        if item is None:
+            return
+        item.attempts += 1
+        item.error = error[:2000]
+        if park or item.attempts >= runtime.config.queue.max_attempts:
+            item.status = "parked"
+
+
+def _first_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[0] if lines else "(no detail)"

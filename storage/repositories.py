@@ -1,0 +1,240 @@
+"""Named queries over the models, so domain code reads as decisions, not SQL.
+
+Every lookup that could cross tenants takes the account id and filters on
+it: a Message-ID, a subject tag or an external id of one account never finds
+another account's ticket.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from storage.models import (
+    Account,
+    AccountAddress,
+    Agent,
+    Event,
+    InboxItem,
+    Link,
+    Message,
+    MessageRef,
+    OutboxItem,
+    Participant,
+    Ticket,
+)
+
+# --- accounts ------------------------------------------------------------------
+
+
+def account_by_slug(session: Session, slug: str) -> Account | None:
+    return session.scalar(select(Account).where(Account.slug == slug))
+
+
+def inbound_addresses(session: Session, addresses: Iterable[str]) -> dict[str, AccountAddress]:
+    """Inbound (hosted) address rows among `addresses`, keyed by address."""
+    wanted = sorted(set(addresses))
+    if not wanted:
+        return {}
+    rows = session.scalars(
+        select(AccountAddress).where(AccountAddress.address.in_(wanted), AccountAddress.inbound.is_(True))
+    )
+    return {row.address: row for row in rows}
+
+
+def first_inbound_address(session: Session, account_id: int) -> str | None:
+    return session.scalar(
+        select(AccountAddress.address)
+        .where(AccountAddress.account_id == account_id, AccountAddress.inbound.is_(True))
+        .order_by(AccountAddress.id)
+        .limit(1)
+    )
+
+
+def all_account_addresses(session: Session) -> set[str]:
+    """Every mailbox address any account owns (not domains): our own addresses."""
+    return set(session.scalars(select(AccountAddress.address).where(~AccountAddress.address.startswith("@"))))
+
+
+def agent_by_email(session: Session, account_id: int, email: str) -> Agent | None:
+    return session.scalar(select(Agent).where(Agent.account_id == account_id, Agent.email == email.lower()))
+
+
+def account_owning_email(session: Session, email: str) -> Account | None:
+    """The account whose address, domain or agent this email is, if any."""
+    email = email.lower()
+    domain = "@" + email.rpartition("@")[2]
+    row = session.scalar(select(AccountAddress).where(AccountAddress.address.in_([email, domain])))
+    if row is not None:
+        return row.account
+    agent = session.scalar(select(Agent).where(Agent.email == email).order_by(Agent.id).limit(1))
+    return agent.account if agent is not None else None
+
+
+# --- tickets -------------------------------------------------------------------
+
+
+def ticket_by_ref(session: Session, ref: str, account_id: int | None = None) -> Ticket | None:
+    query = select(Ticket).where(Ticket.ref == ref.upper())
+    if account_id is not None:
+        query = query.where(Ticket.account_id == account_id)
+    return session.scalar(query)
+
+
+def ticket_by_message_ids(session: Session, account_id: int, message_ids: Sequence[str]) -> Ticket | None:
+    """The ticket of the first of `message_ids` (in order) stored or sent in this account."""
+    if not message_ids:
+        return None
+    rows = session.execute(
+        select(MessageRef.rfc_message_id, MessageRef.ticket_id, MessageRef.id)
+        .where(MessageRef.account_id == account_id, MessageRef.rfc_message_id.in_(list(message_ids)))
+        .order_by(MessageRef.id.desc())
+    ).all()
+    by_id: dict[str, int] = {}
+    for rfc_id, ticket_id, _ in rows:
+        by_id.setdefault(rfc_id, ticket_id)  # newest ticket wins when one id is on several
+    for message_id in message_ids:
+        if message_id in by_id:
+            return session.get(Ticket, by_id[message_id])
+    return None
+
+
+def ticket_by_external_id(session: Session, account_id: int, external_id: str) -> Ticket | None:
+    return session.scalar(
+        select(Ticket)
+        .where(Ticket.account_id == account_id, Ticket.external_id == external_id)
+        .order_by(Ticket.id.desc())
+        .limit(1)
+    )
+
+
+def tickets(session: Session, account_slug: str | None = None, status: str | None = None) -> list[Ticket]:
+    query = select(Ticket).join(Account).order_by(Ticket.id)
+    if account_slug:
+        query = query.where(Account.slug == account_slug)
+    if status:
+        query = query.where(Ticket.status == status)
+    return list(session.scalars(query))
+
+
+def parent_link(session: Session, ticket_id: int) -> Link | None:
+    return session.scalar(select(Link).where(Link.child_ticket_id == ticket_id))
+
+
+def child_links(session: Session, ticket_id: int) -> list[Link]:
+    return list(session.scalars(select(Link).where(Link.parent_ticket_id == ticket_id).order_by(Link.id)))
+
+
+def events_of(session: Session, ticket_id: int) -> list[Event]:
+    return list(session.scalars(select(Event).where(Event.ticket_id == ticket_id).order_by(Event.at, Event.id)))
+
+
+def has_event(session: Session, ticket_id: int, type_: str) -> bool:
+    return session.scalar(select(func.count(Event.id)).where(Event.ticket_id == ticket_id, Event.type == type_)) > 0
+
+
+# --- participants and messages ---------------------------------------------------
+
+
+def participants_by_email(session: Session, ticket_id: int, email: str) -> list[Participant]:
+    return list(
+        session.scalars(
+            select(Participant).where(Participant.ticket_id == ticket_id, Participant.email == email.lower())
+        )
+    )
+
+
+def requester_of(session: Session, ticket_id: int) -> Participant | None:
+    return session.scalar(
+        select(Participant)
+        .where(Participant.ticket_id == ticket_id, Participant.role == "requester")
+        .order_by(Participant.id)
+        .limit(1)
+    )
+
+
+def inbound_message_in_account(session: Session, account_id: int, rfc_message_id: str) -> Message | None:
+    """An inbound message with this Message-ID already stored on a ticket the account hosts."""
+    return session.scalar(
+        select(Message)
+        .join(MessageRef, MessageRef.message_id == Message.id)
+        .where(
+            MessageRef.account_id == account_id,
+            MessageRef.rfc_message_id == rfc_message_id,
+            Message.direction == "in",
+        )
+        .limit(1)
+    )
+
+
+def messages_of_inbox_item(session: Session, inbox_id: int) -> list[Message]:
+    return list(session.scalars(select(Message).where(Message.inbox_item_id == inbox_id)))
+
+
+def last_message_from(session: Session, ticket_id: int, email: str) -> Message | None:
+    """The newest inbound message of `email` on the ticket that has a Message-ID."""
+    return session.scalar(
+        select(Message)
+        .where(
+            Message.ticket_id == ticket_id,
+            Message.from_email == email.lower(),
+            Message.direction == "in",
+            Message.rfc_message_id.is_not(None),
+        )
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
+
+
+def first_message_id(session: Session, ticket_id: int) -> str | None:
+    return session.scalar(
+        select(Message.rfc_message_id)
+        .where(Message.ticket_id == ticket_id, Message.rfc_message_id.is_not(None))
+        .order_by(Message.id)
+        .limit(1)
+    )
+
+
+def message_ref_exists(session: Session, ticket_id: int, rfc_message_id: str) -> bool:
+    return session.scalar(
+        select(func.count(MessageRef.id)).where(
+            MessageRef.ticket_id == ticket_id, MessageRef.rfc_message_id == rfc_message_id
+        )
+    ) > 0
+
+
+# --- outbox ----------------------------------------------------------------------
+
+
+def last_outbox_to(session: Session, ticket_id: int, recipient: str) -> OutboxItem | None:
+    return session.scalar(
+        select(OutboxItem)
+        .where(OutboxItem.ticket_id == ticket_id, OutboxItem.recipient == recipient.lower())
+        .order_by(OutboxItem.id.desc())
+        .limit(1)
+    )
+
+
+def outbox_count_since(session: Session, recipient: str, kind: str, since: datetime) -> int:
+    return session.scalar(
+        select(func.count(OutboxItem.id)).where(
+            OutboxItem.recipient == recipient.lower(), OutboxItem.kind == kind, OutboxItem.created_at >= since
+        )
+    )
+
+
+# --- inbox -----------------------------------------------------------------------
+
+
+def lock_inbox_item(session: Session, inbox_id: int) -> InboxItem | None:
+    """The inbox row, locked against other workers until this transaction ends.
+
+    PostgreSQL takes a row lock (`FOR UPDATE`); SQLite's `BEGIN IMMEDIATE`
+    already serialises writers, and `FOR UPDATE` is omitted there by SQLAlchemy.
+    """
+    return session.scalar(
+        select(InboxItem).where(InboxItem.id == inbox_id).with_for_update().execution_options(populate_existing=True)
+    )

@@ -1,0 +1,75 @@
+"""Build raw mail the way clients write it, and feed it through intake + pipeline."""
+
+from __future__ import annotations
+
+import uuid
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+
+from gateway.intake import accept_raw
+from gateway.pipeline import process_inbox_item
+from gateway.runtime import Runtime
+from storage.models import OutboxItem, Ticket
+
+
+def mail(
+    sender: str = "Alice <alice@client.example>",
+    to: str = "support@vendor.example",
+    subject: str = "Printer jams on tray 2",
+    text: str = "The printer jams every morning.",
+    *,
+    cc: str | None = None,
+    message_id: str | None = None,
+    in_reply_to: str | None = None,
+    references: str | None = None,
+    headers: dict[str, str] | None = None,
+    attachment: tuple[str, str, bytes] | None = None,
+) -> bytes:
+    message = EmailMessage(policy=SMTP)
+    message["From"] = sender
+    message["To"] = to
+    if cc:
+        message["Cc"] = cc
+    message["Subject"] = subject
+    message["Date"] = format_datetime(datetime.now(timezone.utc))
+    message["Message-ID"] = message_id or f"<{uuid.uuid4().hex}@client.example>"
+    if in_reply_to:
+        message["In-Reply-To"] = in_reply_to
+    if references:
+        message["References"] = references
+    for name, value in (headers or {}).items():
+        message[name] = value
+    message.set_content(text)
+    if attachment:
+        filename, content_type, data = attachment
+        maintype, subtype = content_type.split("/")
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    return message.as_bytes()
+
+
+def deliver(runtime: Runtime, raw: bytes, rcpt: list[str] | None = None, channel: str = "smtp") -> tuple[int, list[int]]:
+    """Accept `raw` as if received for `rcpt` and process it; (inbox id, outbox ids)."""
+    envelope = {"mail_from": "", "rcpt_tos": rcpt or ["support@vendor.example"]}
+    inbox_id = accept_raw(runtime, channel=channel, raw=raw, envelope=envelope)
+    return inbox_id, process_inbox_item(runtime, inbox_id)
+
+
+def ticket(runtime: Runtime, ref: str) -> Ticket:
+    with runtime.db.transaction() as session:
+        found = session.scalar(select(Ticket).where(Ticket.ref == ref))
+        assert found is not None, f"no ticket {ref}"
+        found.messages, found.participants  # load while the session is open
+        return found
+
+
+def outbox(runtime: Runtime) -> list[OutboxItem]:
+    with runtime.db.transaction() as session:
+        return list(session.scalars(select(OutboxItem).order_by(OutboxItem.id)))
+
+
+def payload_of(runtime: Runtime, item: OutboxItem) -> bytes:
+    return runtime.blobs.get(item.payload_sha256)

@@ -1,0 +1,67 @@
+"""A customer's first mail opens a ticket and gets exactly one acknowledgement."""
+
+from __future__ import annotations
+
+import email
+import hashlib
+from email.policy import default
+
+from sqlalchemy import select
+
+from storage.models import Event, InboxItem
+from tests.pipeline.mail import deliver, mail, outbox, payload_of, ticket
+
+PDF = b"%PDF-1.4 fake printer log\n" * 40
+
+
+def test_first_mail_opens_ticket_with_attachment_and_queues_ack(runtime) -> None:
+    inbox_id, outbox_ids = deliver(runtime, mail(attachment=("log.pdf", "application/pdf", PDF)))
+
+    vnd1 = ticket(runtime, "VND-1")
+    assert vnd1.status == "new" and vnd1.subject == "Printer jams on tray 2"
+    [message] = vnd1.messages
+    assert (message.direction, message.visibility, message.channel) == ("in", "public", "smtp")
+    assert message.text.strip() == "The printer jams every morning."
+    with runtime.db.transaction() as session:
+        stored = session.get(type(message), message.id)
+        [attachment] = stored.attachments
+        assert attachment.sha256 == hashlib.sha256(PDF).hexdigest() and attachment.stored
+        assert runtime.blobs.get(attachment.sha256) == PDF
+        assert session.get(InboxItem, inbox_id).status == "done"
+        types = [e.type for e in session.scalars(select(Event).where(Event.ticket_id == vnd1.id))]
+    assert types == ["ticket_created", "message_added"]
+    assert [p.role for p in vnd1.participants] == ["requester"]
+
+    [ack] = outbox(runtime)
+    assert outbox_ids == [ack.id]
+    assert (ack.kind, ack.recipient, ack.status) == ("ack", "alice@client.example", "pending")
+    assert ack.envelope_from.startswith(f"bounces+{ack.id}-") and ack.envelope_from.endswith("@vendor.example")
+    sent = email.message_from_bytes(payload_of(runtime, ack), policy=default)
+    assert sent["Subject"] == "[VND-1] Printer jams on tray 2"
+    assert sent["Auto-Submitted"] == "auto-replied"
+    assert sent["Message-ID"] == ack.rfc_message_id
+    assert sent["In-Reply-To"] == message.rfc_message_id
+    assert sent["X-Relaydesk-Ticket"] == "VND-1" and sent["X-Relaydesk-Hops"] == "1"
+    assert sent["Reply-To"].addresses[0].addr_spec.startswith("support+r")
+    assert sent["From"].addresses[0].display_name == "Vendor Ltd"
+
+
+def test_processing_an_item_twice_stores_one_message(runtime) -> None:
+    inbox_id, first = deliver(runtime, mail())
+    from gateway.pipeline import process_inbox_item
+
+    assert process_inbox_item(runtime, inbox_id) == []
+    assert len(ticket(runtime, "VND-1").messages) == 1
+    assert len(first) == 1 and len(outbox(runtime)) == 1
+
+
+def test_second_new_mail_within_period_gets_no_second_ack(runtime) -> None:
+    deliver(runtime, mail(subject="First problem"))
+    _, second = deliver(runtime, mail(subject="Second problem"))
+    assert ticket(runtime, "VND-2").subject == "Second problem"
+    assert second == [] and [o.kind for o in outbox(runtime)] == ["ack"]
+
+
+def test_agent_opening_a_ticket_gets_no_ack(runtime) -> None:
+    _, out = deliver(runtime, mail(sender="Dana <dana@vendor.example>", subject="Internal request"))
+    assert ticket(runtime, "VND-1").status == "new" and out == []
