@@ -147,6 +147,45 @@ def report_partners(
         print_partner_report(rows)
 
 
+def _log_to_stderr() -> None:
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP command at INFO
+
+
+@app.command()
+def serve(
+    config: ConfigOption = None,
+    no_worker: Annotated[bool, typer.Option("--no-worker", help="Ingress only; workers run as `relaydesk worker` (redis/amqp brokers).")] = False,
+) -> None:
+    """Receive mail over SMTP and, unless --no-worker, process and deliver it in this process."""
+    from gateway.serve import ServeError, run_serve
+
+    _log_to_stderr()
+    try:
+        run_serve(_config(config), with_worker=not no_worker)
+    except ServeError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def worker(
+    config: ConfigOption = None,
+    threads: Annotated[Optional[int], typer.Option("--threads", min=1, max=64, help="Actor threads (default queue.worker_threads).")] = None,
+) -> None:
+    """Process inbox items and deliver outbox items from a shared broker (redis/amqp)."""
+    from gateway.serve import ServeError, run_worker
+
+    _log_to_stderr()
+    try:
+        run_worker(_config(config), threads=threads)
+    except ServeError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
 @app.command()
 def doctor(config: ConfigOption = None) -> None:
     """Check config, database, blob store, broker, smarthost, IMAP and Telegram; exit 1 on any FAIL."""

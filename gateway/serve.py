@@ -1,0 +1,106 @@
+"""The long-running processes: `relaydesk serve` and `relaydesk worker`.
+
+`serve` is the SMTP listener plus, unless `--no-worker`, a dramatiq worker
+and the sweeper in the same process — with the embedded broker that is the
+whole installation in one command.  `worker` runs only actors and the
+sweeper, for shared brokers (Redis, RabbitMQ) where ingress and workers are
+separate processes.  Both stop cleanly on SIGTERM/SIGINT: the listener stops
+accepting first, then in-flight actor work is given time to finish.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from contextlib import ExitStack
+
+from gateway import tasks
+from gateway.config import Config
+from gateway.queue import is_embedded, make_broker, make_worker
+from gateway.runtime import Runtime
+from gateway.smtp_server import SmtpServer
+
+log = logging.getLogger("relaydesk")
+
+WORKER_STOP_TIMEOUT_MS = 15_000
+
+
+class ServeError(Exception):
+    """The requested process layout cannot work with this configuration."""
+
+
+def run_serve(config: Config, *, with_worker: bool = True) -> None:
+    """SMTP ingress (+ worker and sweeper) until SIGTERM/SIGINT."""
+    if not with_worker and is_embedded(config.queue):
+        raise ServeError(
+            "--no-worker needs a shared broker: with queue.broker = \"embedded\" the queue lives inside "
+            "`relaydesk serve`, so nothing else could process the mail (set queue.broker to redis://… or amqp://…)"
+        )
+    with ExitStack() as stack:
+        queue = _open(stack, config)
+        worker_note = _start_worker(stack, queue, config.queue.worker_threads) if with_worker else "no worker"
+        smtp = SmtpServer(queue.runtime)
+        smtp.start()
+        stack.callback(smtp.stop)
+        host, port = smtp.address
+        log.info("relaydesk serve: SMTP on %s:%d, broker %s, %s", host, port, _broker_name(config), worker_note)
+        _wait_for_stop_signal()
+        log.info("relaydesk serve: stopping")
+
+
+def run_worker(config: Config, *, threads: int | None = None) -> None:
+    """Actors and the sweeper only, until SIGTERM/SIGINT."""
+    if is_embedded(config.queue):
+        raise ServeError(
+            "queue.broker is \"embedded\": its worker runs inside `relaydesk serve`. "
+            "Separate `relaydesk worker` processes need a shared broker (redis://… or amqp://…)."
+        )
+    with ExitStack() as stack:
+        queue = _open(stack, config)
+        note = _start_worker(stack, queue, threads or config.queue.worker_threads)
+        log.info("relaydesk worker: broker %s, %s", _broker_name(config), note)
+        _wait_for_stop_signal()
+        log.info("relaydesk worker: stopping")
+
+
+def _open(stack: ExitStack, config: Config) -> tasks.TaskQueue:
+    """Runtime, broker and actors for this process; undone in reverse by `stack`."""
+    runtime = Runtime.open(config)
+    stack.callback(runtime.close)
+    broker = make_broker(config.queue)
+    stack.callback(broker.close)
+    queue = tasks.bind(runtime, broker)
+    stack.callback(tasks.unbind)
+    return queue
+
+
+def _start_worker(stack: ExitStack, queue: tasks.TaskQueue, threads: int) -> str:
+    config = queue.runtime.config.queue
+    worker = make_worker(queue.broker, threads)
+    worker.start()
+    stack.callback(worker.stop, timeout=WORKER_STOP_TIMEOUT_MS)
+    sweeper = tasks.Sweeper(queue, interval=config.sweep_interval_seconds, stale_after=config.stale_after_seconds)
+    # With the embedded broker, whatever was queued before this start died with the last process.
+    sweeper.start(everything_pending=is_embedded(config))
+    stack.callback(sweeper.stop)
+    return f"worker {threads} threads, sweep every {config.sweep_interval_seconds:g}s"
+
+
+def _broker_name(config: Config) -> str:
+    """The broker URL without credentials, for the start-up line."""
+    url = config.queue.broker
+    scheme, sep, rest = url.partition("://")
+    return f"{scheme}{sep}{rest.rpartition('@')[2]}" if sep else url
+
+
+def _wait_for_stop_signal() -> None:
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: object) -> None:
+        log.info("received %s", signal.Signals(signum).name)
+        stop.set()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, request_stop)
+    stop.wait()
