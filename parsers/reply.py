@@ -43,8 +43,9 @@ class ReplySplit:
 _QUOTED = re.compile(r"^[ \t]*(?:>|[A-Za-z]{1,12}>(?=[ >]|$))")
 _BAR = re.compile(r"^[ \t]*(?:[-_=*]{5,}|[-_=*]{2,}[ \t]*\*?[ \t]*)[ \t]*$")
 _SENTENCE_END = re.compile(r"[^\W\d_]{2}[.!?]\s*$")
-_SOFT_BREAK = re.compile(r"\w=$")
+_SOFT_BREAK = re.compile(r"[^\s=]=$")
 _BLANK_RUNS = re.compile(r"\n{3,}")
+_MIN_ANSWER_CHARS = 3
 _MAX_HEADER_LINES = 4
 _MAX_HEADER_SPAN = 6
 _MAX_HEADER_FIELD_GAP = 8
@@ -230,9 +231,14 @@ def _answers_inline(lines: list[str], start: int) -> bool:
     """
     seen_quote = False
     seen_answer = False
+    previous = ""
     for line in lines[start:]:
         if not line.strip():
             continue
+        if _SOFT_BREAK.search(previous) or len(line.strip()) <= _MIN_ANSWER_CHARS:
+            previous = line
+            continue  # the tail of a wrapped quoted-printable line, not an answer
+        previous = line
         if _QUOTED.match(line):
             if seen_answer:
                 return True
