@@ -1,0 +1,186 @@
+"""Deliver one outbox item: send it, retry it later, or give up and say so.
+
+`deliver()` is what the `deliver_outbox` actor runs.  The item's state is
+read and written in short transactions on either side of the network call,
+never across it, so a slow smarthost holds no database lock.  A crash between
+sending and recording `sent` sends the same bytes (same Message-ID) once more
+on the next attempt: delivered at least once, marked sent once.
+
+When an item fails for good (a 5xx, too many attempts, a bounce) the ticket
+gets a `delivery_failed` event and the account's agents get a notice mail —
+except about a failed notice, which would only fail again.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.outbox import queue_mail
+from gateway.participants import add_participant
+from gateway.runtime import Runtime
+from gateway.tickets import add_event, hosting_account
+from gateway.transports import PermanentError, TransientError
+from gateway.transports.smtp import send_mail
+from parsers.message import Address
+from storage.blobs import BlobNotFound
+from storage.models import Agent, OutboxItem, Ticket, utcnow
+from storage.repositories import parent_link
+
+log = logging.getLogger(__name__)
+
+NOTICE_KIND = "notice"
+MAX_RETRY_DELAY_SECONDS = 6 * 3600.0
+FINAL_STATUSES = frozenset({"sent", "failed"})
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What the network step needs, copied out of the transaction that read it."""
+
+    payload_sha256: str | None
+    envelope_from: str
+    recipient: str
+
+
+def deliver(runtime: Runtime, outbox_id: int) -> float | None:
+    """Try to send the item once; the seconds until the next try, or None when done.
+
+    Items already `sent` or `failed`, unknown ids and channels without a
+    transport here (Telegram) are left alone and return None.  An item
+    whose retry time has not come yet returns the time left, so a sweeper
+    re-enqueueing it early does not shorten the backoff.
+    """
+    with runtime.db.transaction() as session:
+        item = session.get(OutboxItem, outbox_id)
+        if item is None or item.status in FINAL_STATUSES or item.channel != "email":
+            return None
+        wait = (item.next_attempt_at - utcnow()).total_seconds()
+        if wait > 0:
+            return wait
+        job = _Job(item.payload_sha256, item.envelope_from, item.recipient)
+    try:
+        raw = _rendered_bytes(runtime, job)
+        send_mail(raw, job.envelope_from, job.recipient, runtime.config.outbound)
+    except TransientError as exc:
+        return _record_transient(runtime, outbox_id, str(exc))
+    except PermanentError as exc:
+        with runtime.db.transaction() as session:
+            item = _locked(session, outbox_id)
+            item.attempts += 1
+            fail_outbox_item(session, runtime, item, str(exc))
+        return None
+    with runtime.db.transaction() as session:
+        item = _locked(session, outbox_id)
+        if item.status == "pending":
+            item.status, item.sent_at, item.error = "sent", utcnow(), None
+    log.info("outbox %s sent to %s", outbox_id, job.recipient)
+    return None
+
+
+def fail_outbox_item(session: Session, runtime: Runtime, item: OutboxItem, reason: str) -> bool:
+    """Mark the item failed, record it on its ticket and tell the agents; False if already failed.
+
+    Also used for bounces, which turn a `sent` item into a failed one.
+    """
+    if item.status == "failed":
+        return False
+    item.status, item.error = "failed", reason
+    log.warning("outbox %s to %s failed: %s", item.id, item.recipient, reason)
+    ticket = session.get(Ticket, item.ticket_id) if item.ticket_id is not None else None
+    if ticket is not None:
+        add_event(session, ticket, "delivery_failed", outbox_id=item.id, recipient=item.recipient,
+                  kind=item.kind, reason=reason)
+    if item.kind == NOTICE_KIND:
+        return True  # a notice about a failed notice would only fail the same way
+    _tell_agents(session, runtime, item, ticket, reason)
+    return True
+
+
+def retry_delay(attempts: int, base_seconds: float) -> float:
+    """Exponential backoff with ±20% jitter, so retries of many items do not arrive together."""
+    delay = min(base_seconds * 2 ** max(attempts - 1, 0), MAX_RETRY_DELAY_SECONDS)
+    return delay * random.uniform(0.8, 1.2)
+
+
+def _record_transient(runtime: Runtime, outbox_id: int, reason: str) -> float | None:
+    outbound = runtime.config.outbound
+    with runtime.db.transaction() as session:
+        item = _locked(session, outbox_id)
+        if item.status in FINAL_STATUSES:
+            return None
+        item.attempts += 1
+        item.error = reason
+        if item.attempts >= outbound.max_attempts:
+            fail_outbox_item(session, runtime, item, f"gave up after {item.attempts} attempts: {reason}")
+            return None
+        delay = retry_delay(item.attempts, outbound.retry_base_seconds)
+        item.next_attempt_at = utcnow() + timedelta(seconds=delay)
+    log.info("outbox %s: %s; retry %d in %.0fs", outbox_id, reason, item.attempts, delay)
+    return delay
+
+
+def _rendered_bytes(runtime: Runtime, job: _Job) -> bytes:
+    if not job.payload_sha256:
+        raise PermanentError("the outbox item has no rendered mail")
+    try:
+        return runtime.blobs.get(job.payload_sha256)
+    except BlobNotFound:
+        raise PermanentError(f"rendered mail {job.payload_sha256} is missing from the blob store") from None
+
+
+def _locked(session: Session, outbox_id: int) -> OutboxItem:
+    """The item, row-locked on PostgreSQL so two workers cannot record conflicting outcomes."""
+    return session.scalars(
+        select(OutboxItem).where(OutboxItem.id == outbox_id).with_for_update().execution_options(populate_existing=True)
+    ).one()
+
+
+def _tell_agents(session: Session, runtime: Runtime, item: OutboxItem, ticket: Ticket | None, reason: str) -> None:
+    """One notice per agent of the account that carries the ticket's mail."""
+    if ticket is None:
+        log.warning("outbox %s failed outside any ticket; no agents to tell", item.id)
+        return
+    home = _home_ticket(session, ticket)
+    agents = session.scalars(
+        select(Agent).where(Agent.account_id == home.account_id, Agent.email.is_not(None)).order_by(Agent.id)
+    ).all()
+    if not agents:
+        log.warning("outbox %s on %s failed; account has no agents with an email to tell", item.id, ticket.ref)
+    subject, text = _failure_notice(ticket, item, reason)
+    for agent in agents:
+        participant = add_participant(session, home, "agent", Address(agent.name, agent.email or ""),
+                                      account_id=agent.account_id)
+        queue_mail(session, runtime, home, participant, kind=NOTICE_KIND, subject=subject, text=text, auto=True)
+
+
+def _home_ticket(session: Session, ticket: Ticket) -> Ticket:
+    """The ticket itself, or for an external account's ticket the upstream one whose agents handed it over.
+
+    An external contractor has no agents here: its tickets are kept by the
+    account that handed the work over, and those dispatchers need to know.
+    """
+    home = hosting_account(session, ticket)
+    current = ticket
+    while current.account_id != home.id:
+        link = parent_link(session, current.id)
+        if link is None:
+            return ticket
+        current = link.parent
+    return current
+
+
+def _failure_notice(ticket: Ticket, item: OutboxItem, reason: str) -> tuple[str, str]:
+    subject = f"Delivery failed: {item.recipient}"
+    text = (
+        f"relaydesk could not deliver a mail about {ticket.ref} to {item.recipient}.\n\n"
+        f"Reason: {reason}\n"
+        f"Mail: {item.kind}, \"{(item.payload or {}).get('subject', ticket.subject)}\"\n\n"
+        f"Please check the address, or reach {item.recipient} another way."
+    )
+    return subject, text
