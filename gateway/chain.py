@@ -115,3 +115,10 @@ def _entry(ticket: Ticket, depth: int, parent_ref: str | None) -> ChainEntry:
         depth=depth,
         parent_ref=parent_ref,
     )
+
+
+def decorate_with_chain(session: Session, ticket: Ticket, draft) -> None:  # type: ignore[no-untyped-def]
+    """Outbox decorator: X-Relaydesk-Status/Chain on every mail, the chain line when linked."""
+    draft.headers.update(chain_headers(session, ticket))
+    if len(chain_entries(session, ticket)) > 1:
+        draft.footer.append(f"Chain: {chain_line(session, ticket)}")
