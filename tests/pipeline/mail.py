@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import email
+import tomllib
 import uuid
-from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import format_datetime
 from datetime import datetime, timezone
+from email.message import EmailMessage
+from email.policy import SMTP, default
+from email.utils import format_datetime
+from pathlib import Path
 
 from sqlalchemy import select
 
+from gateway.config import Config, parse_config
 from gateway.intake import accept_raw
 from gateway.pipeline import process_inbox_item
 from gateway.runtime import Runtime
 from storage.models import OutboxItem, Ticket
+from tests.conftest import demo_config_text
 
 
 def mail(
@@ -71,5 +76,24 @@ def outbox(runtime: Runtime) -> list[OutboxItem]:
         return list(session.scalars(select(OutboxItem).order_by(OutboxItem.id)))
 
 
-def payload_of(runtime: Runtime, item: OutboxItem) -> bytes:
-    return runtime.blobs.get(item.payload_sha256)
+def sent_mail(runtime: Runtime, item: OutboxItem) -> email.message.EmailMessage:
+    """The queued outbound mail as a parsed message."""
+    return email.message_from_bytes(runtime.blobs.get(item.payload_sha256), policy=default)
+
+
+def set_status(runtime: Runtime, ref: str, status: str) -> None:
+    with runtime.db.transaction() as session:
+        found = session.scalar(select(Ticket).where(Ticket.ref == ref))
+        found.status = status
+
+
+def config_with(data_dir: Path, db_url: str | None = None, account_changes: dict[str, dict] | None = None,
+                **sections: object) -> Config:
+    """The demo config with per-account changes and whole sections replaced (lists included)."""
+    data = tomllib.loads(demo_config_text(data_dir))
+    if db_url:
+        data["storage"]["url"] = db_url
+    for account in data["accounts"]:
+        account.update((account_changes or {}).get(account["slug"], {}))
+    data.update(sections)
+    return parse_config(data)

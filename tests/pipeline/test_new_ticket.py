@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import email
 import hashlib
-from email.policy import default
 
 from sqlalchemy import select
 
 from storage.models import Event, InboxItem
-from tests.pipeline.mail import deliver, mail, outbox, payload_of, ticket
+from tests.pipeline.mail import deliver, mail, outbox, sent_mail, ticket
 
 PDF = b"%PDF-1.4 fake printer log\n" * 40
 
@@ -36,7 +34,7 @@ def test_first_mail_opens_ticket_with_attachment_and_queues_ack(runtime) -> None
     assert outbox_ids == [ack.id]
     assert (ack.kind, ack.recipient, ack.status) == ("ack", "alice@client.example", "pending")
     assert ack.envelope_from.startswith(f"bounces+{ack.id}-") and ack.envelope_from.endswith("@vendor.example")
-    sent = email.message_from_bytes(payload_of(runtime, ack), policy=default)
+    sent = sent_mail(runtime, ack)
     assert sent["Subject"] == "[VND-1] Printer jams on tray 2"
     assert sent["Auto-Submitted"] == "auto-replied"
     assert sent["Message-ID"] == ack.rfc_message_id
