@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from gateway.compose import Draft
 from storage import repositories
 from storage.models import Ticket
 
@@ -117,7 +118,7 @@ def _entry(ticket: Ticket, depth: int, parent_ref: str | None) -> ChainEntry:
     )
 
 
-def decorate_with_chain(session: Session, ticket: Ticket, draft) -> None:  # type: ignore[no-untyped-def]
+def decorate_with_chain(session: Session, ticket: Ticket, draft: Draft) -> None:
     """Outbox decorator: X-Relaydesk-Status/Chain on every mail, the chain line when linked."""
     draft.headers.update(chain_headers(session, ticket))
     if len(chain_entries(session, ticket)) > 1:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy.orm import Session
 
+from gateway.chain import decorate_with_chain
 from gateway.compose import Draft, FileRef, bare_subject, new_message_id, render, tagged_subject, thread_index
 from gateway.runtime import Runtime
 from gateway.tickets import hosting_account, remember_message_id
@@ -26,7 +27,7 @@ from storage.repositories import first_inbound_address, last_message_from, last_
 DraftDecorator = Callable[[Session, Ticket, Draft], None]
 
 # Applied in order to every draft before rendering.
-DECORATORS: list[DraftDecorator] = []
+DECORATORS: list[DraftDecorator] = [decorate_with_chain]
 
 
 class NotAParticipant(ValueError):
