@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from parsers.html import html_to_text
 from parsers.quotes import (
     FORWARD_INTRO,
+    REPLY_ABOVE_MARKER,
     REPLY_HEADER,
     SEPARATOR,
     field_role,
@@ -59,18 +60,16 @@ def split_reply(text: str, html: str | None = None) -> ReplySplit:
     rest converted to text; plain-text rules then still apply (signatures,
     quotes the markup did not mark).
     """
-    removed_by_markup = ""
-    if html:
-        kept, removed = split_html_quote(html)
-        body = html_to_text(kept)
-        removed_by_markup = html_to_text(removed) if removed else ""
-    else:
-        body = text or ""
-    split = _split_text(body)
-    if removed_by_markup:
-        elided = f"{split.elided}\n\n{removed_by_markup}".strip()
-        return ReplySplit(split.text, elided, split.signature)
-    return split
+    if not html:
+        return _split_text(text or "")
+    marked = split_html_quote(html)
+    split = _split_text(html_to_text(marked.kept))
+    signature = html_to_text(marked.signature) if marked.signature else ""
+    quote = html_to_text(marked.quote) if marked.quote else ""
+    if not signature and not quote:
+        return split
+    elided = "\n\n".join(part for part in (signature, split.elided, quote) if part)
+    return ReplySplit(split.text, elided, split.signature or signature or None)
 
 
 def _split_text(body: str) -> ReplySplit:
@@ -92,7 +91,8 @@ def _skip_leading_history(lines: list[str], removed: set[int]) -> int:
 
     A forward without a note shows the forwarded text (its header block is
     elided); an attribution on the first line is elided, together with the
-    quote right under it when the answer follows below (bottom-posting).
+    quote right under it when the answer follows below (bottom-posting);
+    quotes answered inline stay.
     """
     first = _next_content(lines, 0)
     if first >= len(lines) or _QUOTED.match(lines[first]):
@@ -115,7 +115,8 @@ def _skip_leading_history(lines: list[str], removed: set[int]) -> int:
     if any(line.strip() for line in answer) and not any(_QUOTED.match(line) for line in answer):
         removed.update(range(first, after))
         return after
-    return first  # answered inline: the attribution tells whom the quotes are from
+    removed.update(range(first, first + size))  # answered inline: the quotes stay, in context
+    return first + size
 
 
 def _header_block_end(lines: list[str], start: int) -> int:
@@ -161,6 +162,8 @@ def _history_start(lines: list[str], start: int) -> int:
             continue
         if SEPARATOR.match(line) or FORWARD_INTRO.match(line) or _header_block_at(lines, index):
             return _include_bar_above(lines, index)
+        if REPLY_ABOVE_MARKER.search(line):
+            return index
         size = _reply_header_size(lines, index)
         if size and not _answers_inline(lines, index + size):
             return index

@@ -16,6 +16,7 @@ from parsers.quotes.vocabulary import (
     FORWARD_SUBJECT_PREFIXES,
     HEADER_FIELDS,
     MOBILE_SIGNATURES,
+    REPLY_ABOVE_MARKERS,
     REPLY_HEADER_STARTS,
     REPLY_HEADER_VERBS,
     SEPARATOR_WORDS,
@@ -27,6 +28,7 @@ __all__ = [
     "FORWARD_INTRO",
     "FORWARD_SUBJECT",
     "MOBILE_SIGNATURE",
+    "REPLY_ABOVE_MARKER",
     "REPLY_HEADER",
     "SEPARATOR",
     "VALEDICTION",
@@ -130,3 +132,5 @@ def may_start_reply_header(line: str) -> bool:
         return False
     return bool(_STARTS_INTRO.match(stripped) or _DATE_FIRST.match(stripped.rstrip("<").strip())
                 or re.match(r"^\d", stripped) or _VERB_ANYWHERE.search(stripped) or "<" in stripped)
+
+REPLY_ABOVE_MARKER = re.compile(rf"(?:{_alternation(REPLY_ABOVE_MARKERS)})", re.IGNORECASE)

@@ -9,6 +9,7 @@ it re-quotes a message, hence the prefix-tolerant id matching.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from bs4 import BeautifulSoup, Tag
 
@@ -25,18 +26,44 @@ _QUOTE_IDS = re.compile(
     r"reply-intro|mail-editor-reference-message-container|zwchr|3D\"divRplyFwdMsg\")$",
     re.IGNORECASE,
 )
+_SIGNATURE_CLASSES = re.compile(r"^(?:x_)*(?:gmail_signature|moz-signature|signature|yahoo-signature)$", re.IGNORECASE)
+_SIGNATURE_IDS = re.compile(r"^(?:x_)*(?:Signature|signature|ms-outlook-mobile-signature|AppleMailSignature)$")
 _SEPARATOR_STYLE = re.compile(r"border-top\s*:\s*(?:solid|[0-9.]+(?:pt|px)\s+solid)", re.IGNORECASE)
 _ZIMBRA_HR = re.compile(r"^(?:x_)*(?:zwchr)$", re.IGNORECASE)
 
 
-def split_html_quote(html: str) -> tuple[str, str]:
-    """(HTML without the quoted history, the removed HTML); ('', '') never raises."""
+@dataclass(frozen=True)
+class HtmlSplit:
+    """The HTML without history and signature, and each removed part as HTML."""
+
+    kept: str
+    quote: str
+    signature: str
+
+
+def split_html_quote(html: str) -> HtmlSplit:
+    """Cut the quoted history (and a client-marked signature) out of `html`; never raises."""
     soup = parse_html(html)
+    signature = _extract_signature(soup)
     start = _first_marker(soup)
-    if start is None:
-        return html, ""
-    removed = _cut_from(start)
-    return str(soup), "".join(str(node) for node in removed)
+    if start is None and not signature:
+        return HtmlSplit(html, "", "")
+    removed = _cut_from(start) if start is not None else []
+    return HtmlSplit(str(soup), "".join(str(node) for node in removed), signature)
+
+
+def _extract_signature(soup: BeautifulSoup) -> str:
+    """Detach the first signature block a client marked as such, outside quotes."""
+    for tag in soup.find_all(True):
+        classes = tag.get("class") or []
+        ident = tag.get("id")
+        if any(_SIGNATURE_CLASSES.match(name) for name in classes) or (
+            isinstance(ident, str) and _SIGNATURE_IDS.match(ident)
+        ):
+            if any(_is_marker(parent) for parent in tag.parents if isinstance(parent, Tag)):
+                continue
+            return str(tag.extract())
+    return ""
 
 
 def _first_marker(soup: BeautifulSoup) -> Tag | None:

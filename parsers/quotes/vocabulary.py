@@ -137,3 +137,14 @@ FORWARD_SUBJECT_PREFIXES: tuple[str, ...] = (
     "Пересл", "Пересылка", "Fwd/Пересылаемое", "Перес", "إعادة توجيه", "توجيه", "转发", "轉寄", "転送", "Fwd/Пересл",
     "FS", "I", "RIF", "Rif", "Inoltro", "Weitergeleitet",
 )
+
+# Markers helpdesks put in their notifications ("## Reply above this line ##").
+REPLY_ABOVE_MARKERS: tuple[str, ...] = (
+    "reply above this line", "type your reply above this line", "write your reply above this line",
+    "write above this line", "respond above this line", "Antwort oberhalb dieser Zeile",
+    "oberhalb dieser Zeile antworten", "répondez au-dessus de cette ligne", "répondre au-dessus de cette ligne",
+    "responda por encima de esta línea", "responde por encima de esta línea", "rispondi sopra questa riga",
+    "responda acima desta linha", "antwoord boven deze regel", "odpowiedz powyżej tej linii",
+    "ответьте выше этой строки", "пишите ответ выше этой строки", "напишите ответ выше этой линии",
+    "الرجاء الرد أعلى هذا السطر", "请在此行上方回复", "この行より上に返信",
+)
