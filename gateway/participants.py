@@ -7,7 +7,8 @@ ever receive mail about it (SPEC §11).  Roles:
 - `cc`: contacts the requester copied;
 - `agent`: a person working for the ticket's account (from config, not a row);
 - `partner`: the other side of a link — agents and addresses of the account
-  the ticket was handed to, or handed from.
+  the ticket was handed to, or handed from;
+- `contact`: the end customer's contact carried onto a child ticket.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from storage.repositories import (
     participants_by_email,
 )
 
-ROLE_ORDER = ("requester", "agent", "partner", "cc")
+ROLE_ORDER = ("requester", "agent", "partner", "cc", "contact")
 
 
 def add_participant(

@@ -1,0 +1,69 @@
+"""Races: two workers on one item store one message; concurrent writers number tickets gap-free."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from pathlib import Path
+
+from sqlalchemy import select
+
+from gateway.intake import accept_raw
+from gateway.pipeline import process_inbox_item
+from gateway.runtime import Runtime
+from gateway.tickets import open_ticket
+from storage.models import Message, OutboxItem, Ticket
+from storage.repositories import account_by_slug
+from tests.conftest import demo_config
+from tests.pipeline.mail import mail
+
+WRITERS = 4
+TICKETS_EACH = 10
+
+
+def test_two_workers_racing_on_one_item_store_one_message(runtime) -> None:
+    inbox_id = accept_raw(runtime, channel="smtp", raw=mail(), envelope={"rcpt_tos": ["support@vendor.example"]})
+    start = threading.Barrier(2)
+    results: list[list[int]] = []
+
+    def work() -> None:
+        start.wait()
+        results.append(process_inbox_item(runtime, inbox_id))
+
+    workers = [threading.Thread(target=work) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+    assert sorted(len(r) for r in results) == [0, 1]
+    with runtime.db.transaction() as session:
+        assert len(list(session.scalars(select(Message)))) == 1
+        assert len(list(session.scalars(select(OutboxItem)))) == 1
+
+
+def _open_tickets(db_url: str, data_dir: str, barrier) -> None:  # type: ignore[no-untyped-def]
+    runtime = Runtime.open(demo_config(Path(data_dir), db_url), migrate=False)
+    try:
+        barrier.wait()
+        for _ in range(TICKETS_EACH):
+            with runtime.db.transaction() as session:
+                open_ticket(session, account_by_slug(session, "vendor"), "race")
+    finally:
+        runtime.close()
+
+
+def test_concurrent_processes_number_tickets_without_gaps_or_repeats(runtime, db_url, tmp_path) -> None:
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(WRITERS)
+    writers = [context.Process(target=_open_tickets, args=(db_url, str(tmp_path), barrier)) for _ in range(WRITERS)]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(timeout=120)
+    assert [w.exitcode for w in writers] == [0] * WRITERS
+    with runtime.db.transaction() as session:
+        refs = list(session.scalars(select(Ticket.ref)))
+        vendor = account_by_slug(session, "vendor")
+        assert vendor.last_number == WRITERS * TICKETS_EACH
+    assert sorted(refs) == sorted(f"VND-{n}" for n in range(1, WRITERS * TICKETS_EACH + 1))

@@ -1,0 +1,79 @@
+"""A failing step never loses the item: attempts and error are kept, then it is parked and can be replayed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gateway import pipeline
+from gateway.intake import accept_raw
+from gateway.pipeline import process_inbox_item, requeue_parked
+from gateway.runtime import Runtime
+from storage.models import InboxItem, Message
+from tests.conftest import demo_config
+from tests.pipeline.mail import deliver, mail, outbox
+
+
+@pytest.fixture
+def impatient_runtime(db_url: str, tmp_path: Path) -> Iterator[Runtime]:
+    rt = Runtime.open(demo_config(tmp_path, db_url, queue={"max_attempts": 2}))
+    yield rt
+    rt.close()
+
+
+def _item(runtime: Runtime, inbox_id: int) -> InboxItem:
+    with runtime.db.transaction() as session:
+        return session.get(InboxItem, inbox_id)
+
+
+def _explode(ctx: pipeline.Inbound) -> None:
+    raise RuntimeError("disk on fire\nsecond line is not kept")
+
+
+def test_failing_step_rolls_back_counts_attempts_and_parks(impatient_runtime, monkeypatch) -> None:
+    rt = impatient_runtime
+    monkeypatch.setattr(pipeline, "STEPS", pipeline.STEPS[:-2] + [_explode])
+    inbox_id = accept_raw(rt, channel="smtp", raw=mail(), envelope={"rcpt_tos": ["support@vendor.example"]})
+
+    assert process_inbox_item(rt, inbox_id) == []
+    first = _item(rt, inbox_id)
+    assert (first.status, first.attempts, first.error) == ("pending", 1, "_explode: RuntimeError: disk on fire")
+    with rt.db.transaction() as session:
+        assert session.query(Message).count() == 0  # the ticket and message of the failed run were rolled back
+
+    assert process_inbox_item(rt, inbox_id) == []
+    assert (_item(rt, inbox_id).status, _item(rt, inbox_id).attempts) == ("parked", 2)
+    assert process_inbox_item(rt, inbox_id) == []  # parked items wait for an operator
+
+    monkeypatch.undo()
+    assert requeue_parked(rt, inbox_id) is True
+    assert len(process_inbox_item(rt, inbox_id)) == 1
+    replayed = _item(rt, inbox_id)
+    assert (replayed.status, replayed.attempts, replayed.error) == ("done", 0, None)
+
+
+def test_mail_for_no_hosted_account_is_parked_at_once_with_the_reason(sqlite_runtime) -> None:
+    inbox_id, out = deliver(sqlite_runtime, mail(to="someone@elsewhere.example"), rcpt=["someone@elsewhere.example"])
+    item = _item(sqlite_runtime, inbox_id)
+    assert out == [] and item.status == "parked" and item.attempts == 1
+    assert item.error == "receive: Unprocessable: no hosted account owns any recipient address (someone@elsewhere.example)"
+
+
+def test_missing_raw_blob_is_parked_with_the_reason(sqlite_runtime) -> None:
+    raw = mail()
+    inbox_id = accept_raw(sqlite_runtime, channel="smtp", raw=raw, envelope={"rcpt_tos": ["support@vendor.example"]})
+    item = _item(sqlite_runtime, inbox_id)
+    sqlite_runtime.blobs.path(item.raw_sha256).unlink()
+    assert process_inbox_item(sqlite_runtime, inbox_id) == []
+    parked = _item(sqlite_runtime, inbox_id)
+    assert parked.status == "parked" and "is missing from the blob store" in parked.error
+    assert outbox(sqlite_runtime) == []
+
+
+def test_broken_mime_is_processed_with_its_problems_kept(sqlite_runtime) -> None:
+    raw = (b"From: alice@client.example\r\nTo: support@vendor.example\r\nSubject: =?utf-8?B?broken\r\n"
+           b"Content-Type: multipart/mixed; boundary=\"x\"\r\n\r\n--x\r\nContent-Type: text/plain\r\n\r\nhi\x00there")
+    inbox_id, _ = deliver(sqlite_runtime, raw)
+    assert _item(sqlite_runtime, inbox_id).status == "done"
