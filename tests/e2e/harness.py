@@ -1,0 +1,239 @@
+"""End-to-end harness: a real `relaydesk serve` process, mail over SMTP, an SMTP sink.
+
+    with Installation.demo(tmp_path) as desk:
+        desk.send(new_mail(ALICE, ["support@vendor.example"], "Printer jams", "…"))
+        desk.settle()
+        ticket = desk.show("VND-1")
+        acks = desk.sink.mails
+
+`Installation` writes the config (demo.toml by default, placeholders filled
+with free ports and a fresh data directory), starts the server as a
+subprocess, sends mail to its SMTP port with smtplib, and reads outcomes
+through the operator's CLI (`relaydesk show REF --json`, `relaydesk tickets
+--json`), as the acceptance scenarios say.  To know when the gateway is done
+with what it was sent, `settle()` reads the SQLite database read-only until
+no inbox or outbox item is pending.  The sink is an aiosmtpd server in the
+test process; its port is the gateway's smarthost.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import smtplib
+import socket
+import sqlite3
+import subprocess
+import time
+from collections.abc import Callable
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Any, TypeVar
+
+from tests.conftest import DEMO_TOML, TEST_SECRET
+from tests.e2e.mail_clients import Outgoing, parse
+from tests.smtp_sink import SmtpSink, SunkMail
+
+REPO = Path(__file__).resolve().parents[2]
+RELAYDESK = REPO / ".venv" / "bin" / "relaydesk"
+START_TIMEOUT = 30.0
+SETTLE_TIMEOUT = 45.0
+T = TypeVar("T")
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until(condition: Callable[[], T], timeout: float, what: str, interval: float = 0.2) -> T:
+    """Poll `condition` until it returns something truthy; fail the test with `what` on timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
+        time.sleep(interval)
+
+
+def add_account(config_text: str, block: str) -> str:
+    """The config with one more `[[accounts]]` table appended."""
+    return config_text.rstrip() + "\n\n[[accounts]]\n" + block.strip() + "\n"
+
+
+class Installation:
+    """One relaydesk installation: data directory, config, `serve` subprocess, smarthost sink."""
+
+    def __init__(self, root: Path, config_text: str, sink: SmtpSink | None = None, name: str = "relaydesk") -> None:
+        self.root = root
+        self.name = name
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.sink = sink or SmtpSink()
+        self._own_sink = sink is None
+        self.smtp_port = free_port()
+        self.template = config_text
+        self.config_path = self.root / "relaydesk.toml"
+        self.log_path = self.root / "serve.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @classmethod
+    def demo(cls, root: Path, config_text: str | None = None, **kwargs: Any) -> "Installation":
+        return cls(root, config_text or DEMO_TOML.read_text(encoding="utf-8"), **kwargs)
+
+    # --- lifecycle ---------------------------------------------------------------
+
+    def start(self) -> "Installation":
+        if self._own_sink:
+            self.sink.start()
+        self.config_path.write_text(
+            self.template.replace("{data}", str(self.root / "data"))
+            .replace("{smtp_port}", str(self.smtp_port))
+            .replace("{sink_port}", str(self.sink.port)),
+            encoding="utf-8",
+        )
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [str(RELAYDESK), "serve", "--config", str(self.config_path)],
+            stdout=log, stderr=subprocess.STDOUT, cwd=self.root, env=self._env(),
+        )
+        log.close()
+        wait_until(self._listening, START_TIMEOUT, f"{self.name}: SMTP on port {self.smtp_port}\n{self.log_tail()}")
+        return self
+
+    def _listening(self) -> bool:
+        if self.process is not None and self.process.poll() is not None:
+            raise AssertionError(f"{self.name}: relaydesk serve exited with {self.process.returncode}\n{self.log_tail()}")
+        try:
+            with socket.create_connection(("127.0.0.1", self.smtp_port), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        """SIGTERM and wait (the server drains its worker); SIGKILL if it hangs."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self.process = None
+        if self._own_sink:
+            self.sink.stop()
+
+    def __enter__(self) -> "Installation":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("RELAYDESK_")}
+        env["RELAYDESK_SECRET"] = TEST_SECRET
+        return env
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return "(no log)"
+
+    # --- mail in -------------------------------------------------------------------
+
+    def send(self, mail: Outgoing | bytes, rcpt_tos: list[str] | None = None, mail_from: str | None = None) -> None:
+        """Deliver over SMTP to the gateway; returns once it answered 250 (the item is committed)."""
+        raw = mail.as_bytes() if isinstance(mail, Outgoing) else mail
+        recipients = rcpt_tos or (mail.rcpt_tos if isinstance(mail, Outgoing) else [])
+        if not recipients:
+            raise ValueError("no envelope recipients")
+        sender = mail_from if mail_from is not None else _envelope_sender(raw)
+        with smtplib.SMTP("127.0.0.1", self.smtp_port, timeout=30) as client:
+            client.sendmail(sender, recipients, raw)
+
+    # --- state ---------------------------------------------------------------------
+
+    @property
+    def database(self) -> Path:
+        return self.root / "data" / "relaydesk.db"
+
+    def _query(self, sql: str, *args: Any) -> list[tuple]:
+        if not self.database.exists():
+            return []
+        connection = sqlite3.connect(f"file:{self.database}?mode=ro", uri=True, timeout=10)
+        try:
+            return connection.execute(sql, args).fetchall()
+        except sqlite3.OperationalError:  # schema not there yet (server still migrating)
+            return []
+        finally:
+            connection.close()
+
+    def pending_work(self) -> tuple[int, int]:
+        """(pending inbox items, pending outbox items)."""
+        inbox = self._query("SELECT count(*) FROM inbox_items WHERE status = 'pending'")
+        outbox = self._query("SELECT count(*) FROM outbox_items WHERE status = 'pending'")
+        return (inbox[0][0] if inbox else 0, outbox[0][0] if outbox else 0)
+
+    def settle(self, timeout: float = SETTLE_TIMEOUT) -> None:
+        """Wait until everything received is processed and everything queued is delivered or failed."""
+        def idle() -> bool:
+            if self.process is not None and self.process.poll() is not None:
+                raise AssertionError(f"{self.name}: relaydesk serve died\n{self.log_tail()}")
+            return self.pending_work() == (0, 0)
+
+        wait_until(idle, timeout, f"{self.name} to finish its work (pending inbox, outbox = {self.pending_work()})\n"
+                   f"{self.log_tail()}")
+
+    def inbox_problems(self) -> list[tuple[int, str, str | None]]:
+        """(id, status, error) of inbox items that did not end `done`: a pipeline failure shows here."""
+        return [tuple(r) for r in self._query("SELECT id, status, error FROM inbox_items WHERE status != 'done'")]
+
+    def outbox(self) -> list[dict[str, Any]]:
+        rows = self._query("SELECT id, kind, recipient, status, error FROM outbox_items ORDER BY id")
+        return [dict(zip(("id", "kind", "recipient", "status", "error"), row)) for row in rows]
+
+    # --- the operator's CLI -------------------------------------------------------
+
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [str(RELAYDESK), *args, "--config", str(self.config_path)],
+            capture_output=True, text=True, cwd=self.root, env=self._env(), timeout=60,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(f"relaydesk {' '.join(args)} exited {result.returncode}:\n{result.stderr}{result.stdout}")
+        return result
+
+    def cli_json(self, *args: str) -> Any:
+        return json.loads(self.cli(*args, "--json").stdout)
+
+    def show(self, ref: str) -> dict[str, Any]:
+        return self.cli_json("show", ref)
+
+    def tickets(self) -> list[dict[str, Any]]:
+        return self.cli_json("tickets")
+
+    def chain(self, ref: str) -> dict[str, Any]:
+        return self.cli_json("chain", ref)
+
+
+def _envelope_sender(raw: bytes) -> str:
+    return parseaddr(str(parse(raw).get("From", "")))[1]
+
+
+# --- reading what the sink caught --------------------------------------------------
+
+
+def mails_to(mails: list[SunkMail], address: str) -> list[SunkMail]:
+    """Mails whose envelope includes `address` (case-insensitive)."""
+    address = address.lower()
+    return [m for m in mails if address in (r.lower() for r in m.rcpt_tos)]
+
+
+def new_since(sink: SmtpSink, seen: int) -> list[SunkMail]:
+    """Mails that arrived after the first `seen`."""
+    return sink.mails[seen:]
