@@ -7,15 +7,25 @@ Ticket numbering (`last_number`) is never touched here.
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from gateway.config import AccountConfig, Config
 from storage.models import Account, AccountAddress, Agent
 
 
+_SYNC_LOCK_ID = 0x72656C62  # PostgreSQL advisory lock: one process syncs at a time
+
+
 def sync_accounts(session: Session, config: Config) -> None:
-    """Insert or update every configured account; idempotent."""
+    """Insert or update every configured account; idempotent.
+
+    Several processes (`serve --no-worker` and its workers) start at once on
+    a fresh database; without the lock two of them insert the same account
+    and one fails on the unique slug.  SQLite serialises writers already.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _SYNC_LOCK_ID})
     for spec in config.accounts:
         account = session.scalar(select(Account).where(Account.slug == spec.slug))
         if account is None:
