@@ -13,11 +13,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
 from gateway.compose import bare_subject
-from gateway.threading import ThreadMatch, ThreadQuery
 from gateway.tickets import hosting_account
-from parsers.message import ForwardedOriginal
+from parsers.message import ForwardedOriginal, ParsedMessage
 from storage.models import Account, Message, Ticket
 from storage.repositories import ticket_by_message_ids
 
@@ -33,32 +33,30 @@ def normalized_subject(subject: str) -> str:
     return bare_subject(subject).casefold()
 
 
-def by_forwarded_original(query: ThreadQuery) -> ThreadMatch | None:
-    """The ticket holding the forwarded original, by its Message-ID or by (sender, subject, date)."""
-    forward = query.parsed.forward
-    if forward is None:
+def ticket_of_forwarded_original(session: Session, account: Account, parsed: ParsedMessage) -> Ticket | None:
+    """The account's ticket holding the forwarded original, by its Message-ID or by (sender, subject, date)."""
+    if parsed.forward is None:
         return None
-    original = forward.original
+    original = parsed.forward.original
     if original.message_id:
-        ticket = ticket_by_message_ids(query.session, query.account.id, [original.message_id])
+        ticket = ticket_by_message_ids(session, account.id, [original.message_id])
         if ticket is not None:
-            return ThreadMatch(ticket, "forward")
-    ticket = _by_sender_subject_date(query, original)
-    return ThreadMatch(ticket, "forward") if ticket is not None else None
+            return ticket
+    return _by_sender_subject_date(session, account, original)
 
 
-def _by_sender_subject_date(query: ThreadQuery, original: ForwardedOriginal) -> Ticket | None:
+def _by_sender_subject_date(session: Session, account: Account, original: ForwardedOriginal) -> Ticket | None:
     if original.sender is None or not original.sender.email:
         return None
     wanted = normalized_subject(original.subject)
-    rows = query.session.scalars(
+    rows = session.scalars(
         select(Message)
         .join(Ticket, Message.ticket_id == Ticket.id)
         .join(Account, Ticket.account_id == Account.id)
         .where(
             Message.from_email == original.sender.email.lower(),
             Message.direction == "in",
-            or_(Ticket.account_id == query.account.id, Account.kind == "external"),
+            or_(Ticket.account_id == account.id, Account.kind == "external"),
         )
         .order_by(Message.id.desc())
         .limit(CANDIDATE_LIMIT)
@@ -68,7 +66,7 @@ def _by_sender_subject_date(query: ThreadQuery, original: ForwardedOriginal) -> 
         candidates = [m for m in candidates if _distance(m.created_at, original.date) <= DATE_TOLERANCE]
         candidates.sort(key=lambda m: _distance(m.created_at, original.date))
     for message in candidates:
-        if hosting_account(query.session, message.ticket).id == query.account.id:
+        if hosting_account(session, message.ticket).id == account.id:
             return message.ticket
     return None
 

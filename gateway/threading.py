@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from gateway.fingerprints import Fingerprint, external_id
+from gateway.forward_match import ticket_of_forwarded_original
 from gateway.tickets import hosting_account
 from gateway.tokens import find_body_marker, find_reply_tokens
 from parsers.message import ParsedMessage
@@ -129,9 +130,15 @@ def by_fingerprint(query: ThreadQuery) -> ThreadMatch | None:
     return ThreadMatch(ticket, "fingerprint", external_id=found)
 
 
-# The rules in order.  Rule 4 (a forward's recovered original) goes between
-# `by_fingerprint` and the end of the list.
-RULES: list[Rule] = [by_reply_token, by_references, by_subject_tag, by_body_marker, by_fingerprint]
+def by_forwarded_original(query: ThreadQuery) -> ThreadMatch | None:
+    ticket = ticket_of_forwarded_original(query.session, query.account, query.parsed)
+    return ThreadMatch(ticket, "forward") if ticket is not None else None
+
+
+# The rules in order.
+RULES: list[Rule] = [
+    by_reply_token, by_references, by_subject_tag, by_body_marker, by_fingerprint, by_forwarded_original,
+]
 
 
 def find_thread(query: ThreadQuery, rules: Sequence[Rule] = RULES) -> ThreadMatch:
