@@ -108,7 +108,7 @@ MOBILE_SIGNATURES: tuple[str, ...] = (
     r"enviado de meu", r"inviato da(?:l mio)? ", r"verzonden (?:vanaf|met|van) (?:mijn )?", r"wysłane z (?:mojego )?",
     r"iphone'umdan gönderildi", r"отправлено (?:с|из) ", r"отправлено из мобильной", r"надіслано з ",
     r"skickat från min", r"sendt fra min", r"lähetetty (?:iphonesta|laitteesta)", r"أرسلت من", r"تم الإرسال من",
-    r"从我的\s?\S+发送", r"發自我的", r"我的\S*\s*iphone\s*发送", r"\S*\s?iphone\s?から送信",
+    r"从我的\s?\S+发送", r"發自我的", r"发自我的", r"我的\S*\s*iphone\s*发送", r"\S*\s?iphone\s?から送信",
     r"\S+から送信",
 )
 
