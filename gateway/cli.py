@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Optional
@@ -147,11 +148,19 @@ def report_partners(
         print_partner_report(rows)
 
 
-def _log_to_stderr() -> None:
+def _run_until_stopped(run: Callable[[], None]) -> None:
+    """A long-running process: log to stderr; a layout the config cannot support exits 2."""
     import logging
+
+    from gateway.serve import ServeError
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP command at INFO
+    try:
+        run()
+    except ServeError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -160,14 +169,9 @@ def serve(
     no_worker: Annotated[bool, typer.Option("--no-worker", help="Ingress only; workers run as `relaydesk worker` (redis/amqp brokers).")] = False,
 ) -> None:
     """Receive mail over SMTP and, unless --no-worker, process and deliver it in this process."""
-    from gateway.serve import ServeError, run_serve
+    from gateway.serve import run_serve
 
-    _log_to_stderr()
-    try:
-        run_serve(_config(config), with_worker=not no_worker)
-    except ServeError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+    _run_until_stopped(lambda: run_serve(_config(config), with_worker=not no_worker))
 
 
 @app.command()
@@ -176,14 +180,9 @@ def worker(
     threads: Annotated[Optional[int], typer.Option("--threads", min=1, max=64, help="Actor threads (default queue.worker_threads).")] = None,
 ) -> None:
     """Process inbox items and deliver outbox items from a shared broker (redis/amqp)."""
-    from gateway.serve import ServeError, run_worker
+    from gateway.serve import run_worker
 
-    _log_to_stderr()
-    try:
-        run_worker(_config(config), threads=threads)
-    except ServeError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+    _run_until_stopped(lambda: run_worker(_config(config), threads=threads))
 
 
 @app.command()
