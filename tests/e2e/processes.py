@@ -10,7 +10,6 @@ import json
 import os
 import signal
 import smtplib
-import socket
 import subprocess
 import sys
 import time
@@ -18,14 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import demo_config_text
+from tests.e2e.harness import free_port
+
+__all__ = ["GatewayProcess", "free_port", "write_config"]
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def write_config(
