@@ -83,13 +83,14 @@ def deliver(runtime: Runtime, outbox_id: int) -> float | None:
     return None
 
 
-def fail_outbox_item(session: Session, runtime: Runtime, item: OutboxItem, reason: str) -> bool:
-    """Mark the item failed, record it on its ticket and tell the agents; False if already failed.
+def fail_outbox_item(session: Session, runtime: Runtime, item: OutboxItem, reason: str) -> list[OutboxItem]:
+    """Mark the item failed, record it on its ticket and tell the agents; the notices queued.
 
-    Also used for bounces, which turn a `sent` item into a failed one.
+    Also used for bounces, which turn a `sent` item into a failed one.  An
+    item that already failed is left as it is (no second notice).
     """
     if item.status == "failed":
-        return False
+        return []
     item.status, item.error = "failed", reason
     log.warning("outbox %s to %s failed: %s", item.id, item.recipient, reason)
     ticket = session.get(Ticket, item.ticket_id) if item.ticket_id is not None else None
@@ -97,9 +98,8 @@ def fail_outbox_item(session: Session, runtime: Runtime, item: OutboxItem, reaso
         add_event(session, ticket, "delivery_failed", outbox_id=item.id, recipient=item.recipient,
                   kind=item.kind, reason=reason)
     if item.kind == NOTICE_KIND:
-        return True  # a notice about a failed notice would only fail the same way
-    _tell_agents(session, runtime, item, ticket, reason)
-    return True
+        return []  # a notice about a failed notice would only fail the same way
+    return _tell_agents(session, runtime, item, ticket, reason)
 
 
 def retry_delay(attempts: int, base_seconds: float) -> float:
@@ -141,11 +141,13 @@ def _locked(session: Session, outbox_id: int) -> OutboxItem:
     ).one()
 
 
-def _tell_agents(session: Session, runtime: Runtime, item: OutboxItem, ticket: Ticket | None, reason: str) -> None:
+def _tell_agents(
+    session: Session, runtime: Runtime, item: OutboxItem, ticket: Ticket | None, reason: str
+) -> list[OutboxItem]:
     """One notice per agent of the account that carries the ticket's mail."""
     if ticket is None:
         log.warning("outbox %s failed outside any ticket; no agents to tell", item.id)
-        return
+        return []
     home = _home_ticket(session, ticket)
     agents = session.scalars(
         select(Agent).where(Agent.account_id == home.account_id, Agent.email.is_not(None)).order_by(Agent.id)
@@ -153,10 +155,13 @@ def _tell_agents(session: Session, runtime: Runtime, item: OutboxItem, ticket: T
     if not agents:
         log.warning("outbox %s on %s failed; account has no agents with an email to tell", item.id, ticket.ref)
     subject, text = _failure_notice(ticket, item, reason)
+    notices = []
     for agent in agents:
         participant = add_participant(session, home, "agent", Address(agent.name, agent.email or ""),
                                       account_id=agent.account_id)
-        queue_mail(session, runtime, home, participant, kind=NOTICE_KIND, subject=subject, text=text, auto=True)
+        notices.append(queue_mail(session, runtime, home, participant, kind=NOTICE_KIND, subject=subject,
+                                  text=text, auto=True))
+    return notices
 
 
 def _home_ticket(session: Session, ticket: Ticket) -> Ticket:

@@ -25,8 +25,12 @@ from email.utils import getaddresses
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from gateway.bounces import handle_bounces
 from gateway.config import AccountConfig
 from gateway.fingerprints import profiles
+from gateway.handoff import handoff_step
+from gateway.mail_commands import commands_step
+from gateway.mirroring import mirror_step
 from gateway.notices import acknowledgement
 from gateway.outbox import queue_mail
 from gateway.participants import add_participant, copied_contacts, role_of
@@ -45,7 +49,7 @@ from gateway.tickets import (
 from gateway.tokens import split_plus
 from parsers import ParseOptions, ParsedMessage, parse_message
 from storage.blobs import BlobNotFound
-from storage.models import Account, InboxItem, Message, OutboxItem, Participant, Ticket, utcnow
+from storage.models import Account, InboxItem, Link, Message, OutboxItem, Participant, Ticket, utcnow
 from storage.repositories import (
     agent_by_email,
     all_account_addresses,
@@ -80,6 +84,7 @@ class Inbound:
       message — the stored Message (`store_message`);
       outbox — OutboxItems queued so far; their ids are returned for delivery;
       problems — notes kept on the inbox item (what was skipped and why);
+      link — the handoff link this mail made or repeated (`handoff_step`);
       handled — set by any step that fully dealt with the item; later steps are skipped.
     """
 
@@ -102,6 +107,7 @@ class Inbound:
     message: Message | None = None
     outbox: list[OutboxItem] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    link: Link | None = None
     handled: bool = False
 
     @property
@@ -289,19 +295,22 @@ def acknowledge(ctx: Inbound) -> None:
 
 
 # The order is the design.  Insert a colleague's step with a one-line edit:
-#   bounce handling            → after `skip_duplicate`, before `thread`
 #   (forwarded-original rule   → lives in gateway.threading.RULES)
 #   handoff detection, #commands → after `open_new_ticket`, before `store_message`
 #   mirroring                  → after `apply_follow_up`
 STEPS: list[Step] = [
+    handle_bounces,  # first: a VERP return path is no hosted address, and a bounce never threads
     receive,
     skip_duplicate,
     thread,
     classify_sender,
     follow_up_finished,
+    handoff_step,
     open_new_ticket,
+    commands_step,
     store_message,
     apply_follow_up,
+    mirror_step,
     acknowledge,
 ]
 
