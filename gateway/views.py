@@ -1,0 +1,134 @@
+"""The stable JSON views of `relaydesk tickets --json` and `relaydesk show REF --json` (SPEC §10).
+
+Fields may be added; the documented ones never change meaning.  Times are
+UTC ISO 8601 with a `Z`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from storage.models import Link, Message, Participant, Ticket
+from storage.repositories import child_links, events_of, parent_link, requester_of, ticket_by_ref, tickets
+
+MAX_CHAIN_DEPTH = 64  # guards the walk against a corrupt cycle; real chains are a few levels deep
+
+
+def iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def ticket_list(session: Session, account: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
+    """`relaydesk tickets --json`: one summary per ticket, oldest first."""
+    return [_summary(session, ticket) for ticket in tickets(session, account, status)]
+
+
+def _summary(session: Session, ticket: Ticket) -> dict[str, Any]:
+    upstream = parent_link(session, ticket.id)
+    return {
+        "ref": ticket.ref,
+        "account": ticket.account.slug,
+        "status": ticket.status,
+        "subject": ticket.subject,
+        "parent": upstream.parent.ref if upstream else None,
+        "created_at": iso(ticket.created_at),
+        "updated_at": iso(ticket.updated_at),
+    }
+
+
+def ticket_detail(session: Session, ref: str) -> dict[str, Any] | None:
+    """`relaydesk show REF --json`, or None when there is no such ticket."""
+    ticket = ticket_by_ref(session, ref)
+    if ticket is None:
+        return None
+    upstream = parent_link(session, ticket.id)
+    children = child_links(session, ticket.id)
+    related = session.get(Ticket, ticket.related_ticket_id) if ticket.related_ticket_id else None
+    return {
+        **_summary(session, ticket),
+        "requester": _person(requester_of(session, ticket.id)),
+        "asset": ticket.asset,
+        "external_id": ticket.external_id,
+        "assignee": ticket.assignee,
+        "related": related.ref if related else None,
+        "children": [link.child.ref for link in children],
+        "chain": chain(session, ticket),
+        "links": [_link(link) for link in ([upstream] if upstream else []) + children],
+        "participants": [_participant(p) for p in ticket.participants],
+        "messages": [_message(m) for m in ticket.messages],
+        "events": [{"at": iso(e.at), "type": e.type, "detail": e.detail or {}} for e in events_of(session, ticket.id)],
+    }
+
+
+def chain(session: Session, ticket: Ticket) -> list[dict[str, Any]]:
+    """The whole chain the ticket belongs to, from its root, depth first."""
+    root = ticket
+    for _ in range(MAX_CHAIN_DEPTH):
+        link = parent_link(session, root.id)
+        if link is None:
+            break
+        root = link.parent
+    rows: list[dict[str, Any]] = []
+    seen: set[int] = set()
+
+    def visit(node: Ticket, depth: int) -> None:
+        if node.id in seen or depth > MAX_CHAIN_DEPTH:
+            return
+        seen.add(node.id)
+        rows.append({"ref": node.ref, "account": node.account.slug, "status": node.status, "depth": depth})
+        for link in child_links(session, node.id):
+            visit(link.child, depth + 1)
+
+    visit(root, 0)
+    return rows
+
+
+def _person(participant: Participant | None) -> dict[str, Any] | None:
+    if participant is None:
+        return None
+    return {"name": participant.name, "email": participant.email, "telegram": participant.telegram_chat_id}
+
+
+def _participant(participant: Participant) -> dict[str, Any]:
+    return {"role": participant.role, **_person(participant)}
+
+
+def _link(link: Link) -> dict[str, Any]:
+    return {
+        "parent": link.parent.ref,
+        "child": link.child.ref,
+        "state": link.state,
+        "rating": link.rating,
+        "rating_comment": link.rating_comment,
+    }
+
+
+def _message(message: Message) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "direction": message.direction,
+        "visibility": message.visibility,
+        "channel": message.channel,
+        "message_id": message.rfc_message_id,
+        "from": message.from_email or message.from_name,
+        "from_name": message.from_name,
+        "to": list(message.to or []),
+        "cc": list(message.cc or []),
+        "subject": message.subject,
+        "text": message.text,
+        "elided": message.elided,
+        "unverified": message.unverified,
+        "attachments": [
+            {"filename": a.filename, "content_type": a.content_type, "size": a.size, "sha256": a.sha256,
+             "inline": a.inline, "stored": a.stored}
+            for a in message.attachments
+        ],
+        "created_at": iso(message.created_at),
+    }
