@@ -95,6 +95,91 @@ def chain(
     print_chain(timings)
 
 
+@app.command("tickets")
+def list_tickets(
+    config: ConfigOption = None,
+    account: Annotated[Optional[str], typer.Option("--account", help="Only this account (slug).")] = None,
+    status: Annotated[Optional[str], typer.Option("--status", help="Only this status (new, open, …).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List tickets. --json gives [{"ref", "account", "status", "subject", "parent", "created_at", "updated_at"}]."""
+    from gateway.runtime import Runtime
+    from gateway.views import ticket_list
+
+    runtime = Runtime.open(_config(config))
+    try:
+        with runtime.db.transaction() as session:
+            rows = ticket_list(session, account=account, status=status)
+    finally:
+        runtime.close()
+    if as_json:
+        _print_json(rows)
+        return
+    from gateway.views_text import print_ticket_list
+
+    print_ticket_list(rows)
+
+
+@app.command()
+def show(
+    ref: Annotated[str, typer.Argument(help="Ticket ref, e.g. VND-1042.")],
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """One ticket with its requester, chain, links, messages and events (--json: SPEC §10 shape)."""
+    from gateway.runtime import Runtime
+    from gateway.views import ticket_detail
+
+    runtime = Runtime.open(_config(config))
+    try:
+        with runtime.db.transaction() as session:
+            detail = ticket_detail(session, ref)
+    finally:
+        runtime.close()
+    if detail is None:
+        typer.echo(f"error: no ticket {ref}", err=True)
+        raise typer.Exit(1)
+    if as_json:
+        _print_json(detail)
+        return
+    from gateway.views_text import print_ticket_detail
+
+    print_ticket_detail(detail)
+
+
+@app.command()
+def ingest(
+    path: Annotated[Path, typer.Argument(help="A .eml or .mbox file, or a folder of them.")],
+    config: ConfigOption = None,
+    account: Annotated[Optional[str], typer.Option("--account", help="Receive as this hosted account (slug).")] = None,
+) -> None:
+    """Feed mail files through the gateway as if received; outbound mail is left for the server to deliver."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from gateway.ingest_files import IngestError, count_mails, ingest as ingest_all, mail_files
+    from gateway.runtime import Runtime
+
+    runtime = Runtime.open(_config(config))
+    try:
+        files = mail_files(path)
+        with Progress(console=Console(stderr=True), transient=True) as progress:
+            task = progress.add_task("ingesting", total=count_mails(files))
+            results = ingest_all(runtime, files, account, progress=lambda _: progress.advance(task))
+    except IngestError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        runtime.close()
+    failed = [r for r in results if r.status != "done"]
+    for result in failed:
+        typer.echo(f"{result.source}: inbox item {result.inbox_id} {result.status}: {result.error}", err=True)
+    queued = sum(len(r.outbox_ids) for r in results)
+    typer.echo(f"{len(results) - len(failed)} of {len(results)} mail(s) processed, {queued} outbound mail(s) queued")
+    if failed:
+        raise typer.Exit(1)
+
+
 report_app = typer.Typer(no_args_is_help=True, help="Reports for settlements between participants.")
 app.add_typer(report_app, name="report")
 
