@@ -18,6 +18,7 @@ _BLOCK = {
     "h1", "h2", "h3", "h4", "h5", "h6", "table", "tr", "form", "fieldset",
     "address", "center", "pre", "dl", "dt", "dd", "figure", "figcaption", "hr",
 }
+_PARAGRAPHS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "table", "blockquote"}
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _BLANK_RUNS = re.compile(r"\n{3,}")
 
@@ -86,11 +87,20 @@ def _render_tag(tag: Tag, out: list[str], pre: bool) -> None:
         if isinstance(alt, str) and alt.strip():
             out.append(alt.strip())
     elif name in _BLOCK:
-        out.append("\n\n" if name in ("p", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "table") else "\n")
+        gap = "\n\n" if name in _PARAGRAPHS else "\n"
+        _break(out, gap)
         _render(tag, out, pre or name == "pre")
-        out.append("\n\n" if name in ("p", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "table") else "\n")
+        _break(out, gap)
     else:
         _render(tag, out, pre)
+
+
+def _break(out: list[str], gap: str) -> None:
+    """End the current line (or paragraph) once, however many blocks close here."""
+    tail = "".join(out[-3:]).rstrip(" ")
+    have = len(tail) - len(tail.rstrip("\n"))
+    if have < len(gap):
+        out.append(gap[have:])
 
 
 def _render_list(tag: Tag, out: list[str], ordered: bool, pre: bool) -> None:
