@@ -88,7 +88,7 @@ def test_verp_bounce_over_smtp(relay_runtime: Runtime, sink: SmtpSink) -> None:
     notice_text = relay_runtime.blobs.get(notice.payload_sha256).decode()
     assert "nobody@client.example" in notice_text and "5.1.1" in notice_text
     assert inbox(relay_runtime, inbox_id).status == "done"
-    assert "VERP" in " ".join(inbox(relay_runtime, inbox_id).problems)
+    assert "found by VERP" in " ".join(inbox(relay_runtime, inbox_id).problems)
     with relay_runtime.db.transaction() as session:
         assert len(session.scalars(select(Ticket)).all()) == 1  # no ticket opened for the bounce
     assert [m.rcpt_tos for m in sink.mails] == [("nobody@client.example",)]  # nothing sent in answer
@@ -103,7 +103,7 @@ def test_dsn_matched_by_original_message_id(relay_runtime: Runtime) -> None:
     assert len(events(relay_runtime, "delivery_failed")) == 1
     assert len(auto_messages(relay_runtime)) == 1
     assert queued == [n.id for n in notices(relay_runtime)] and len(queued) == 1
-    assert "original Message-ID" in " ".join(inbox(relay_runtime, inbox_id).problems)
+    assert "found by original Message-ID" in " ".join(inbox(relay_runtime, inbox_id).problems)
 
 
 def test_forged_verp_is_ignored(relay_runtime: Runtime) -> None:
