@@ -50,13 +50,14 @@ class Outgoing:
 
     message: EmailMessage
     rcpt_tos: list[str] = field(default_factory=list)
+    raw: bytes | None = None  # exact bytes to send, when the message was written by hand
 
     @property
     def message_id(self) -> str:
         return str(self.message["Message-ID"])
 
     def as_bytes(self) -> bytes:
-        return self.message.as_bytes()
+        return self.raw if self.raw is not None else self.message.as_bytes()
 
 
 def parse(raw: bytes) -> EmailMessage:
@@ -192,3 +193,30 @@ def _files_of(message: EmailMessage) -> list[File]:
         File(part.get_filename() or "attachment", part.get_content(), part.get_content_type())
         for part in message.iter_attachments()
     ]
+
+
+def delivery_failure(bounced_from: str, original: EmailMessage, failed: str, status: str = "5.1.1",
+                     diagnostic: str = "550 5.1.1 Recipient address rejected: User unknown",
+                     mta: str = "mx.subco.example") -> Outgoing:
+    """An RFC 3464 delivery-status notification, as Postfix writes it, to the bounced mail's return path."""
+    boundary = uuid.uuid4().hex
+    headers = "".join(f"{k}: {v}\r\n" for k, v in original.items())
+    raw = (
+        f"From: Mail Delivery System <MAILER-DAEMON@{mta}>\r\n"
+        f"To: {bounced_from}\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\n"
+        f"Date: {format_datetime(datetime.now(timezone.utc))}\r\n"
+        f"Message-ID: <{boundary}@{mta}>\r\n"
+        "Auto-Submitted: auto-replied\r\n"
+        "MIME-Version: 1.0\r\n"
+        f'Content-Type: multipart/report; report-type=delivery-status; boundary="{boundary}"\r\n\r\n'
+        f"--{boundary}\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n"
+        f"This is the mail system at host {mta}.\r\n\r\nI'm sorry to have to inform you that your message could not\r\n"
+        f"be delivered to one or more recipients.\r\n\r\n<{failed}>: {diagnostic}\r\n\r\n"
+        f"--{boundary}\r\nContent-Type: message/delivery-status\r\n\r\n"
+        f"Reporting-MTA: dns; {mta}\r\n\r\nFinal-Recipient: rfc822; {failed}\r\nOriginal-Recipient: rfc822;{failed}\r\n"
+        f"Action: failed\r\nStatus: {status}\r\nDiagnostic-Code: smtp; {diagnostic}\r\n\r\n"
+        f"--{boundary}\r\nContent-Type: text/rfc822-headers\r\n\r\n{headers}\r\n"
+        f"--{boundary}--\r\n"
+    ).encode()
+    return Outgoing(parse(raw), [bounced_from], raw=raw)

@@ -5,24 +5,13 @@ from __future__ import annotations
 import hashlib
 
 from tests.e2e.harness import Installation, mails_to
-from tests.e2e.mail_clients import PDF, File, new_mail, parse, reply
+from tests.e2e.mail_clients import PDF, new_mail, reply
 from tests.e2e.people import ALICE, MALLORY, VENDOR
-
-SUBJECT = "Printer jams on tray 2"
-
-
-def open_vnd1(desk: Installation):
-    """S1.1: alice's mail with a PDF; returns the acknowledgement she received."""
-    desk.send(new_mail(ALICE, [VENDOR], SUBJECT, "Hello,\n\nour printer jams on tray 2 every morning.\n\nAlice",
-                       files=[File("jam-report.pdf", PDF, "application/pdf")]))
-    desk.settle()
-    acks = mails_to(desk.sink.mails, ALICE.email)
-    assert len(acks) == 1, f"expected one acknowledgement to alice, got {len(acks)}"
-    return parse(acks[0].raw)
+from tests.e2e.steps import SUBJECT, alice_writes
 
 
 def test_s1_mail_becomes_ticket_and_replies_thread(desk: Installation) -> None:
-    ack = open_vnd1(desk)
+    _, ack = alice_writes(desk)
     assert "[VND-1]" in str(ack["Subject"])
     assert ack["Auto-Submitted"] == "auto-replied"
 
