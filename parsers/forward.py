@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
 from parsers.message import Address, Forward, ForwardedOriginal
-from parsers.quotes import FORWARD_INTRO, FORWARD_SUBJECT, SEPARATOR, field_role
+from parsers.quotes import FORWARD_INTRO, FORWARD_SUBJECT, SEPARATOR, field_role, is_reply_header
 
 _QUOTE_PREFIX = re.compile(r"^[ \t]*> ?")
 _FORWARD_WORDS = re.compile(
@@ -105,6 +105,8 @@ def _build(lines: list[str], found: _Embedded) -> Forward:
     quoted = found.header_start < len(lines) and bool(_QUOTE_PREFIX.match(lines[found.header_start]))
     rest = [_unquote(line) if quoted else line for line in lines[found.header_start :]]
     fields, body_start = _read_fields(rest)
+    if not fields and rest and is_reply_header(rest[0].strip()):
+        fields, body_start = _attribution_fields(rest[0]), 1
     note = "\n".join(lines[: found.note_end]).strip()
     original = ForwardedOriginal(
         sender=_address(fields.get("from", "")),
@@ -139,6 +141,17 @@ def _read_fields(lines: list[str]) -> tuple[dict[str, str], int]:
         index += 1
     fields.pop("_closed", None)
     return fields, index
+
+
+def _attribution_fields(line: str) -> dict[str, str]:
+    """Sender and date from an attribution line (`04.03.2024, 10:15, "Name" <addr>:`)."""
+    match = _EMAIL.search(line)
+    if not match:
+        return {}
+    quoted_name = re.search(r'"([^"]{1,120})"', line)
+    name = quoted_name.group(1) if quoted_name else ""
+    cut = min(i for i in (line.find('"'), line.find("<"), match.start()) if i >= 0)
+    return {"from": f"{name} <{match.group(0)}>", "date": line[:cut].strip(" ,")}
 
 
 def _unquote(line: str) -> str:
@@ -184,13 +197,15 @@ _MONTHS = {
 }
 _TWELVE_HOUR = re.compile(r"\d\s*[ap]\.?m\.?(?!\w)", re.IGNORECASE)
 _ENGLISH_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_NOISE = re.compile(r"(?<!\w)(?:at|um|à|a las|alle|den|kl\.?|г\.|в|de|el|le|om|o)(?!\w)|,", re.IGNORECASE)
+_NOISE = re.compile(
+    r"(?<!\w)(?:at|um|uhr|à|a las|alle|den|kl\.?|г\.|в|de|el|le|om|o)(?!\w)|,|(?<=\d)\.(?=\s)", re.IGNORECASE
+)
 _FORMATS = (
     "%d %b %Y %H:%M:%S", "%d %b %Y %H:%M", "%b %d %Y %I:%M %p", "%b %d %Y %I:%M:%S %p", "%d %b %Y %I:%M %p",
     "%b %d %Y %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S",
     "%d/%m/%Y %H:%M", "%m/%d/%Y %I:%M %p", "%d %b %Y", "%b %d %Y",
 )
-_ZONE = re.compile(r"\s*(?:(?:GMT|UTC)?([+-]\d{2}):?(\d{2})|\b(?:GMT|UTC|Z)\b|\b(?!AM\b|PM\b)[A-Z]{2,5}\b)\s*$")
+_ZONE = re.compile(r"\s*(?:(?:GMT|UTC)?([+-]\d{1,2}):?(\d{2})?|\b(?:GMT|UTC|Z)\b|\b(?!AM\b|PM\b)[A-Z]{2,5}\b)\s*$")
 
 
 def parse_date(value: str) -> datetime | None:
@@ -220,7 +235,7 @@ def _parse_loose(value: str) -> datetime | None:
     if zone:
         if zone.group(1):
             sign = -1 if zone.group(1).startswith("-") else 1
-            offset = sign * (abs(int(zone.group(1))) * 60 + int(zone.group(2)))
+            offset = sign * (abs(int(zone.group(1))) * 60 + int(zone.group(2) or 0))
         cleaned = cleaned[: zone.start()]
     words = [_month(word) for word in _NOISE.sub(" ", cleaned).split()]
     while words and not any(ch.isdigit() for ch in words[0]) and words[0] not in _ENGLISH_TITLES:

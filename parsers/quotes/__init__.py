@@ -116,8 +116,10 @@ VALEDICTION = re.compile(
     rf"^[ \t]*(?:{_alternation(VALEDICTIONS)})[ \t]*[,.!،]?[ \t]*(?P<rest>[^\n]{{0,60}})$",
     re.IGNORECASE,
 )
+# Reply prefixes may stand in front ("Re: Fwd: …" answers a forward and still carries it).
 FORWARD_SUBJECT = re.compile(
-    rf"^[ \t]*(?:\[?(?:{_alternation(FORWARD_SUBJECT_PREFIXES)})\]?[ \t]*[:：][ \t]*)+",
+    rf"^[ \t]*\[?(?:(?:Re|RE|AW|Aw|Sv|SV|Antw|Odp|Ynt|Ответ|رد)[ \t]*[:：][ \t]*)*"
+    rf"(?:\[?(?:{_alternation(FORWARD_SUBJECT_PREFIXES)})\]?[ \t]*[:：][ \t]*)+",
     re.IGNORECASE,
 )
 
