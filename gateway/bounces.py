@@ -63,14 +63,14 @@ def handle_bounces(ctx: Inbound) -> None:
 
 
 def is_bounce(parsed: ParsedMessage, recipients: Iterable[str], config: Config) -> bool:
-    """A delivery report, or anything sent to the bounce mailbox (VERP or not)."""
+    """A delivery report, or anything sent to a VERP address of ours or to the bounce mailbox."""
     if parsed.kind == "bounce":
         return True
+    addresses = _addressed_to(parsed, recipients)
+    if any(read_verp_address(config.security.secret, a) is not None for a in addresses):
+        return True
     mailbox = config.outbound.bounce_address
-    if not mailbox:
-        return False
-    base, _, domain = split_plus(mailbox)
-    return any(split_plus(a)[0::2] == (base, domain) for a in _addressed_to(parsed, recipients))
+    return bool(mailbox) and any(split_plus(a)[0::2] == split_plus(mailbox)[0::2] for a in addresses)
 
 
 def record_bounce(session: Session, runtime: Runtime, parsed: ParsedMessage, recipients: Iterable[str]) -> BounceOutcome:

@@ -3,7 +3,9 @@
 The listener is never an open relay: a recipient is accepted only when it is
 an inbound address of a hosted account, its plus form (`support+TOKEN@…`,
 which carries reply tokens), or the operator's bounce mailbox and its VERP
-forms (`bounces+<outbox id>-<sig>@…`, where delivery failures come back).
+forms (`bounces+<outbox id>-<sig>@…`, where delivery failures come back;
+a correctly signed VERP address is ours whatever its mailbox, since the
+outbox builds it on `bounces@<sending domain>` when no bounce mailbox is set).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import time
 from collections import defaultdict, deque
 
 from gateway.config import Config
-from gateway.tokens import split_plus
+from gateway.tokens import read_verp_address, split_plus
 
 
 class RecipientPolicy:
@@ -23,10 +25,13 @@ class RecipientPolicy:
         self._mailboxes = frozenset(config.hosted_addresses)
         bounce = config.outbound.bounce_address
         self._bounce = _base(bounce) if bounce else None
+        self._secret = config.security.secret
 
     def accepts(self, address: str) -> bool:
         base = _base(address)
-        return base in self._mailboxes or (self._bounce is not None and base == self._bounce)
+        if base in self._mailboxes or (self._bounce is not None and base == self._bounce):
+            return True
+        return read_verp_address(self._secret, address) is not None
 
 
 def _base(address: str) -> str:

@@ -28,11 +28,11 @@ def sink() -> Iterator[SmtpSink]:
 
 @pytest.fixture
 def relay_runtime(db_url: str, tmp_path: Path, sink: SmtpSink) -> Iterator[Runtime]:
-    """The demo world on both backends, relaying to `sink`, with fast retries and a bounce mailbox."""
+    """The demo world on both backends, relaying to `sink`, with fast retries."""
     config = demo_config(
         tmp_path, db_url, sink_port=sink.port,
         outbound={"retry_base_seconds": 10, "max_attempts": 3, "timeout_seconds": 5,
-                  "bounce_address": "bounces@vendor.example", "message_id_domain": "mail.relaydesk.test"},
+                  "message_id_domain": "mail.relaydesk.test"},
     )
     runtime = Runtime.open(config)
     try:

@@ -10,6 +10,7 @@ from gateway.delivery import deliver
 from gateway.intake import accept_raw
 from gateway.pipeline import process_inbox_item
 from gateway.runtime import Runtime
+from gateway.smtp_policy import RecipientPolicy
 from gateway.smtp_server import SmtpServer
 from storage.models import InboxItem, Message, Ticket
 from tests.delivery.helpers import events, notices, outbox, queued_mail
@@ -64,6 +65,8 @@ def auto_messages(runtime: Runtime) -> list[Message]:
 
 
 def test_verp_bounce_over_smtp(relay_runtime: Runtime, sink: SmtpSink) -> None:
+    """No bounce mailbox configured (as in the demo): the signed VERP address alone is accepted."""
+    assert relay_runtime.config.outbound.bounce_address is None
     outbox_id = sent_mail(relay_runtime)
     verp = outbox(relay_runtime, outbox_id).envelope_from
     received: list[int] = []
@@ -109,6 +112,7 @@ def test_dsn_matched_by_original_message_id(relay_runtime: Runtime) -> None:
 def test_forged_verp_is_ignored(relay_runtime: Runtime) -> None:
     outbox_id = sent_mail(relay_runtime)
     forged = f"bounces+{outbox_id}-0123456789abcdef@vendor.example"
+    assert not RecipientPolicy(relay_runtime.config).accepts(forged)
     inbox_id, queued = process(relay_runtime, dsn(forged, "nobody@client.example", None), forged)
     assert outbox(relay_runtime, outbox_id).status == "sent"
     assert queued == [] and events(relay_runtime, "delivery_failed") == [] and auto_messages(relay_runtime) == []
@@ -146,3 +150,15 @@ def test_second_bounce_for_the_same_item_tells_nobody_twice(relay_runtime: Runti
     _, queued = process(relay_runtime, second, verp)
     assert queued == [] and len(notices(relay_runtime)) == 1
     assert len(events(relay_runtime, "delivery_failed")) == 1
+
+
+def test_plain_text_failure_to_a_verp_address(relay_runtime: Runtime) -> None:
+    """Some servers' reports do not look like bounces; the VERP address alone marks them."""
+    outbox_id = sent_mail(relay_runtime)
+    verp = outbox(relay_runtime, outbox_id).envelope_from
+    raw = (f"From: helpdesk@client.example\r\nTo: {verp}\r\nSubject: About your mail\r\n"
+           "Message-ID: <odd-1@client.example>\r\n\r\nNobody by that name works here.\r\n").encode()
+    _, queued = process(relay_runtime, raw, verp)
+    item = outbox(relay_runtime, outbox_id)
+    assert item.status == "failed" and "without a reason" in item.error
+    assert len(queued) == 1
