@@ -12,21 +12,28 @@ replay, a second forward to the same partner) never opens a second child.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from gateway import chain_notices, links, outbox
 from gateway.compose import FileRef
 from gateway.config import AccountConfig, Config
-from gateway.handoff_detection import HandoffIntent, account_matches
+from gateway.fingerprints import profiles
+from gateway.handoff_detection import HANDOFF_COMMAND, HandoffIntent, account_matches, detect_handoff
 from gateway.loop_guard import hop_count
 from gateway.participants import add_participant
+from gateway.rejections import Rejection
 from gateway.runtime import Runtime
-from gateway.tickets import NewMessage, add_message, open_ticket
+from gateway.threading import ThreadQuery, find_thread
+from gateway.tickets import NewMessage, add_message, change_status, hosting_account, open_ticket
 from parsers.message import Address, ParsedMessage
 from storage import repositories
-from storage.models import Attachment, Link, Message, Participant, Ticket
+from storage.models import Account, Attachment, Link, Message, OutboxItem, Participant, Ticket
+
+if TYPE_CHECKING:
+    from gateway.pipeline import Inbound
 
 EXECUTOR_ROLE = "agent"
 CONTACT_ROLE = "contact"
@@ -50,6 +57,81 @@ class HandoffResult:
 
     link: Link
     created: bool
+    outbox: list[OutboxItem] = field(default_factory=list)
+
+
+def handoff_step(ctx: Inbound) -> None:
+    """Pipeline step (after threading, before a new ticket would be opened).
+
+    When an agent's forward or `#handoff` hands a ticket of their account to
+    a partner, the mail becomes that handoff: the child is opened, and the
+    mail itself is kept on the parent as an internal note — even when it was
+    delivered to a hosted partner's own address, where it would otherwise
+    have opened a customer ticket.
+    """
+    parsed = ctx.parsed
+    wants = parsed.forward is not None or any(c.name == HANDOFF_COMMAND for c in parsed.commands)
+    if not wants or ctx.is_auto or ctx.sender_email is None:
+        return
+    found = _senders_ticket(ctx)
+    if found is None:
+        return
+    owner, parent = found
+    config = ctx.runtime.config
+    owner_config = config.account(owner.slug)
+    participants = [p.email for p in parent.participants if p.email]
+    try:
+        intent = detect_handoff(parsed, owner_config, config, ctx.recipients, participants)
+    except Rejection:
+        _adopt(ctx, owner, parent)  # the commands step refuses the #handoff and answers the sender
+        return
+    if intent is None:
+        return
+    source = HandoffSource(parsed=parsed, dispatcher=parsed.sender, source_key=f"inbox:{ctx.item.id}",
+                           channel=ctx.item.channel, inbox_item_id=ctx.item.id, raw_sha256=ctx.item.raw_sha256)
+    result = hand_off(ctx.session, ctx.runtime, parent, intent, source)
+    _adopt(ctx, owner, parent)
+    ctx.link = result.link
+    ctx.outbox += result.outbox
+    if not result.created:
+        ctx.problems.append(f"handoff {result.link.parent.ref} → {result.link.child.ref} already made; not repeated")
+
+
+def _senders_ticket(ctx: Inbound) -> tuple[Account, Ticket] | None:
+    """The sender's own account and the ticket of it this mail threads to.
+
+    Usually the receiving account; but a dispatcher's forward delivered only
+    to a hosted partner's address is threaded again within the dispatcher's
+    account.
+    """
+    email = ctx.sender_email
+    if repositories.agent_by_email(ctx.session, ctx.account.id, email) is not None:
+        ticket = ctx.ticket
+        if ticket is None or hosting_account(ctx.session, ticket).id != ctx.account.id:
+            return None
+        return ctx.account, ticket
+    config = ctx.runtime.config
+    for spec in config.accounts:
+        if spec.kind != "hosted" or ctx.account.slug not in spec.partners:
+            continue
+        if not any(agent.email == email for agent in spec.agents):
+            continue
+        owner = repositories.account_by_slug(ctx.session, spec.slug)
+        match = find_thread(ThreadQuery(
+            session=ctx.session, secret=config.security.secret, account=owner, parsed=ctx.parsed,
+            recipients=ctx.recipients, fingerprints=profiles(config.fingerprints),
+        ))
+        if match.ticket is not None:
+            return owner, match.ticket
+    return None
+
+
+def _adopt(ctx: Inbound, owner: Account, parent: Ticket) -> None:
+    """The mail belongs to the parent, from one of its agents, as an internal note."""
+    ctx.account, ctx.account_config = owner, ctx.runtime.config.account(owner.slug)
+    ctx.ticket, ctx.related = parent, None
+    ctx.sender_role, ctx.visibility, ctx.unverified = "agent", "internal", False
+
 
 
 def hand_off(session: Session, runtime: Runtime, parent: Ticket, intent: HandoffIntent,
@@ -75,8 +157,11 @@ def hand_off(session: Session, runtime: Runtime, parent: Ticket, intent: Handoff
         detail={"partner": intent.partner.slug, "address": intent.address,
                 "via": "command" if intent.by_command else "forward"},
     )
-    _notify_partner(session, runtime, transition.link, executors, intent, source, contact, description, files)
-    return HandoffResult(transition.link, created=True)
+    if parent.status == "new":
+        change_status(session, parent, "open", by=source.dispatcher.email)
+    queued = _notify_partner(session, runtime, transition.link, executors, intent, source, contact, description,
+                             files)
+    return HandoffResult(transition.link, created=True, outbox=queued)
 
 
 def is_executor(config: Config, ticket: Ticket, email: str | None, participants: Sequence[Participant]) -> bool:
@@ -182,16 +267,18 @@ def file_refs(files: Sequence[Attachment]) -> list[FileRef]:
 
 def _notify_partner(session: Session, runtime: Runtime, link: Link, executors: Sequence[Participant],
                     intent: HandoffIntent, source: HandoffSource, contact: Address | None, description: str,
-                    files: Sequence[Attachment]) -> None:
+                    files: Sequence[Attachment]) -> list[OutboxItem]:
     """The handoff notice, threaded with the dispatcher's forward, with the child's reply token."""
     contact_line = f"{contact.name} <{contact.email}>".strip() if contact is not None else None
     subject, text = chain_notices.handoff_notice(
         link.child, link.parent, source.dispatcher.name or source.dispatcher.email, intent.note, description,
         contact_line,
     )
-    for participant in executors:
+    return [
         outbox.queue_mail(
             session, runtime, link.child, participant, kind="handoff", subject=subject, text=text,
             inbound_hops=hop_count(source.parsed), attachments=file_refs(files),
             in_reply_to=source.parsed.message_id,
         )
+        for participant in executors
+    ]

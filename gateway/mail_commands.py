@@ -23,12 +23,14 @@ from sqlalchemy.orm import Session
 
 from gateway import links, mirroring, status_propagation
 from gateway.handoff import is_executor
+from gateway.handoff_detection import detect_handoff
 from gateway.ratings import link_to_rate, parse_rating
 from gateway.rejections import (
     BadStatus,
     NoHandoff,
     NotAuthorised,
     NothingToApprove,
+    NoTicketToHandOff,
     Rejection,
     UnknownAgent,
     UnknownCommand,
@@ -113,8 +115,11 @@ def _internal(ctx: Inbound, command: Command) -> Action:
 
 
 def _handoff(ctx: Inbound, command: Command) -> Action:
-    """Reached only when the handoff step could not apply it: the mail threads to no ticket of the sender."""
-    raise NoHandoff(f"#handoff needs a reply on the ticket's thread; nothing was handed to {' '.join(command.args)}")
+    """Reached only when the handoff step did not apply it; say why."""
+    config = ctx.runtime.config
+    participants = [p.email for p in ctx.ticket.participants if p.email]
+    detect_handoff(ctx.parsed, config.account(ctx.ticket.account.slug), config, ctx.recipients, participants)
+    raise NoTicketToHandOff(f"this mail does not answer a ticket of your account (it opened {ctx.ticket.ref})")
 
 
 def _recall(ctx: Inbound, command: Command) -> Action:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -35,6 +36,9 @@ from gateway.tickets import NewMessage, add_event, add_message
 from parsers.message import Address
 from storage import repositories
 from storage.models import Link, Message, OutboxItem, Participant, Ticket
+
+if TYPE_CHECKING:
+    from gateway.pipeline import Inbound
 
 log = logging.getLogger(__name__)
 
@@ -180,3 +184,9 @@ def agent_participants(session: Session, config: Config, ticket: Ticket) -> list
         add_participant(session, ticket, "agent", Address(agent.name, agent.email), account_id=ticket.account_id)
         for agent in account.agents if agent.email
     ]
+
+
+def mirror_step(ctx: Inbound) -> None:
+    """Pipeline step (after the message is stored): pass it along the chain."""
+    if ctx.message is not None:
+        ctx.outbox += mirror(ctx.session, ctx.runtime, ctx.message, ctx.hops)

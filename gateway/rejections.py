@@ -87,6 +87,15 @@ class NoHandoff(Rejection):
     template = "This ticket has no open handoff ({detail}), so there is nothing to recall or rate."
 
 
+class NoTicketToHandOff(Rejection):
+    reason = "no_ticket_for_handoff"
+    template = (
+        "Nothing was handed off: {detail}.\n"
+        "Reply to a mail about the ticket (or keep its [REF] in the subject) with #handoff <partner> [note] "
+        "as the first line, or forward the customer's mail to the partner with this address in Cc."
+    )
+
+
 class NothingToApprove(Rejection):
     reason = "nothing_to_approve"
     template = "There is no message from an unverified sender waiting for approval on {detail}."

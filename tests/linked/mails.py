@@ -11,18 +11,17 @@ from email.utils import format_datetime, make_msgid
 from datetime import datetime, timezone
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-_CLOCK = datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc)
 
 
 def _base(sender: str, to: list[str], subject: str, cc: list[str] = (), *, message_id: str | None = None,
-          in_reply_to: str | None = None, references: list[str] = (), date: datetime = _CLOCK) -> EmailMessage:
+          in_reply_to: str | None = None, references: list[str] = (), date: datetime | None = None) -> EmailMessage:
     mail = EmailMessage()
     mail["From"] = sender
     mail["To"] = ", ".join(to)
     if cc:
         mail["Cc"] = ", ".join(cc)
     mail["Subject"] = subject
-    mail["Date"] = format_datetime(date)
+    mail["Date"] = format_datetime(date or datetime.now(timezone.utc))
     mail["Message-ID"] = message_id or make_msgid(domain=sender.rpartition("@")[2].strip(">"))
     if in_reply_to:
         mail["In-Reply-To"] = in_reply_to
@@ -42,15 +41,16 @@ def customer_mail(*, subject: str = "Printer jams on tray 2", text: str = "Hello
 
 
 def outlook_forward(*, sender: str, to: list[str], cc: list[str] = (), note: str, original_from: str,
-                    original_subject: str, original_text: str, original_date: str = "Sunday, November 22, 2026 9:00 AM",
+                    original_subject: str, original_text: str, original_date: str | None = None,
                     message_id: str | None = None, commands: str = "") -> bytes:
     """Outlook desktop's inline forward: note, separator, From/Sent/To/Subject block, original body."""
     mail = _base(sender, to, f"FW: {original_subject}", list(cc), message_id=message_id)
+    sent = original_date or datetime.now(timezone.utc).strftime("%A, %B %d, %Y %I:%M %p")
     body = (
         f"{commands}{note}\n\n"
         "________________________________\n"
         f"From: {original_from}\n"
-        f"Sent: {original_date}\n"
+        f"Sent: {sent}\n"
         "To: support@vendor.example\n"
         f"Subject: {original_subject}\n\n"
         f"{original_text}\n"
