@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 EXECUTOR_ROLE = "agent"
 CONTACT_ROLE = "contact"
+REQUEST_KEY = "request:"
 
 
 @dataclass(frozen=True)
@@ -192,13 +193,19 @@ def _existing_link(session: Session, parent: Ticket, partner_id: int, message_id
 
 
 def _customer_contact(session: Session, parent: Ticket, config: Config) -> Address | None:
-    """The parent's requester, unless the handing account hides its customers from partners."""
+    """The end customer: the parent's own contact when it is a child, else its requester.
+
+    None when the handing account hides its customers from partners (and so
+    further down, since a hidden contact is never copied to the child).
+    """
     if config.account(parent.account.slug).hide_customer_contact:
         return None
-    requester = repositories.requester_of(session, parent.id)
-    if requester is None or not requester.email:
+    contact = next((p for p in parent.participants if p.role == CONTACT_ROLE and p.email), None)
+    if contact is None and repositories.parent_link(session, parent.id) is None:
+        contact = repositories.requester_of(session, parent.id)
+    if contact is None or not contact.email:
         return None
-    return Address(requester.name or "", requester.email)
+    return Address(contact.name or "", contact.email)
 
 
 def _add_executors(session: Session, child: Ticket, intent: HandoffIntent, partner_id: int) -> list[Participant]:
@@ -231,19 +238,24 @@ def _store_note(session: Session, child: Ticket, intent: HandoffIntent, source: 
 
 def _copy_request(session: Session, parent: Ticket, child: Ticket,
                   contact: Address | None) -> tuple[str, list[Attachment]]:
-    """The parent's description and public files, as the child's second message (files by reference)."""
+    """The parent's description and public files, as the child's second message (files by reference).
+
+    The description is the parent's own copy of the request when the parent
+    is itself a child, else its first public message.
+    """
     public = [m for m in parent.messages if m.visibility == "public"]
-    first = public[0] if public else None
+    requests = [m for m in public if m.source_key.startswith(REQUEST_KEY)]
+    first = (requests or public or [None])[0]
     files = [a for m in public for a in m.attachments if a.stored]
     copy = add_message(session, child, NewMessage(
-        source_key=f"request:{parent.id}",
+        source_key=f"{REQUEST_KEY}{parent.id}",
         direction="in",
         visibility="public",
         channel="mirror",
         sender=contact or Address(parent.account.name, ""),
         subject=parent.subject,
         text=first.text if first is not None else "",
-        origin_message_id=first.id if first is not None else None,
+        origin_message_id=(first.origin_message_id or first.id) if first is not None else None,
         via_account_id=parent.account_id,
     ))
     return copy.text, copy_attachments(session, files, copy)
