@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -48,13 +49,16 @@ class _Job:
     recipient: str
 
 
-def deliver(runtime: Runtime, outbox_id: int) -> float | None:
+def deliver(runtime: Runtime, outbox_id: int, on_queued: Callable[[int], None] | None = None) -> float | None:
     """Try to send the item once; the seconds until the next try, or None when done.
 
     Items already `sent` or `failed`, unknown ids and channels without a
     transport here (Telegram) are left alone and return None.  An item
     whose retry time has not come yet returns the time left, so a sweeper
-    re-enqueueing it early does not shorten the backoff.
+    re-enqueueing it early does not shorten the backoff.  When the item
+    fails for good, the ids of the failure notices queued for the agents
+    are passed to `on_queued` after commit (the actor enqueues them; without
+    it the sweeper finds them).
     """
     with runtime.db.transaction() as session:
         item = session.get(OutboxItem, outbox_id)
@@ -68,19 +72,16 @@ def deliver(runtime: Runtime, outbox_id: int) -> float | None:
         raw = _rendered_bytes(runtime, job)
         send_mail(raw, job.envelope_from, job.recipient, runtime.config.outbound)
     except TransientError as exc:
-        return _record_transient(runtime, outbox_id, str(exc))
+        delay, notices = _record_transient(runtime, outbox_id, str(exc))
     except PermanentError as exc:
-        with runtime.db.transaction() as session:
-            item = _locked(session, outbox_id)
-            item.attempts += 1
-            fail_outbox_item(session, runtime, item, str(exc))
+        delay, notices = None, _record_permanent(runtime, outbox_id, str(exc))
+    else:
+        _record_sent(runtime, outbox_id)
+        log.info("outbox %s sent to %s", outbox_id, job.recipient)
         return None
-    with runtime.db.transaction() as session:
-        item = _locked(session, outbox_id)
-        if item.status == "pending":
-            item.status, item.sent_at, item.error = "sent", utcnow(), None
-    log.info("outbox %s sent to %s", outbox_id, job.recipient)
-    return None
+    for notice_id in notices if on_queued is not None else ():
+        on_queued(notice_id)
+    return delay
 
 
 def fail_outbox_item(session: Session, runtime: Runtime, item: OutboxItem, reason: str) -> list[OutboxItem]:
@@ -108,21 +109,39 @@ def retry_delay(attempts: int, base_seconds: float) -> float:
     return delay * random.uniform(0.8, 1.2)
 
 
-def _record_transient(runtime: Runtime, outbox_id: int, reason: str) -> float | None:
+def _record_sent(runtime: Runtime, outbox_id: int) -> None:
+    with runtime.db.transaction() as session:
+        item = _locked(session, outbox_id)
+        if item.status == "pending":
+            item.status, item.sent_at, item.error = "sent", utcnow(), None
+
+
+def _record_permanent(runtime: Runtime, outbox_id: int, reason: str) -> list[int]:
+    """Fail the item; the ids of the notices queued."""
+    with runtime.db.transaction() as session:
+        item = _locked(session, outbox_id)
+        if item.status in FINAL_STATUSES:
+            return []
+        item.attempts += 1
+        return [notice.id for notice in fail_outbox_item(session, runtime, item, reason)]
+
+
+def _record_transient(runtime: Runtime, outbox_id: int, reason: str) -> tuple[float | None, list[int]]:
+    """Schedule the next try, or fail the item after the last one; (delay, ids of notices queued)."""
     outbound = runtime.config.outbound
     with runtime.db.transaction() as session:
         item = _locked(session, outbox_id)
         if item.status in FINAL_STATUSES:
-            return None
+            return None, []
         item.attempts += 1
         item.error = reason
         if item.attempts >= outbound.max_attempts:
-            fail_outbox_item(session, runtime, item, f"gave up after {item.attempts} attempts: {reason}")
-            return None
+            notices = fail_outbox_item(session, runtime, item, f"gave up after {item.attempts} attempts: {reason}")
+            return None, [notice.id for notice in notices]
         delay = retry_delay(item.attempts, outbound.retry_base_seconds)
         item.next_attempt_at = utcnow() + timedelta(seconds=delay)
     log.info("outbox %s: %s; retry %d in %.0fs", outbox_id, reason, item.attempts, delay)
-    return delay
+    return delay, []
 
 
 def _rendered_bytes(runtime: Runtime, job: _Job) -> bytes:

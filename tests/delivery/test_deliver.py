@@ -73,23 +73,25 @@ def test_backoff_doubles_with_jitter_and_is_capped() -> None:
 def test_gives_up_after_max_attempts(relay_runtime: Runtime, sink: SmtpSink) -> None:
     outbox_id = queued_mail(relay_runtime)
     _point_smarthost_at(relay_runtime, closed_port())
-    results = []
+    results, queued = [], []
     for _ in range(3):  # max_attempts = 3
         _make_due(relay_runtime, outbox_id)
-        results.append(deliver(relay_runtime, outbox_id))
+        results.append(deliver(relay_runtime, outbox_id, on_queued=queued.append))
     assert results[0] is not None and results[1] is not None and results[2] is None
     item = outbox(relay_runtime, outbox_id)
     assert item.status == "failed" and item.attempts == 3 and "gave up after 3 attempts" in item.error
     [event] = events(relay_runtime, "delivery_failed")
     assert event.detail["recipient"] == "alice@client.example"
     assert [n.recipient for n in notices(relay_runtime)] == ["dana@vendor.example"]
+    assert queued == [n.id for n in notices(relay_runtime)]
 
 
 def test_permanent_failure_tells_the_agents_once(relay_runtime: Runtime) -> None:
     outbox_id = queued_mail(relay_runtime, to="nobody@client.example")
     with SmtpSink(reply=lambda envelope: "550 5.1.1 <nobody@client.example>: no such user") as refusing:
         _point_smarthost_at(relay_runtime, refusing.port)
-        assert deliver(relay_runtime, outbox_id) is None
+        queued: list[int] = []
+        assert deliver(relay_runtime, outbox_id, on_queued=queued.append) is None
     item = outbox(relay_runtime, outbox_id)
     assert item.status == "failed" and "550 5.1.1" in item.error
     [event] = events(relay_runtime, "delivery_failed")
@@ -98,6 +100,7 @@ def test_permanent_failure_tells_the_agents_once(relay_runtime: Runtime) -> None
                             "reason": item.error}
     [notice] = notices(relay_runtime)
     assert notice.recipient == "dana@vendor.example" and notice.ticket_id == item.ticket_id
+    assert queued == [notice.id]
     body = relay_runtime.blobs.get(notice.payload_sha256).decode()
     assert "nobody@client.example" in body and "550 5.1.1" in body
     assert "Auto-Submitted: auto-replied" in body
