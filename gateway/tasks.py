@@ -25,6 +25,7 @@ import dramatiq
 from sqlalchemy import select, update
 from sqlalchemy.orm import InstrumentedAttribute
 
+from gateway import delivery, pipeline
 from gateway.runtime import Runtime
 from storage.models import InboxItem, OutboxItem
 
@@ -64,15 +65,11 @@ class TaskQueue:
         self.deliver_outbox.send_with_options(args=(outbox_id,), delay=delay_ms)
 
     def _process_inbox(self, inbox_id: int) -> None:
-        from gateway.pipeline import process_inbox_item
-
-        for outbox_id in process_inbox_item(self.runtime, inbox_id):
+        for outbox_id in pipeline.process_inbox_item(self.runtime, inbox_id):
             self.enqueue_outbox(outbox_id)
 
     def _deliver_outbox(self, outbox_id: int) -> None:
-        from gateway.delivery import deliver
-
-        retry_in = deliver(self.runtime, outbox_id)
+        retry_in = delivery.deliver(self.runtime, outbox_id)
         if retry_in is not None:
             self.enqueue_outbox(outbox_id, delay_seconds=retry_in)
 
