@@ -38,13 +38,16 @@ def alice_writes(desk: Installation) -> tuple[Outgoing, EmailMessage]:
     return mail, only_mail_to(desk, ALICE.email, 0)
 
 
+HOSTED_DOMAINS = ("vendor.example", "partner.example", "regional.example")
+
+
 def deliver_per_domain(desk: Installation, mail: Outgoing) -> None:
     """Deliver like the sender's MTA: one SMTP transaction per recipient domain that the gateway hosts."""
     by_domain: dict[str, list[str]] = {}
     for rcpt in mail.rcpt_tos:
         by_domain.setdefault(rcpt.rpartition("@")[2].lower(), []).append(rcpt)
     for domain, rcpts in by_domain.items():
-        if domain in ("vendor.example", "partner.example"):
+        if domain in HOSTED_DOMAINS:
             desk.send(mail, rcpt_tos=rcpts)
 
 
