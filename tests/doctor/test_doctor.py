@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import socketserver
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +17,7 @@ from gateway.runtime import Runtime
 from tests.conftest import demo_config, demo_config_text
 from tests.delivery.conftest import closed_port, sink  # noqa: F401 (the sink fixture)
 from tests.smtp_sink import SmtpSink
-from tests.services import REDIS_URL, port_open
+from tests.services import AMQP_URL, REDIS_URL, port_open, unavailable
 
 def _write_config(tmp_path: Path, sink_port: int, extra: str = "") -> Path:
     path = tmp_path / "relaydesk.toml"
@@ -78,13 +79,15 @@ def test_unreachable_broker_fails(tmp_path: Path, sink: SmtpSink) -> None:
     assert not ok
 
 
-def test_running_redis_broker_passes(tmp_path: Path, sink: SmtpSink) -> None:
-    if not port_open(REDIS_URL, 6379):
-        pytest.skip("Redis not running")
-    config = _write_config(tmp_path, sink.port).read_text().replace('broker = "embedded"', f'broker = "{REDIS_URL}"')
+@pytest.mark.parametrize("url, port, says", [(REDIS_URL, 6379, "redis answers PING"),
+                                              (AMQP_URL, 5672, "rabbitmq accepts the connection")])
+def test_running_broker_passes(tmp_path: Path, sink: SmtpSink, url: str, port: int, says: str) -> None:
+    if not port_open(url, port):
+        unavailable(f"broker not reachable at {url}")
+    config = _write_config(tmp_path, sink.port).read_text().replace('broker = "embedded"', f'broker = "{url}"')
     (tmp_path / "relaydesk.toml").write_text(config)
     _migrated(tmp_path)
-    assert _by_name(run_checks(tmp_path / "relaydesk.toml"))["broker"] == (True, "redis answers PING")
+    assert _by_name(run_checks(tmp_path / "relaydesk.toml"))["broker"] == (True, says)
 
 
 class _FakeBotApi(http.server.BaseHTTPRequestHandler):
@@ -121,3 +124,74 @@ def test_telegram_token_checked_without_leaking_it(tmp_path: Path, sink: SmtpSin
     assert result_ok is ok
     assert token not in detail
     assert ("relaydesk_bot" in detail) if ok else ("rejected" in detail)
+
+
+class _FakeImap(socketserver.StreamRequestHandler):
+    """Just enough IMAP4rev1 for a login probe: one user, folders INBOX and Sent."""
+
+    USER, PASSWORD, FOLDERS = "support@vendor.example", "secret", {"INBOX", "Sent"}
+
+    def handle(self) -> None:
+        self._send("* OK IMAP4rev1 fake ready")
+        for line in self.rfile:
+            tag, _, rest = line.decode().strip().partition(" ")
+            command, _, args = rest.partition(" ")
+            words = [w.strip('"') for w in args.split()]
+            command = command.upper()
+            if command == "CAPABILITY":
+                self._send("* CAPABILITY IMAP4rev1 AUTH=PLAIN", f"{tag} OK CAPABILITY completed")
+            elif command == "LOGIN":
+                good = words == [self.USER, self.PASSWORD]
+                self._send(f"{tag} OK LOGIN completed" if good else f"{tag} NO [AUTHENTICATIONFAILED] Invalid credentials")
+            elif command == "EXAMINE":
+                found = words and words[0] in self.FOLDERS
+                self._send(*(["* 0 EXISTS", f"{tag} OK [READ-ONLY] EXAMINE completed"] if found
+                             else [f"{tag} NO no such mailbox"]))
+            elif command == "LOGOUT":
+                self._send("* BYE logging out", f"{tag} OK LOGOUT completed")
+                return
+            else:
+                self._send(f"{tag} BAD unknown command")
+
+    def _send(self, *lines: str) -> None:
+        self.wfile.write("".join(f"{line}\r\n" for line in lines).encode())
+
+
+@pytest.fixture
+def imap_port() -> Iterator[int]:
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _FakeImap)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("password, folders, ok, says", [
+    ("secret", '["INBOX"]', True, "logged in, 2 folder(s) open"),
+    ("wrong", '["INBOX"]', False, "login refused"),
+    ("secret", '["Archive"]', False, "cannot open Archive"),
+])
+def test_imap_mailbox_login(tmp_path: Path, sink: SmtpSink, imap_port: int, password: str, folders: str,
+                            ok: bool, says: str) -> None:
+    _migrated(tmp_path)
+    path = _write_config(tmp_path, sink.port, (
+        f'\n[[imap]]\naccount = "vendor"\nhost = "127.0.0.1"\nport = {imap_port}\nsecurity = "none"\n'
+        f'user = "support@vendor.example"\npassword = "{password}"\nfolders = {folders}\nsent_folders = ["Sent"]\n'
+    ))
+    result_ok, detail = _by_name(run_checks(path))["imap"]
+    assert result_ok is ok and says in detail
+    assert password not in detail
+
+
+def test_imap_server_down(tmp_path: Path, sink: SmtpSink) -> None:
+    _migrated(tmp_path)
+    path = _write_config(tmp_path, sink.port, (
+        f'\n[[imap]]\naccount = "vendor"\nhost = "127.0.0.1"\nport = {closed_port()}\nsecurity = "none"\n'
+        'user = "support@vendor.example"\npassword = "secret"\n'
+    ))
+    result = CliRunner().invoke(app, ["doctor", "--config", str(path)])
+    assert result.exit_code == 1 and "FAIL" in result.output
