@@ -150,15 +150,22 @@ def _rate(ctx: Inbound, command: Command) -> Action:
 def _assign(ctx: Inbound, command: Command) -> Action:
     wanted = " ".join(command.args).strip().lower()
     account = ctx.runtime.config.account(ctx.ticket.account.slug)
-    agent = next((a for a in account.agents if wanted and wanted in ((a.email or ""), a.name.lower())), None)
-    if agent is None:
+    matches = [a for a in account.agents if wanted and _names_agent(wanted, a.email or "", a.name)]
+    if len(matches) != 1:
         raise UnknownAgent(wanted or "(nobody)")
+    agent = matches[0]
 
     def apply() -> list[OutboxItem]:
         ctx.ticket.assignee = agent.email or agent.name
         add_event(ctx.session, ctx.ticket, "assigned", to=ctx.ticket.assignee, by=ctx.sender_email)
         return []
     return apply
+
+
+def _names_agent(wanted: str, email: str, name: str) -> bool:
+    """`dana`, `Dana Dispatcher`, `dana@vendor.example` all name Dana Dispatcher <dana@vendor.example>."""
+    name = name.lower()
+    return wanted in (email, email.partition("@")[0], name, name.split(" ")[0])
 
 
 def _asset(ctx: Inbound, command: Command) -> Action:
