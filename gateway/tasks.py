@@ -2,8 +2,9 @@
 
 `process_inbox(inbox_id)` runs the pipeline on one inbox row and enqueues a
 delivery for each outbox row it created; `deliver_outbox(outbox_id)` hands
-one outbox row to its transport and re-enqueues itself with a delay when the
-transport asks for a retry.
+one outbox row to its transport, re-enqueues itself with a delay when the
+transport asks for a retry, and enqueues the failure notices a permanent
+failure queues for the agents.
 
 Actors are declared on the broker a process builds at start (`bind`), with
 the process's Runtime captured, so no module reads global config.  The
@@ -69,7 +70,7 @@ class TaskQueue:
             self.enqueue_outbox(outbox_id)
 
     def _deliver_outbox(self, outbox_id: int) -> None:
-        retry_in = delivery.deliver(self.runtime, outbox_id)
+        retry_in = delivery.deliver(self.runtime, outbox_id, on_queued=self.enqueue_outbox)
         if retry_in is not None:
             self.enqueue_outbox(outbox_id, delay_seconds=retry_in)
 

@@ -70,19 +70,22 @@ def test_enqueued_inbox_item_becomes_ticket_and_acknowledgement(desk: Runtime, w
         assert session.scalar(select(Ticket.ref)) == "VND-1"
 
 
-def test_delivery_retry_is_re_enqueued_with_the_delay_it_asked_for(desk: Runtime, worker_for, monkeypatch) -> None:
-    answers = [0.2, None]
+def test_delivery_retry_is_re_enqueued_and_failure_notices_are_sent(desk: Runtime, worker_for, monkeypatch) -> None:
     calls: list[int] = []
 
-    def deliver(runtime: Runtime, outbox_id: int) -> float | None:
+    def deliver(runtime: Runtime, outbox_id: int, on_queued=None) -> float | None:
         calls.append(outbox_id)
-        return answers[len(calls) - 1]
+        if calls.count(42) == 1:
+            return 0.2  # transient: try again shortly
+        if outbox_id == 42:
+            on_queued(43)  # failed for good: a notice to the agents was queued
+        return None
 
     monkeypatch.setattr(tasks.delivery, "deliver", deliver)
     queue = worker_for()
     queue.enqueue_outbox(42)
     queue.broker.join(tasks.OUTBOX_QUEUE, timeout=10_000)
-    assert calls == [42, 42]
+    assert calls == [42, 42, 43]
 
 
 def test_enqueue_without_a_queue_in_the_process_only_logs(desk: Runtime, caplog) -> None:
