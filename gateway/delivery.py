@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 NOTICE_KIND = "notice"
 MAX_RETRY_DELAY_SECONDS = 6 * 3600.0
+LEASE_MIN_SECONDS = 120.0
 FINAL_STATUSES = frozenset({"sent", "failed"})
 
 
@@ -60,14 +61,9 @@ def deliver(runtime: Runtime, outbox_id: int, on_queued: Callable[[int], None] |
     are passed to `on_queued` after commit (the actor enqueues them; without
     it the sweeper finds them).
     """
-    with runtime.db.transaction() as session:
-        item = session.get(OutboxItem, outbox_id)
-        if item is None or item.status in FINAL_STATUSES or item.channel != "email":
-            return None
-        wait = (item.next_attempt_at - utcnow()).total_seconds()
-        if wait > 0:
-            return wait
-        job = _Job(item.payload_sha256, item.envelope_from, item.recipient)
+    job = _claim(runtime, outbox_id)
+    if not isinstance(job, _Job):
+        return job
     try:
         raw = _rendered_bytes(runtime, job)
         send_mail(raw, job.envelope_from, job.recipient, runtime.config.outbound)
@@ -109,10 +105,31 @@ def retry_delay(attempts: int, base_seconds: float) -> float:
     return delay * random.uniform(0.8, 1.2)
 
 
+def _claim(runtime: Runtime, outbox_id: int) -> _Job | float | None:
+    """Take a lease on a due item: what to send, or the seconds to wait, or None when there is nothing to do.
+
+    The lease moves `next_attempt_at` past the longest a send may take, so a
+    second worker handed the same id meanwhile waits instead of sending the
+    mail twice; if this worker dies mid-send, the lease runs out and the
+    sweeper picks the item up again.
+    """
+    with runtime.db.transaction() as session:
+        item = _locked(session, outbox_id)
+        if item is None or item.status in FINAL_STATUSES or item.channel != "email":
+            return None
+        now = utcnow()
+        wait = (item.next_attempt_at - now).total_seconds()
+        if wait > 0:
+            return wait
+        lease = max(LEASE_MIN_SECONDS, runtime.config.outbound.timeout_seconds * 4)
+        item.next_attempt_at = now + timedelta(seconds=lease)
+        return _Job(item.payload_sha256, item.envelope_from, item.recipient)
+
+
 def _record_sent(runtime: Runtime, outbox_id: int) -> None:
     with runtime.db.transaction() as session:
         item = _locked(session, outbox_id)
-        if item.status == "pending":
+        if item is not None and item.status == "pending":
             item.status, item.sent_at, item.error = "sent", utcnow(), None
 
 
@@ -120,7 +137,7 @@ def _record_permanent(runtime: Runtime, outbox_id: int, reason: str) -> list[int
     """Fail the item; the ids of the notices queued."""
     with runtime.db.transaction() as session:
         item = _locked(session, outbox_id)
-        if item.status in FINAL_STATUSES:
+        if item is None or item.status in FINAL_STATUSES:
             return []
         item.attempts += 1
         return [notice.id for notice in fail_outbox_item(session, runtime, item, reason)]
@@ -131,7 +148,7 @@ def _record_transient(runtime: Runtime, outbox_id: int, reason: str) -> tuple[fl
     outbound = runtime.config.outbound
     with runtime.db.transaction() as session:
         item = _locked(session, outbox_id)
-        if item.status in FINAL_STATUSES:
+        if item is None or item.status in FINAL_STATUSES:
             return None, []
         item.attempts += 1
         item.error = reason
@@ -153,11 +170,11 @@ def _rendered_bytes(runtime: Runtime, job: _Job) -> bytes:
         raise PermanentError(f"rendered mail {job.payload_sha256} is missing from the blob store") from None
 
 
-def _locked(session: Session, outbox_id: int) -> OutboxItem:
+def _locked(session: Session, outbox_id: int) -> OutboxItem | None:
     """The item, row-locked on PostgreSQL so two workers cannot record conflicting outcomes."""
-    return session.scalars(
+    return session.scalar(
         select(OutboxItem).where(OutboxItem.id == outbox_id).with_for_update().execution_options(populate_existing=True)
-    ).one()
+    )
 
 
 def _tell_agents(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -147,3 +148,25 @@ def test_telegram_items_are_left_alone(relay_runtime: Runtime, sink: SmtpSink) -
 
 def test_unknown_id_is_ignored(relay_runtime: Runtime) -> None:
     assert deliver(relay_runtime, 999_999) is None
+
+
+def test_a_second_worker_waits_while_the_first_is_sending(relay_runtime: Runtime) -> None:
+    outbox_id = queued_mail(relay_runtime)
+    in_data, release = threading.Event(), threading.Event()
+
+    def slow_smarthost(envelope: object) -> None:
+        in_data.set()
+        release.wait(30)
+
+    with SmtpSink(reply=slow_smarthost) as slow:
+        _point_smarthost_at(relay_runtime, slow.port)
+        first = threading.Thread(target=deliver, args=(relay_runtime, outbox_id))
+        first.start()
+        assert in_data.wait(30)
+        second = deliver(relay_runtime, outbox_id)  # e.g. a sweeper's duplicate message
+        release.set()
+        first.join(30)
+        assert second is not None and second > 0
+        assert len(slow.mails) == 1
+    assert outbox(relay_runtime, outbox_id).status == "sent"
+    assert deliver(relay_runtime, outbox_id) is None
