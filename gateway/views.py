@@ -11,10 +11,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from gateway.chain import chain_entries
 from storage.models import Link, Message, Participant, Ticket
 from storage.repositories import child_links, events_of, parent_link, requester_of, ticket_by_ref, tickets
 
-MAX_CHAIN_DEPTH = 64  # guards the walk against a corrupt cycle; real chains are a few levels deep
 
 
 def iso(value: datetime | None) -> str | None:
@@ -69,25 +69,7 @@ def ticket_detail(session: Session, ref: str) -> dict[str, Any] | None:
 
 def chain(session: Session, ticket: Ticket) -> list[dict[str, Any]]:
     """The whole chain the ticket belongs to, from its root, depth first."""
-    root = ticket
-    for _ in range(MAX_CHAIN_DEPTH):
-        link = parent_link(session, root.id)
-        if link is None:
-            break
-        root = link.parent
-    rows: list[dict[str, Any]] = []
-    seen: set[int] = set()
-
-    def visit(node: Ticket, depth: int) -> None:
-        if node.id in seen or depth > MAX_CHAIN_DEPTH:
-            return
-        seen.add(node.id)
-        rows.append({"ref": node.ref, "account": node.account.slug, "status": node.status, "depth": depth})
-        for link in child_links(session, node.id):
-            visit(link.child, depth + 1)
-
-    visit(root, 0)
-    return rows
+    return [entry.to_json() for entry in chain_entries(session, ticket)]
 
 
 def _person(participant: Participant | None) -> dict[str, Any] | None:
