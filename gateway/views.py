@@ -16,7 +16,6 @@ from storage.models import Link, Message, Participant, Ticket
 from storage.repositories import child_links, events_of, parent_link, requester_of, ticket_by_ref, tickets
 
 
-
 def iso(value: datetime | None) -> str | None:
     if value is None:
         return None
