@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from gateway.bounces import handle_bounces
 from gateway.config import AccountConfig
 from gateway.fingerprints import profiles
-from gateway.handoff import handoff_step
+from gateway.handoff import file_refs, handoff_step
 from gateway.mail_commands import commands_step
 from gateway.mirroring import mirror_step
 from gateway.notices import acknowledgement
@@ -59,6 +59,7 @@ from storage.repositories import (
     lock_inbox_item,
     messages_of_inbox_item,
     outbox_count_since,
+    parent_link,
 )
 
 log = logging.getLogger(__name__)
@@ -270,6 +271,29 @@ def apply_follow_up(ctx: Inbound) -> None:
             change_status(ctx.session, ticket, "open", by=ctx.sender_email)
 
 
+def relay_agent_reply(ctx: Inbound) -> None:
+    """An agent's public message on a root ticket reaches the requester side by mail.
+
+    The agent may have written to the gateway only (replying to a
+    notification, or with `[REF]` in the subject); whoever was already in the
+    message's To/Cc got it directly and is skipped, and so is the author.
+    Child tickets are not relayed here: mirroring carries them along the chain.
+    """
+    message = ctx.message
+    if (message is None or ctx.new_ticket or ctx.sender_role != "agent" or message.visibility != "public"
+            or message.unverified or parent_link(ctx.session, ctx.ticket.id) is not None):
+        return
+    already = {ctx.sender_email, *(message.to or []), *(message.cc or [])}
+    for participant in ctx.ticket.participants:
+        if participant.role not in ("requester", "cc") or not participant.email or participant.email in already:
+            continue
+        already.add(participant.email)
+        ctx.outbox.append(
+            queue_mail(ctx.session, ctx.runtime, ctx.ticket, participant, kind="reply", text=message.text,
+                       inbound_hops=ctx.hops, attachments=file_refs(message.attachments), message_id=message.id)
+        )
+
+
 def acknowledge(ctx: Inbound) -> None:
     """One acknowledgement to a new ticket's requester (RFC 3834 manners).
 
@@ -294,10 +318,14 @@ def acknowledge(ctx: Inbound) -> None:
     )
 
 
-# The order is the design.  Insert a colleague's step with a one-line edit:
-#   (forwarded-original rule   → lives in gateway.threading.RULES)
-#   handoff detection, #commands → after `open_new_ticket`, before `store_message`
-#   mirroring                  → after `apply_follow_up`
+# The order is the design; a new step is a one-line edit here.
+#   handle_bounces        before `receive`: a VERP bounce is addressed to no hosted mailbox
+#   receive … classify_sender, follow_up_finished: which account, which ticket, who is writing
+#   handoff_step          before `open_new_ticket`: a dispatcher's forward to a partner opens a child instead
+#   commands_step         before `store_message`: #internal etc. change how the message is stored
+#   store_message, apply_follow_up: the message and its status effects
+#   mirroring, relays and the acknowledgement: outbound mail, after everything is stored
+#   (the forwarded-original threading rule lives in gateway.threading.RULES)
 STEPS: list[Step] = [
     handle_bounces,  # first: a VERP return path is no hosted address, and a bounce never threads
     receive,
@@ -311,6 +339,7 @@ STEPS: list[Step] = [
     store_message,
     apply_follow_up,
     mirror_step,
+    relay_agent_reply,
     acknowledge,
 ]
 
