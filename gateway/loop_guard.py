@@ -5,13 +5,14 @@ acknowledgement, a mirror echoing along a chain: each of these turns into a
 mail storm unless every automatic send asks first.  The functions here only
 decide; callers act on the answer.
 
-    hop_count(parsed)                   X-Relaydesk-Hops of an inbound mail (0 if absent)
-    next_hop_count(parsed)              the value our mail caused by `parsed` must carry
+    hop_count(parsed)                   X-Relaydesk-Hops of an inbound mail (0 if absent); pass it to
+                                        outbox.queue_mail(inbound_hops=…) for mail it causes
     over_hop_limit(parsed, config)      hops ≥ security.max_hops: store as `loop`, never answer
     came_back(parsed, config)           the mail carries a Message-ID of our own domain
     is_automatic(parsed)                auto-reply, bounce, list or loop mail (never answer it)
     may_auto_answer(parsed, config)     none of the above: an automatic reply is allowed
-    is_own_address(address, config)    one of our addresses (hosted, plus-form, bounce, Message-ID domain)
+    is_own_address(address, config)    one of our addresses (hosted, plus-form, bounce mailbox, signed
+                                        VERP, Message-ID domain)
     mirror_cap_reached(session, ticket_id, config)
                                         this ticket already got `outbound.mirror_cap_per_minute`
                                         mirrored messages in the last minute
@@ -30,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from gateway.compose import HOPS_HEADER
 from gateway.config import Config
+from gateway.tokens import read_verp_address
 from parsers.message import ParsedMessage
 from storage.models import Message, OutboxItem, utcnow
 
@@ -44,11 +46,6 @@ def hop_count(parsed: ParsedMessage) -> int:
     value = parsed.header(HOPS_HEADER)
     found = _LEADING_NUMBER.match(value or "")
     return int(found.group(1)) if found else 0
-
-
-def next_hop_count(parsed: ParsedMessage | None) -> int:
-    """The hop count for a mail we send because of `parsed` (1 for mail nobody caused)."""
-    return hop_count(parsed) + 1 if parsed is not None else 1
 
 
 def over_hop_limit(parsed: ParsedMessage, config: Config) -> bool:
@@ -78,6 +75,8 @@ def is_own_address(address: str, config: Config) -> bool:
     if base in config.hosted_addresses or address in config.hosted_addresses:
         return True
     if config.outbound.bounce_address and base == config.outbound.bounce_address.lower():
+        return True
+    if read_verp_address(config.security.secret, address) is not None:
         return True
     return domain == config.outbound.message_id_domain.lower()
 

@@ -15,7 +15,8 @@ from gateway.tickets import NewMessage, add_message, open_ticket
 from parsers import parse_message
 from parsers.message import ParsedMessage
 from storage.models import Account, utcnow
-from tests.conftest import demo_config
+from gateway.tokens import make_verp_address
+from tests.conftest import TEST_SECRET, demo_config
 
 
 @pytest.fixture
@@ -32,8 +33,7 @@ def mail(*headers: str) -> ParsedMessage:
 
 def test_hop_counter(config: Config) -> None:
     assert loop_guard.hop_count(mail()) == 0
-    assert loop_guard.next_hop_count(mail("X-Relaydesk-Hops: 2")) == 3
-    assert loop_guard.next_hop_count(None) == 1
+    assert loop_guard.hop_count(mail("X-Relaydesk-Hops: 2")) == 2
     assert not loop_guard.over_hop_limit(mail("X-Relaydesk-Hops: 3"), config)
     looping = mail("X-Relaydesk-Hops: 4")
     assert loop_guard.over_hop_limit(looping, config)
@@ -63,6 +63,8 @@ def test_a_person_may_be_answered(config: Config) -> None:
     ("Support+r1-2-0123456789abcdef@Vendor.Example", True),
     ("bounces+17-0123456789abcdef@vendor.example", True),
     ("anything@mail.relaydesk.test", True),
+    (make_verp_address(TEST_SECRET, "bounces@partner.example", 9), True),
+    ("bounces+9-0123456789abcdef@partner.example", False),  # a forged VERP address is nobody's
     ("alice@client.example", False),
     ("sam@subco.example", False),  # an external account's address is a real person elsewhere
 ])
