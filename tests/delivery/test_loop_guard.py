@@ -12,10 +12,10 @@ from gateway import loop_guard
 from gateway.config import Config
 from gateway.runtime import Runtime
 from gateway.tickets import NewMessage, add_message, open_ticket
+from gateway.tokens import make_verp_address
 from parsers import parse_message
 from parsers.message import ParsedMessage
 from storage.models import Account, utcnow
-from gateway.tokens import make_verp_address
 from tests.conftest import TEST_SECRET, demo_config
 
 
