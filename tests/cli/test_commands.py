@@ -105,3 +105,14 @@ def test_bad_arguments_are_clear_errors(config_file: Path, tmp_path: Path) -> No
     assert external.exit_code == 2 and "external account receives no mail" in external.stderr
     wrong = _run("ingest", str(tmp_path / "relaydesk.toml"), "--config", str(config_file))
     assert wrong.exit_code == 2 and "not a .eml or .mbox file" in wrong.stderr
+
+
+def test_parse_prints_what_was_read_for_people(tmp_path: Path) -> None:
+    eml = tmp_path / "reply.eml"
+    quoted = "Works now, thanks!\n\nOn Mon, 23 Nov 2026, Vendor Ltd wrote:\n> Did the roller help?\n"
+    eml.write_bytes(mail(subject="Re: [VND-1] Printer", text=quoted, attachment=("photo.jpg", "image/jpeg", b"\xff\xd8")))
+    result = _run("parse", str(eml))
+    assert result.exit_code == 0, result.output
+    for expected in ("alice@client.example", "Re: [VND-1] Printer", "Works now, thanks!", "Did the roller help?",
+                     "photo.jpg", "normal"):
+        assert expected in result.stdout
