@@ -207,10 +207,15 @@ def follow_up_finished(ctx: Inbound) -> None:
 
 
 def open_new_ticket(ctx: Inbound) -> None:
-    """Open a ticket for a mail that threads nowhere; automatic mail never opens one."""
+    """Open a ticket for a mail that threads nowhere.
+
+    Machine replies (out-of-office, bounces, loops) never open one.  List mail
+    does, stored `auto` and unanswered: a customer's team address is often a
+    mailing list, and losing their request would be worse than a stray ticket.
+    """
     if ctx.ticket is not None:
         return
-    if ctx.is_auto:
+    if ctx.is_auto and ctx.parsed.kind != "list":
         ctx.problems.append(f"{ctx.parsed.kind} mail matched no ticket; kept in the inbox only")
         ctx.handled = True
         return

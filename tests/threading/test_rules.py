@@ -164,3 +164,10 @@ def test_only_the_first_and_last_references_are_trusted(runtime) -> None:
 def test_tokens_are_lower_case_safe_and_unforgeable(runtime) -> None:
     token = make_reply_token(runtime.config.security.secret, 1, 1)
     assert token == token.lower() and token != make_reply_token("another-secret-of-16+", 1, 1)
+
+
+def test_list_mail_opens_an_unanswered_ticket_but_never_an_ack(runtime) -> None:
+    _, out = deliver(runtime, mail(sender="it-team@client.example", subject="Printers down",
+                                   headers={"List-Id": "<it-team.client.example>"}))
+    assert ticket(runtime, "VND-1").messages[0].visibility == "auto"
+    assert out == [] and outbox(runtime) == []
