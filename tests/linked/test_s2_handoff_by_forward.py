@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
+from storage.models import Attachment
 from tests.linked import mails
 from tests.linked.world import (
     DANA,
@@ -51,7 +52,6 @@ def test_s2_forward_reply_resolve_rate(runtime) -> None:
     [pdf] = sent.iter_attachments()
     assert pdf.get_filename() == "error-log.pdf" and pdf.get_content() == mails.PDF
     with runtime.db.transaction() as session:
-        from storage.models import Attachment
         shas = {a.sha256 for a in session.query(Attachment)}
     assert shas == {hashlib.sha256(mails.PDF).hexdigest()}
 

@@ -1,0 +1,138 @@
+"""Account policies and edge paths of the linked-ticket flow."""
+
+from __future__ import annotations
+
+import email
+from email.message import EmailMessage
+
+from gateway.runtime import Runtime
+from storage.models import Event, InboxItem
+from tests.linked import mails
+from tests.linked.world import (
+    ALICE,
+    DANA,
+    PAUL,
+    answer,
+    body_of,
+    customer_writes,
+    dana_forwards_to_partner,
+    link_of,
+    new_mail_since,
+    only,
+    outbox,
+    ticket,
+)
+from tests.pipeline.mail import config_with, deliver
+
+
+def handed_off_world(tmp_path, **account_changes) -> Runtime:
+    runtime = Runtime.open(config_with(tmp_path, account_changes=account_changes))
+    customer_writes(runtime)
+    dana_forwards_to_partner(runtime)
+    return runtime
+
+
+def paul_notice(runtime: Runtime):
+    return only([o for o in outbox(runtime) if o.kind == "handoff"])
+
+
+def test_agents_policy_tells_only_the_agents_and_without_attribution(tmp_path) -> None:
+    runtime = handed_off_world(tmp_path, vendor={"relay_partner_replies": "agents", "attribute_partner": False})
+    before = len(outbox(runtime))
+    try:
+        answer(runtime, paul_notice(runtime), PAUL, "Technician booked for Tuesday 10:00")
+
+        told = only(new_mail_since(runtime, before))
+        assert told.recipient == "dana@vendor.example"
+        assert "Technician booked" in body_of(runtime, told) and "via " not in body_of(runtime, told)
+    finally:
+        runtime.close()
+
+
+def test_hidden_customer_contact_never_reaches_the_partner(tmp_path) -> None:
+    runtime = handed_off_world(tmp_path, vendor={"hide_customer_contact": True})
+    try:
+        ptn = ticket(runtime, "PTN-1")
+        assert "alice@client.example" not in {p.email for p in ptn.participants}
+        assert all(m.from_email != "alice@client.example" for m in ptn.messages)
+        assert "alice@client.example" not in body_of(runtime, paul_notice(runtime))
+    finally:
+        runtime.close()
+
+
+def test_a_reply_seen_by_smtp_and_imap_is_mirrored_once(sqlite_runtime) -> None:
+    runtime = sqlite_runtime
+    customer_writes(runtime)
+    dana_forwards_to_partner(runtime)
+    notice = paul_notice(runtime)
+    before = len(outbox(runtime))
+
+    inbox_id, _ = answer(runtime, notice, PAUL, "Technician booked for Tuesday 10:00")
+    with runtime.db.transaction() as session:
+        raw = runtime.blobs.get(session.get(InboxItem, inbox_id).raw_sha256)
+    deliver(runtime, raw, rcpt=[], channel="imap")
+
+    only(new_mail_since(runtime, before, "alice@client.example"))
+    assert len([m for m in ticket(runtime, "VND-1").messages if m.visibility == "partner"]) == 1
+
+
+def test_forward_to_an_external_partner_with_the_gateway_in_bcc(sqlite_runtime) -> None:
+    runtime = sqlite_runtime
+    customer_writes(runtime)
+    raw = mails.outlook_forward(sender=DANA, to=["jobs@fixit.example"], note="Can you fix this?",
+                                original_from=ALICE, original_subject="Printer jams on tray 2",
+                                original_text="Hello")
+    before = len(outbox(runtime))
+
+    deliver(runtime, raw, rcpt=["support@vendor.example"])
+
+    assert link_of(runtime, "FIX-1").parent.ref == "VND-1"
+    assert only(new_mail_since(runtime, before)).recipient == "jobs@fixit.example"
+
+
+def test_forward_as_attachment_threads_by_the_originals_message_id(sqlite_runtime) -> None:
+    runtime = sqlite_runtime
+    original = mails.customer_mail(sender=ALICE, message_id="<c1@client.example>")
+    deliver(runtime, original)
+    forward = EmailMessage()
+    forward["From"], forward["To"], forward["Cc"] = DANA, "service@partner.example", "support@vendor.example"
+    forward["Subject"], forward["Message-ID"] = "Fwd: see attached", "<fw9@vendor.example>"
+    forward.set_content("Paul, please have a look at the attached request.")
+    forward.add_attachment(email.message_from_bytes(original))
+
+    deliver(runtime, bytes(forward), rcpt=["service@partner.example", "support@vendor.example"])
+
+    assert link_of(runtime, "PTN-1").parent.ref == "VND-1"
+    assert ticket(runtime, "PTN-1").messages[0].text.startswith("Paul, please have a look")
+
+
+def test_a_bad_rating_is_answered_and_not_recorded(sqlite_runtime) -> None:
+    runtime = sqlite_runtime
+    customer_writes(runtime)
+    dana_forwards_to_partner(runtime)
+    answer(runtime, paul_notice(runtime), PAUL, "#status resolved\n\nDone.")
+    request = only([o for o in outbox(runtime) if o.kind == "rating"])
+    before = len(outbox(runtime))
+
+    answer(runtime, request, DANA, "#rate 9 superb")
+
+    assert link_of(runtime, "PTN-1").state == "resolved"
+    error = only(new_mail_since(runtime, before))
+    assert error.kind == "error" and '"9" is not a rating' in body_of(runtime, error)
+
+
+def test_the_mirror_cap_stops_a_flood(tmp_path) -> None:
+    runtime = Runtime.open(config_with(tmp_path, outbound={"smarthost": "127.0.0.1:25", "mirror_cap_per_minute": 1}))
+    try:
+        customer_writes(runtime)
+        dana_forwards_to_partner(runtime)
+        notice = paul_notice(runtime)
+        answer(runtime, notice, PAUL, "First update")
+        answer(runtime, notice, PAUL, "Second update")
+
+        vnd = ticket(runtime, "VND-1")
+        assert [m.text for m in vnd.messages if m.visibility == "partner"] == ["First update"]
+        with runtime.db.transaction() as session:
+            assert session.query(Event).filter(Event.ticket_id == vnd.id, Event.type == "mirror_capped").count() == 1
+    finally:
+        runtime.close()
