@@ -12,8 +12,16 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from gateway.chain import chain_entries
-from storage.models import Link, Message, Participant, Ticket
-from storage.repositories import child_links, events_of, parent_link, requester_of, ticket_by_ref, tickets
+from storage.models import Link, Message, OutboxItem, Participant, Ticket
+from storage.repositories import (
+    child_links,
+    events_of,
+    outbox_of,
+    parent_link,
+    requester_of,
+    ticket_by_ref,
+    tickets,
+)
 
 
 def iso(value: datetime | None) -> str | None:
@@ -63,6 +71,7 @@ def ticket_detail(session: Session, ref: str) -> dict[str, Any] | None:
         "participants": [_participant(p) for p in ticket.participants],
         "messages": [_message(m) for m in ticket.messages],
         "events": [{"at": iso(e.at), "type": e.type, "detail": e.detail or {}} for e in events_of(session, ticket.id)],
+        "outbound": [_outbound(item) for item in outbox_of(session, ticket.id)],
     }
 
 
@@ -88,6 +97,23 @@ def _link(link: Link) -> dict[str, Any]:
         "state": link.state,
         "rating": link.rating,
         "rating_comment": link.rating_comment,
+    }
+
+
+def _outbound(item: OutboxItem) -> dict[str, Any]:
+    """What the gateway sent (or is sending) about the ticket, for operators following up a delivery."""
+    return {
+        "id": item.id,
+        "kind": item.kind,
+        "channel": item.channel,
+        "recipient": item.recipient,
+        "message_id": item.rfc_message_id,
+        "subject": (item.payload or {}).get("subject"),
+        "status": item.status,
+        "attempts": item.attempts,
+        "error": item.error,
+        "created_at": iso(item.created_at),
+        "sent_at": iso(item.sent_at),
     }
 
 

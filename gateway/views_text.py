@@ -74,6 +74,14 @@ def print_ticket_detail(detail: dict[str, Any], console: Console | None = None) 
         messages.add_row(str(message["id"]), _short_time(message["created_at"]), message["direction"], visibility,
                          escape(message["from"] or ""), escape(message["text"].strip()) + files)
     console.print(messages)
+    if detail.get("outbound"):
+        sent = Table(title="Outbound")
+        for column in ("#", "When", "Kind", "To", "Status"):
+            sent.add_column(column, overflow="fold")
+        for item in detail["outbound"]:
+            state = item["status"] + (f" ({escape(item['error'])})" if item["error"] else "")
+            sent.add_row(str(item["id"]), _short_time(item["created_at"]), item["kind"], escape(item["recipient"]), state)
+        console.print(sent)
     events = Table(title="Events")
     for column in ("When", "Event", "Detail"):
         events.add_column(column)

@@ -218,6 +218,10 @@ def last_outbox_to(session: Session, ticket_id: int, recipient: str) -> OutboxIt
     )
 
 
+def outbox_of(session: Session, ticket_id: int) -> list[OutboxItem]:
+    return list(session.scalars(select(OutboxItem).where(OutboxItem.ticket_id == ticket_id).order_by(OutboxItem.id)))
+
+
 def outbox_count_since(session: Session, recipient: str, kind: str, since: datetime) -> int:
     return session.scalar(
         select(func.count(OutboxItem.id)).where(

@@ -71,4 +71,7 @@ def test_ticket_detail_shape_with_chain_links_messages_and_events(runtime) -> No
     assert {k: message["attachments"][0][k] for k in ("filename", "content_type", "size")} == {
         "filename": "a.txt", "content_type": "text/plain", "size": 5}
     assert [e["type"] for e in root["events"]] == ["ticket_created", "message_added"]
+    [ack] = root["outbound"]
+    assert (ack["kind"], ack["recipient"], ack["status"], ack["subject"]) == (
+        "ack", "alice@client.example", "pending", "[VND-1] Printer jams on tray 2")
     assert all(e["at"].endswith("Z") and isinstance(e["detail"], dict) for e in root["events"])
