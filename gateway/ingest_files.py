@@ -82,7 +82,7 @@ def envelope_for(runtime: Runtime, account_slug: str | None) -> dict:
         raise IngestError(f"--account {account_slug}: no such account") from None
     if account.kind != "hosted":
         raise IngestError(f"--account {account_slug}: an external account receives no mail")
-    return {"mail_from": "", "rcpt_tos": [account.addresses[0]]}
+    return {"mail_from": "", "rcpt_tos": [account.addresses[0]], "account": account.slug}
 
 
 def ingest_mail(runtime: Runtime, mail: RawMail, envelope: dict) -> IngestResult:

@@ -51,6 +51,7 @@ from parsers import ParseOptions, ParsedMessage, parse_message
 from storage.blobs import BlobNotFound
 from storage.models import Account, InboxItem, Link, Message, OutboxItem, Participant, Ticket, utcnow
 from storage.repositories import (
+    account_by_slug,
     agent_by_email,
     all_account_addresses,
     has_event,
@@ -127,12 +128,27 @@ Step = Callable[[Inbound], None]
 
 
 def receive(ctx: Inbound) -> None:
-    """Find the hosted account the mail was delivered to (envelope first, then headers).
+    """Find the hosted account the mail was delivered to.
 
-    When several hosted accounts are addressed, the one the sender works for
-    wins (a dispatcher Cc-ing a hosted partner writes as their own account);
-    otherwise the first in recipient order.
+    A channel that knows the account (an IMAP mailbox, `ingest --account`)
+    names it in the envelope as `"account": slug` — an agent's Sent folder
+    holds mail addressed to partners, not to us.  Otherwise the recipients
+    decide (envelope first, then headers): when several hosted accounts are
+    addressed, the one the sender works for wins (a dispatcher Cc-ing a
+    hosted partner writes as their own account), else the first in order.
     """
+    named = (ctx.item.envelope or {}).get("account")
+    if named:
+        account = account_by_slug(ctx.session, str(named))
+        if account is None or account.kind != "hosted":
+            raise Unprocessable(f"envelope names {named!r}, which is not a hosted account")
+        ctx.account = account
+    else:
+        ctx.account = _addressed_account(ctx)
+    ctx.account_config = ctx.runtime.config.account(ctx.account.slug)
+
+
+def _addressed_account(ctx: Inbound) -> Account:
     by_base = {}
     for address in ctx.recipients:
         base, _, domain = split_plus(address)
@@ -143,8 +159,7 @@ def receive(ctx: Inbound) -> None:
         raise Unprocessable(f"no hosted account owns any recipient address ({', '.join(ctx.recipients) or 'none'})")
     sender = ctx.sender_email
     own = [a for a in candidates if sender and agent_by_email(ctx.session, a.id, sender)]
-    ctx.account = (own or candidates)[0]
-    ctx.account_config = ctx.runtime.config.account(ctx.account.slug)
+    return (own or candidates)[0]
 
 
 def skip_duplicate(ctx: Inbound) -> None:

@@ -47,3 +47,15 @@ def test_a_copied_contact_of_the_requester_hears_the_answer_too(runtime) -> None
     deliver(runtime, mail(sender=DANA, subject="[VND-1] update", text="Parts ordered."))
     assert sorted((o.kind, o.recipient) for o in outbox(runtime)) == [
         ("ack", "alice@client.example"), ("reply", "alice@client.example"), ("reply", "bob@client.example")]
+
+
+def test_a_channel_naming_the_account_decides_where_mail_from_a_sent_folder_belongs(sqlite_runtime) -> None:
+    from gateway.intake import accept_raw
+    from gateway.pipeline import process_inbox_item
+
+    deliver(sqlite_runtime, mail())
+    sent_copy = mail(sender=DANA, to="Bob <bob@elsewhere.example>", subject="Re: [VND-1] Printer", text="FYI.")
+    inbox_id = accept_raw(sqlite_runtime, channel="imap", raw=sent_copy,
+                          envelope={"mail_from": "", "rcpt_tos": [], "account": "vendor"})
+    process_inbox_item(sqlite_runtime, inbox_id)
+    assert ticket(sqlite_runtime, "VND-1").messages[-1].text.strip() == "FYI."
