@@ -130,6 +130,7 @@ class _FakeImap(socketserver.StreamRequestHandler):
     """Just enough IMAP4rev1 for a login probe: one user, folders INBOX and Sent."""
 
     USER, PASSWORD, FOLDERS = "support@vendor.example", "secret", {"INBOX", "Sent"}
+    logins: list[list[str]] = []
 
     def handle(self) -> None:
         self._send("* OK IMAP4rev1 fake ready")
@@ -139,8 +140,9 @@ class _FakeImap(socketserver.StreamRequestHandler):
             words = [w.strip('"') for w in args.split()]
             command = command.upper()
             if command == "CAPABILITY":
-                self._send("* CAPABILITY IMAP4rev1 AUTH=PLAIN", f"{tag} OK CAPABILITY completed")
+                self._send("* CAPABILITY IMAP4rev1 STARTTLS AUTH=PLAIN", f"{tag} OK CAPABILITY completed")
             elif command == "LOGIN":
+                self.logins.append(words)
                 good = words == [self.USER, self.PASSWORD]
                 self._send(f"{tag} OK LOGIN completed" if good else f"{tag} NO [AUTHENTICATIONFAILED] Invalid credentials")
             elif command == "EXAMINE":
@@ -159,6 +161,7 @@ class _FakeImap(socketserver.StreamRequestHandler):
 
 @pytest.fixture
 def imap_port() -> Iterator[int]:
+    _FakeImap.logins.clear()
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _FakeImap)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -185,6 +188,17 @@ def test_imap_mailbox_login(tmp_path: Path, sink: SmtpSink, imap_port: int, pass
     result_ok, detail = _by_name(run_checks(path))["imap"]
     assert result_ok is ok and says in detail
     assert password not in detail
+
+
+def test_imap_starttls_is_checked_without_sending_the_password(tmp_path: Path, sink: SmtpSink, imap_port: int) -> None:
+    _migrated(tmp_path)
+    path = _write_config(tmp_path, sink.port, (
+        f'\n[[imap]]\naccount = "vendor"\nhost = "127.0.0.1"\nport = {imap_port}\nsecurity = "starttls"\n'
+        'user = "support@vendor.example"\npassword = "secret"\n'
+    ))
+    ok, detail = _by_name(run_checks(path))["imap"]
+    assert ok and "offers STARTTLS" in detail
+    assert _FakeImap.logins == []
 
 
 def test_imap_server_down(tmp_path: Path, sink: SmtpSink) -> None:
