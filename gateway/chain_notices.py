@@ -31,11 +31,13 @@ def relayed_update(text: str, via: str | None) -> str:
     return f"{text}\n\n(via {via})" if via else text
 
 
-def rating_request(link: Link) -> tuple[str, str]:
-    """To the parent's agents once the partner resolved the child."""
+def rating_request(link: Link, last_word: str = "") -> tuple[str, str]:
+    """To the parent's agents once the partner resolved the child, with the partner's closing words."""
     partner = link.child.account.name
+    said = f"{partner} wrote:\n\n{last_word.strip()}\n\n" if last_word.strip() else ""
     text = (
         f"{partner} has resolved {link.child.ref}, which was handed over from {link.parent.ref}.\n\n"
+        f"{said}"
         f"How well did {partner} do? Reply to this mail with a line like\n\n"
         f"#rate 4 quick, but no call ahead\n\n"
         f"(1 = poor … 5 = excellent, the comment is optional). {link.parent.ref} stays with you until you close it."

@@ -103,7 +103,9 @@ def _status(ctx: Inbound, command: Command) -> Action:
     def apply() -> list[OutboxItem]:
         if not change_status(ctx.session, ticket, target, by=ctx.sender_email):
             return []
-        return status_propagation.after_status_change(ctx.session, ctx.runtime, ticket, ctx.sender_email, ctx.hops)
+        public = not any(c.name == "internal" for c in ctx.parsed.commands)
+        return status_propagation.after_status_change(ctx.session, ctx.runtime, ticket, ctx.sender_email, ctx.hops,
+                                                      last_word=ctx.parsed.text if public else "")
     return apply
 
 

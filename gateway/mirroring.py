@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MIRROR_KIND = "mirror"
+RATING_KIND = "rating"  # rating requests (gateway.ratings) quote the message that resolved the child
 
 
 @dataclass(frozen=True)
@@ -68,15 +69,20 @@ def direction_of(session: Session, config: Config, message: Message) -> Directio
     return Direction(None, _from_requester_side(config, link, message))
 
 
-def mirror(session: Session, runtime: Runtime, message: Message, hops: int) -> list[OutboxItem]:
-    """Apply the mirroring decision for `message` and every copy it causes; returns queued mail."""
+def mirror(session: Session, runtime: Runtime, message: Message, hops: int,
+           told: frozenset[tuple[int, str]] = frozenset()) -> list[OutboxItem]:
+    """Apply the mirroring decision for `message` and every copy it causes; returns queued mail.
+
+    `told` holds (ticket id, address) pairs that already got this message
+    inside another mail of the same run (a rating request quoting it).
+    """
     queued: list[OutboxItem] = []
     current: Message | None = message
     while current is not None:
         decision = direction_of(session, runtime.config, current)
         if decision.down:
             queued += _send_down(session, runtime, current, hops)
-        current = _copy_up(session, runtime, decision.up, current, hops, queued) if decision.up else None
+        current = _copy_up(session, runtime, decision.up, current, hops, queued, told) if decision.up else None
     return queued
 
 
@@ -103,7 +109,7 @@ def _from_requester_side(config: Config, link: Link, message: Message) -> bool:
 
 
 def _copy_up(session: Session, runtime: Runtime, link: Link, message: Message, hops: int,
-             queued: list[OutboxItem]) -> Message | None:
+             queued: list[OutboxItem], told: frozenset[tuple[int, str]]) -> Message | None:
     """The partner copy on the parent (None when it exists already or the cap is reached)."""
     parent = link.parent
     origin_id = origin_of(message)
@@ -128,7 +134,7 @@ def _copy_up(session: Session, runtime: Runtime, link: Link, message: Message, h
     if link.state == links.HANDED_OFF:
         links.transition(session, link, links.ACCEPTED, actor=message.from_email,
                          detail={"message_id": message.id})
-    queued += _relay_to_parent_side(session, runtime, link, copy, hops)
+    queued += _relay_to_parent_side(session, runtime, link, copy, hops, told)
     return copy
 
 
@@ -138,12 +144,12 @@ def _has_copy(session: Session, ticket_id: int, origin_id: int) -> bool:
     ) is not None
 
 
-def _relay_to_parent_side(session: Session, runtime: Runtime, link: Link, copy: Message,
-                          hops: int) -> list[OutboxItem]:
+def _relay_to_parent_side(session: Session, runtime: Runtime, link: Link, copy: Message, hops: int,
+                          told: frozenset[tuple[int, str]]) -> list[OutboxItem]:
     """The parent account's agents always; its requester too under the "requester" policy."""
     parent = link.parent
     policy = runtime.config.account(parent.account.slug)
-    recipients = agent_participants(session, runtime.config, parent)
+    recipients = [p for p in agent_participants(session, runtime.config, parent) if (parent.id, p.email) not in told]
     if policy.relay_partner_replies == "requester":
         requester = repositories.requester_of(session, parent.id)
         if requester is not None:
@@ -189,4 +195,5 @@ def agent_participants(session: Session, config: Config, ticket: Ticket) -> list
 def mirror_step(ctx: Inbound) -> None:
     """Pipeline step (after the message is stored): pass it along the chain."""
     if ctx.message is not None:
-        ctx.outbox += mirror(ctx.session, ctx.runtime, ctx.message, ctx.hops)
+        told = frozenset((o.ticket_id, o.recipient) for o in ctx.outbox if o.kind == RATING_KIND)
+        ctx.outbox += mirror(ctx.session, ctx.runtime, ctx.message, ctx.hops, told)

@@ -12,13 +12,12 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from gateway import chain_notices, links, outbox
-from gateway.mirroring import agent_participants
+from gateway.mirroring import RATING_KIND, agent_participants
 from gateway.rejections import BadRating, NoHandoff
 from gateway.runtime import Runtime
 from storage import repositories
 from storage.models import Link, OutboxItem, Ticket
 
-RATING_KIND = "rating"
 RATEABLE = (links.RESOLVED, links.RATED)
 
 
@@ -39,9 +38,14 @@ def link_to_rate(session: Session, ticket: Ticket) -> Link:
     return max(rateable, key=lambda link: (link.resolved_at or link.created_at, link.id))
 
 
-def request_rating(session: Session, runtime: Runtime, link: Link, hops: int) -> list[OutboxItem]:
-    """Ask the parent account's agents to rate the partner, on the parent ticket's thread."""
-    subject, text = chain_notices.rating_request(link)
+def request_rating(session: Session, runtime: Runtime, link: Link, hops: int,
+                   last_word: str = "") -> list[OutboxItem]:
+    """Ask the parent account's agents to rate the partner, on the parent ticket's thread.
+
+    `last_word` is the partner's message that resolved the child, so the
+    agents get one mail for the resolution, not a rating request and a copy.
+    """
+    subject, text = chain_notices.rating_request(link, last_word)
     return [
         outbox.queue_mail(session, runtime, link.parent, agent, kind=RATING_KIND, subject=subject, text=text,
                           auto=True, inbound_hops=hops)

@@ -25,9 +25,13 @@ _DONE = ("resolved", "closed")
 
 
 def after_status_change(session: Session, runtime: Runtime, ticket: Ticket, by: str | None,
-                        hops: int) -> list[OutboxItem]:
-    """Propagate `ticket`'s new status to its parent link and its children."""
-    queued = _upward(session, runtime, ticket, by, hops)
+                        hops: int, last_word: str = "") -> list[OutboxItem]:
+    """Propagate `ticket`'s new status to its parent link and its children.
+
+    `last_word` is the public text that came with the change; it rides along
+    in the rating request.
+    """
+    queued = _upward(session, runtime, ticket, by, hops, last_word)
     if ticket.status in FINISHED:
         queued += close_children(session, runtime, ticket, hops)
     return queued
@@ -59,13 +63,14 @@ def close_children(session: Session, runtime: Runtime, parent: Ticket, hops: int
     return queued
 
 
-def _upward(session: Session, runtime: Runtime, ticket: Ticket, by: str | None, hops: int) -> list[OutboxItem]:
+def _upward(session: Session, runtime: Runtime, ticket: Ticket, by: str | None, hops: int,
+            last_word: str) -> list[OutboxItem]:
     link = repositories.parent_link(session, ticket.id)
     if link is None or link.state not in links.ACTIVE_STATES:
         return []
     if ticket.status in _DONE:
         links.transition(session, link, links.RESOLVED, actor=by, detail={"status": ticket.status})
-        return request_rating(session, runtime, link, hops)
+        return request_rating(session, runtime, link, hops, last_word)
     if ticket.status == "cancelled":
         links.transition(session, link, links.DECLINED, actor=by)
         subject, text = chain_notices.declined_notice(link, by or ticket.account.name)

@@ -88,7 +88,7 @@ def test_a_four_level_chain_shows_the_bottom_status_everywhere(four_levels) -> N
     assert link_of(runtime, "SUB-1").state == "resolved" and link_of(runtime, "FLD-1").state == "accepted"
     queued = new_mail_since(runtime, before)
     assert {o.recipient for o in queued} >= {"alice@client.example", "fred@fieldco.example"}
-    assert only([o for o in queued if o.kind == "rating"]).recipient == "fred@fieldco.example"
+    assert only([o for o in queued if o.recipient == "fred@fieldco.example"]).kind == "rating"
     for item in queued:
         assert bottom in body_of(runtime, item)
         assert "SUB-1=resolved" in str(sent_mail(runtime, item)["X-Relaydesk-Chain"])
