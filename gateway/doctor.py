@@ -90,9 +90,12 @@ def check_database(url: str) -> str:
 
 
 def check_blob_dir(root: Path) -> str:
-    """The blob directory exists (or can be made) and takes a file."""
+    """The blob directory takes a file (or, before the first start, can be created)."""
     root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
+    if not root.exists():
+        if not _writable_dir(root):
+            raise RuntimeError(f"{root} does not exist and cannot be created")
+        return f"{root} will be created at first start"
     fd, name = tempfile.mkstemp(dir=root, prefix=".doctor-")
     os.close(fd)
     os.unlink(name)
