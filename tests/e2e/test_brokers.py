@@ -30,7 +30,7 @@ FAST_SWEEP = {"sweep_interval_seconds": 1, "stale_after_seconds": 20, "worker_th
 
 @contextmanager
 def processes(*procs: GatewayProcess) -> Iterator[None]:
-    """Stop every process afterwards; show their logs when the test failed inside."""
+    """Stop every process afterwards (SIGTERM must end each cleanly); show their logs on failure."""
     try:
         yield
     except BaseException:
@@ -38,8 +38,8 @@ def processes(*procs: GatewayProcess) -> Iterator[None]:
             print(f"--- {proc.log_path.name}\n{proc.log_tail()}")
         raise
     finally:
-        for proc in procs:
-            proc.stop()
+        exit_codes = {proc.log_path.name: proc.stop() for proc in procs}
+    assert set(exit_codes.values()) == {0}, exit_codes
 
 
 def run_flow(tmp_path: Path, sink: SmtpSink, procs_args: list[tuple[str, ...]], **sections: dict[str, Any]) -> None:
