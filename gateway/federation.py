@@ -6,11 +6,11 @@ and the hop counter `X-Relaydesk-Hops` (`gateway.compose`).  This module is the
 reading side:
 
 - `read_remote` decodes those headers from an inbound mail, tolerating junk;
-- `by_remote_ref` is a threading rule: a mail from the other installation
+- `ticket_for_remote` backs a threading rule: a mail from the other installation
   about its ticket `FX-7` threads to our ticket that learnt the remote ref
   (`external_id = "relaydesk:FX-7"`), even when the other side's client lost
   our Message-IDs and tokens;
-- `apply_remote` is the pipeline step: our ticket learns the remote ref, and
+- `apply_remote` (run by `gateway.federation_step`): our ticket learns the remote ref, and
   when the mail comes from the partner side of one of our child tickets its
   status follows the remote ticket's (their `resolved` resolves our child,
   which resolves the link and asks for a rating).
@@ -26,15 +26,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.tickets import STATUSES, add_event, hosting_account
-from gateway.threading import ThreadMatch, ThreadQuery
 from parsers.message import ParsedMessage
 from storage.models import Account, Ticket
-from storage.repositories import account_owning_email, parent_link, participants_by_email
+from storage.repositories import parent_link
 
 TICKET_HEADER = "X-Relaydesk-Ticket"
 STATUS_HEADER = "X-Relaydesk-Status"
@@ -45,6 +45,7 @@ _REF = re.compile(r"^[A-Z][A-Z0-9]{0,9}-\d{1,12}$")
 # Remote statuses our child ticket may follow; `new`/`open`/`pending` from the
 # executor do not move our ticket (a reply already reopens it by the usual rules).
 FOLLOWED_STATUSES = frozenset({"resolved", "closed"})
+DONE = frozenset({"resolved", "closed", "cancelled"})
 
 
 @dataclass(frozen=True)
@@ -111,18 +112,19 @@ def read_remote(parsed: ParsedMessage) -> RemoteTicket | None:
     return RemoteTicket(ref=ref, status=status, chain=chain)
 
 
-def by_remote_ref(query: ThreadQuery) -> ThreadMatch | None:
-    """Threading rule: our ticket that learnt the sender installation's ref, within the receiving account."""
-    remote = read_remote(query.parsed)
+def ticket_for_remote(session: Session, account: Account, parsed: ParsedMessage) -> Ticket | None:
+    """Our ticket that learnt the sender installation's ref, among those `account` hosts.
+
+    The threading rule `gateway.threading.by_remote_ref` asks this; like every
+    rule it never looks outside the receiving account.
+    """
+    remote = read_remote(parsed)
     if remote is None:
         return None
-    candidates = query.session.scalars(
+    candidates = session.scalars(
         select(Ticket).where(Ticket.external_id == remote.external_id).order_by(Ticket.id.desc())
     )
-    for ticket in candidates:
-        if hosting_account(query.session, ticket).id == query.account.id:
-            return ThreadMatch(ticket, "relaydesk_ref")
-    return None
+    return next((t for t in candidates if hosting_account(session, t).id == account.id), None)
 
 
 @dataclass(frozen=True)
@@ -135,41 +137,25 @@ class RemoteUpdate:
 
 
 # Applies a status to a ticket the way a `#status` command from its executor
-# would (link transitions, rating request, notices); wired by the pipeline.
+# would (link transitions, rating request, notices).
 StatusChanger = Callable[[Session, Ticket, str, str], None]
+Speaker = Literal["executor", "requester"]
 
 
-def sender_executes(session: Session, ticket: Ticket, sender: str | None) -> bool:
-    """True when `sender` belongs to the account that executes `ticket` (its partner side).
-
-    Only a child ticket has an executor distinct from its requester: the
-    account the ticket lives in, reached at its addresses or domains.
-    """
-    if not sender or parent_link(session, ticket.id) is None:
-        return False
-    owner: Account | None = account_owning_email(session, sender)
-    return owner is not None and owner.id == ticket.account_id
-
-
-def _is_requester(session: Session, ticket: Ticket, sender: str | None) -> bool:
-    return bool(sender) and any(p.role == "requester" for p in participants_by_email(session, ticket.id, sender or ""))
-
-
-def apply_remote(session: Session, ticket: Ticket, parsed: ParsedMessage, change_status: StatusChanger) -> RemoteUpdate:
+def apply_remote(session: Session, ticket: Ticket, parsed: ParsedMessage, speaker: Speaker | None,
+                 change_status: StatusChanger) -> RemoteUpdate:
     """Learn the remote ref and follow the remote status, on `ticket` only.
 
     `ticket` is the ticket the pipeline threaded the mail to; nothing else
-    is read from or written to.  Only its requester or its executor are
-    heard; anyone else's X-Relaydesk-* headers are ignored.  A mail marked automatic by the parser
-    (loop, bounce, auto-reply) changes nothing.
+    is read from or written to.  `speaker` says which party of the ticket
+    sent the mail: only its requester or its executor are heard (anyone
+    else's X-Relaydesk-* headers are ignored), and only the executor of a
+    child ticket moves its status.  Automatic mail changes nothing.
     """
     remote = read_remote(parsed)
-    if remote is None or parsed.kind != "normal":
+    if remote is None or speaker is None or parsed.kind != "normal":
         return RemoteUpdate()
-    sender = parsed.sender.email if parsed.sender else None
-    executes = sender_executes(session, ticket, sender)
-    if not (executes or _is_requester(session, ticket, sender)):
-        return RemoteUpdate()  # only the two parties of the ticket speak for the other installation
+    sender = parsed.sender.email if parsed.sender else ""
     learnt = None
     if ticket.external_id is None:
         ticket.external_id = remote.external_id
@@ -177,11 +163,11 @@ def apply_remote(session: Session, ticket: Ticket, parsed: ParsedMessage, change
         add_event(session, ticket, "remote_ref_learnt", remote_ref=remote.ref, sender=sender)
     elif ticket.external_id != remote.external_id:
         return RemoteUpdate()  # speaks for another remote ticket than the one we know: ignore its claims
-    if remote.status not in FOLLOWED_STATUSES or ticket.status in ("resolved", "closed", "cancelled"):
+    if speaker != "executor" or remote.status not in FOLLOWED_STATUSES or ticket.status in DONE:
         return RemoteUpdate(learnt_ref=learnt)
-    if not executes:
+    if parent_link(session, ticket.id) is None:
         return RemoteUpdate(learnt_ref=learnt)
     before = ticket.status
-    change_status(session, ticket, "resolved", sender or "")
+    change_status(session, ticket, "resolved", sender)
     add_event(session, ticket, "remote_status", remote_ref=remote.ref, remote_status=remote.status, by=sender)
     return RemoteUpdate(learnt_ref=learnt, status_before=before, status_after=ticket.status)

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from gateway.bounces import handle_bounces
 from gateway.config import AccountConfig
+from gateway.federation_step import federation_step
 from gateway.fingerprints import profiles
 from gateway.handoff import file_refs, handoff_step
 from gateway.mail_commands import commands_step
@@ -358,6 +359,7 @@ STEPS: list[Step] = [
     commands_step,
     store_message,
     apply_follow_up,
+    federation_step,  # another relaydesk's X-Relaydesk-* headers: remote ref, executor's status
     mirror_step,
     relay_agent_reply,
     acknowledge,

@@ -4,6 +4,7 @@ The rules run in order and the first that matches wins:
 
 1. a verified reply token in any recipient address (`support+TOKEN@…`);
 2. In-Reply-To / References matching a Message-ID we stored or sent;
+   2b. another relaydesk's `X-Relaydesk-Ticket` that our ticket learnt (gateway.federation);
 3. a subject tag `[PREFIX-N]` of a ticket the receiving account hosts;
    3b. a signed body marker `[ref:PREFIX-N:sig]` from our own outbound mail;
    3c. a partner fingerprint (ServiceNow, Jira, configured profiles);
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from gateway.federation import ticket_for_remote
 from gateway.fingerprints import Fingerprint, external_id
 from gateway.forward_match import ticket_of_forwarded_original
 from gateway.tickets import hosting_account
@@ -130,6 +132,11 @@ def by_fingerprint(query: ThreadQuery) -> ThreadMatch | None:
     return ThreadMatch(ticket, "fingerprint", external_id=found)
 
 
+def by_remote_ref(query: ThreadQuery) -> ThreadMatch | None:
+    ticket = ticket_for_remote(query.session, query.account, query.parsed)
+    return ThreadMatch(ticket, "relaydesk_ref") if ticket is not None else None
+
+
 def by_forwarded_original(query: ThreadQuery) -> ThreadMatch | None:
     ticket = ticket_of_forwarded_original(query.session, query.account, query.parsed)
     return ThreadMatch(ticket, "forward") if ticket is not None else None
@@ -137,7 +144,8 @@ def by_forwarded_original(query: ThreadQuery) -> ThreadMatch | None:
 
 # The rules in order.
 RULES: list[Rule] = [
-    by_reply_token, by_references, by_subject_tag, by_body_marker, by_fingerprint, by_forwarded_original,
+    by_reply_token, by_references, by_remote_ref, by_subject_tag, by_body_marker, by_fingerprint,
+    by_forwarded_original,
 ]
 
 

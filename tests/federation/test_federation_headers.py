@@ -11,18 +11,25 @@ from gateway.federation import (
     encode_chain,
     external_id_for,
     read_remote,
+    ticket_for_remote,
 )
 from gateway.runtime import Runtime
 from gateway.tickets import change_status
 from parsers import parse_message
-from storage.models import Event
+from storage.models import Account, Event
 from tests.reports.world import T0, World
+
+RESOLVED = {"X-Relaydesk-Ticket": "FX-7", "X-Relaydesk-Status": "resolved"}
 
 
 def mail(sender: str, headers: dict[str, str], extra: str = "") -> bytes:
     lines = [f"From: {sender}", "To: support@vendor.example", "Subject: Update", "Message-ID: <m1@other.example>"]
     lines += [f"{k}: {v}" for k, v in headers.items()]
     return ("\r\n".join(lines) + f"\r\n{extra}\r\nDone.\r\n").encode()
+
+
+def must_not_change(*_args) -> None:
+    raise AssertionError("status must not change")
 
 
 def test_chain_round_trip_and_junk() -> None:
@@ -50,11 +57,11 @@ def test_read_remote() -> None:
 def _child_of_vendor(world: World):
     vnd = world.ticket("vendor", T0, requester="alice@client.example")
     fix = world.ticket("fixit", T0, status="open", requester="dana@vendor.example")
-    link = world.link(vnd, fix, T0)
-    return vnd, fix, link
+    world.link(vnd, fix, T0)
+    return vnd, fix
 
 
-def test_executor_resolves_our_child_and_the_ref_is_learnt(sqlite_runtime: Runtime) -> None:
+def test_executor_resolves_our_child_and_later_mail_threads_by_the_ref(sqlite_runtime: Runtime) -> None:
     calls = []
 
     def resolve(session, ticket, status, by):
@@ -62,35 +69,32 @@ def test_executor_resolves_our_child_and_the_ref_is_learnt(sqlite_runtime: Runti
         change_status(session, ticket, status, by)
 
     with sqlite_runtime.db.transaction() as session:
-        _, fix, _ = _child_of_vendor(World(session))
-        parsed = parse_message(mail("jobs@fixit.example", {"X-Relaydesk-Ticket": "FX-7", "X-Relaydesk-Status": "resolved"}))
-        update = apply_remote(session, fix, parsed, resolve)
+        _, fix = _child_of_vendor(World(session))
+        parsed = parse_message(mail("jobs@fixit.example", RESOLVED))
+        update = apply_remote(session, fix, parsed, "executor", resolve)
         assert (update.learnt_ref, update.status_before, update.status_after) == ("FX-7", "open", "resolved")
         assert fix.external_id == external_id_for("FX-7") and calls == [("FIX-1", "resolved", "jobs@fixit.example")]
-        again = apply_remote(session, fix, parsed, resolve)  # already resolved: nothing more
-        assert again.status_after is None and len(calls) == 1
+        assert apply_remote(session, fix, parsed, "executor", resolve).status_after is None  # already resolved
+        assert len(calls) == 1
+        vendor, partner = (session.scalar(select(Account).where(Account.slug == s)) for s in ("vendor", "partner"))
+        assert ticket_for_remote(session, vendor, parsed) is fix  # kept by vendor on fixit's behalf
+        assert ticket_for_remote(session, partner, parsed) is None  # never across accounts
 
 
 def test_claims_from_others_change_nothing(sqlite_runtime: Runtime) -> None:
-    def must_not_be_called(*_args):
-        raise AssertionError("status must not change")
-
     with sqlite_runtime.db.transaction() as session:
-        world = World(session)
-        vnd, fix, _ = _child_of_vendor(world)
-        resolved = {"X-Relaydesk-Ticket": "FX-7", "X-Relaydesk-Status": "resolved"}
-        # a stranger, and the customer of the root ticket (a requester, but of a root: no executor to follow)
-        for sender, ticket in (("mallory@evil.example", fix), ("mallory@evil.example", vnd)):
-            assert apply_remote(session, ticket, parse_message(mail(sender, resolved)), must_not_be_called).learnt_ref is None
-        assert fix.external_id is None and vnd.external_id is None
-        alice_says = apply_remote(session, vnd, parse_message(mail("alice@client.example", resolved)), must_not_be_called)
-        assert alice_says.learnt_ref == "FX-7" and vnd.status == "open"  # learnt, but a requester never resolves
-        # the executor, but speaking for another remote ticket than the one learnt
-        fix.external_id = external_id_for("FX-1")
+        vnd, fix = _child_of_vendor(World(session))
+        assert apply_remote(session, fix, parse_message(mail("mallory@evil.example", RESOLVED)), None, must_not_change).learnt_ref is None
+        assert fix.external_id is None
+        # the requester of a child is heard for the ref, never for the status
+        assert apply_remote(session, fix, parse_message(mail("dana@vendor.example", RESOLVED)), "requester", must_not_change).learnt_ref == "FX-7"
+        # a root ticket has no executor to follow, whoever claims to be one
+        assert apply_remote(session, vnd, parse_message(mail("alice@client.example", RESOLVED)), "executor", must_not_change).status_after is None
+        # the executor, speaking for another remote ticket than the one learnt
         other = {"X-Relaydesk-Ticket": "FX-2", "X-Relaydesk-Status": "resolved"}
-        assert apply_remote(session, fix, parse_message(mail("jobs@fixit.example", other)), must_not_be_called).learnt_ref is None
+        assert apply_remote(session, fix, parse_message(mail("jobs@fixit.example", other)), "executor", must_not_change).learnt_ref is None
         # an automatic mail from the executor
-        auto = parse_message(mail("jobs@fixit.example", {**resolved, "X-Relaydesk-Ticket": "FX-1", "Auto-Submitted": "auto-replied"}))
-        assert apply_remote(session, fix, auto, must_not_be_called).status_after is None
-        assert fix.status == "open"
+        auto = parse_message(mail("jobs@fixit.example", {**RESOLVED, "Auto-Submitted": "auto-replied"}))
+        assert apply_remote(session, fix, auto, "executor", must_not_change).status_after is None
+        assert fix.status == "open" and vnd.status == "open"
         assert not list(session.scalars(select(Event).where(Event.type == "remote_status")))
