@@ -49,9 +49,14 @@ class RawSource:
     lifted: dict[str, Lifted]
 
 
-def walk(message: Message, source: RawSource, options: ParseOptions, depth: int = 0) -> MimeContent:
-    """Collect bodies, attachments and attached messages of `message`."""
-    walker = _Walker(source, options)
+def walk(message: Message, source: RawSource, options: ParseOptions, depth: int = 0,
+         files: bool = True) -> MimeContent:
+    """Collect bodies, attachments and attached messages of `message`.
+
+    With `files=False` only the body texts are collected: enough for the
+    original inside a forward, and it keeps nested attached mail linear.
+    """
+    walker = _Walker(source, options, files)
     walker.visit(message, depth)
     return walker.content
 
@@ -59,9 +64,10 @@ def walk(message: Message, source: RawSource, options: ParseOptions, depth: int 
 class _Walker:
     """One bounded pass over a tree; state lives here, not in globals."""
 
-    def __init__(self, source: RawSource, options: ParseOptions) -> None:
+    def __init__(self, source: RawSource, options: ParseOptions, files: bool) -> None:
         self.source = source
         self.options = options
+        self.files = files
         self.content = MimeContent()
         self.parts = 0
 
@@ -86,10 +92,12 @@ class _Walker:
             self.content.delivery_status = _report_text(part)
         elif content_type in _RETURNED_HEADER_TYPES:
             self.content.returned_headers = self.text_of(part)
-        elif content_type in _MESSAGE_TYPES:
-            self.attached_message(part, depth)
         elif content_type in _BODY_TYPES and part.get_content_disposition() != "attachment" and not filename_of(part):
             self.body(part, content_type)
+        elif not self.files:
+            return
+        elif content_type in _MESSAGE_TYPES:
+            self.attached_message(part, depth)
         else:
             self.leaf_attachment(part, content_type)
 
@@ -100,7 +108,7 @@ class _Walker:
             return
         text, files = split_uuencoded(text)
         self.content.plain.append(text)
-        for name, data in files:
+        for name, data in files if self.files else ():
             self.content.attachments.append(self.attachment(name, _guess_type(name), data, inline=False, content_id=None))
 
     def text_of(self, part: Message) -> str:

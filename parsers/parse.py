@@ -24,20 +24,12 @@ from parsers.headers import decode_value, message_ids, parse_addresses, parse_da
 from parsers.html import html_to_text
 from parsers.large_parts import lift
 from parsers.message import Address, Bounce, Forward, ForwardedOriginal, ParsedMessage, ParseOptions
-from parsers.mime import MAX_DEPTH, MimeContent, RawSource, walk
+from parsers.mime import MimeContent, RawSource, walk
 from parsers.reply import split_reply
 
 _HEADER_LIMIT = 1000  # headers kept per message; more is an attack, not mail
 _VALUE_LIMIT = 64 * 1024
 _T = TypeVar("_T")
-
-
-@dataclass(frozen=True)
-class _Parsed:
-    """A parsed message plus its whole body text, which forwards need."""
-
-    message: ParsedMessage
-    body: str
 
 
 def parse_message(raw: bytes, options: ParseOptions = ParseOptions()) -> ParsedMessage:
@@ -48,8 +40,8 @@ def parse_message(raw: bytes, options: ParseOptions = ParseOptions()) -> ParsedM
         tree = _tree(stripped)
         if isinstance(tree, str):
             headers_only = BytesHeaderParser(policy=compat32).parsebytes(stripped[:_VALUE_LIMIT * 4])
-            return _from_tree(headers_only, RawSource(data, lifted), options, 0, [tree], walk_body=False).message
-        return _from_tree(tree, RawSource(data, lifted), options, 0, []).message
+            return _from_tree(headers_only, RawSource(data, lifted), options, [tree], walk_body=False)
+        return _from_tree(tree, RawSource(data, lifted), options, [])
     except Exception as exc:  # the contract is "never raises"; the raw blob is kept for a re-parse
         return _failed(f"parser failure: {type(exc).__name__}: {str(exc)[:200]}")
 
@@ -62,9 +54,9 @@ def _tree(raw: bytes) -> Message | str:
         return "MIME structure too deeply nested to parse; headers only"
 
 
-def _from_tree(tree: Message, source: RawSource, options: ParseOptions, depth: int,
-               problems: list[str], walk_body: bool = True) -> _Parsed:
-    """Build the ParsedMessage of one (possibly attached) message."""
+def _from_tree(tree: Message, source: RawSource, options: ParseOptions, problems: list[str],
+               walk_body: bool = True) -> ParsedMessage:
+    """Build the ParsedMessage of the top-level message."""
     charset = _declared_charset(tree)
     headers = _decoded_headers(tree, charset, problems)
     subject = (headers.get("subject") or [""])[0]
@@ -73,15 +65,10 @@ def _from_tree(tree: Message, source: RawSource, options: ParseOptions, depth: i
     if date_problem:
         problems.append(date_problem)
     message_id = next(iter(message_ids(tree.get("message-id"))), None)
-    content = walk(tree, source, options, depth) if walk_body else MimeContent()
+    content = walk(tree, source, options) if walk_body else MimeContent()
     problems.extend(content.problems)
     html = "\n".join(content.html) or None
-    body = "\n\n".join(part.strip("\n") for part in content.plain if part.strip())
-    # The HTML goes to reply splitting only when it is the chosen body: a
-    # plain part, when there is one, is what the sender's client meant as text.
-    body_html = None
-    if not body and html:
-        body, body_html = html_to_text(html), html
+    body, body_html = _body(content, html)
 
     content_type = _safe(tree.get_content_type, "text/plain")
     report_type = str(_safe(lambda: tree.get_param("report-type"), "") or "").lower()
@@ -99,8 +86,8 @@ def _from_tree(tree: Message, source: RawSource, options: ParseOptions, depth: i
     commands, text = extract_commands(split.text)
     if forward is not None:
         forward = Forward(text, forward.original)
-    elif content.messages and kind not in ("bounce", "loop") and depth + 1 < MAX_DEPTH:
-        forward = _attached_forward(content.messages[0], source, options, depth, text, problems)
+    elif content.messages and kind not in ("bounce", "loop"):
+        forward = Forward(text, _original(content.messages[0], source, options))
 
     message = ParsedMessage(
         message_id=message_id,
@@ -124,20 +111,31 @@ def _from_tree(tree: Message, source: RawSource, options: ParseOptions, depth: i
         headers=headers,
         problems=tuple(dict.fromkeys(problems)),
     )
-    return _Parsed(message, body)
+    return message
 
 
-def _attached_forward(inner: Message, source: RawSource, options: ParseOptions, depth: int, note: str,
-                      problems: list[str]) -> Forward | None:
-    """A forward-as-attachment: the outer new text is the note, the inner mail the original."""
-    try:
-        parsed = _from_tree(inner, source, options, depth + 1, [])
-    except RecursionError:
-        problems.append("attached message nested too deep to parse")
-        return None
-    original = parsed.message
-    return Forward(note, ForwardedOriginal(original.sender, original.date, original.subject, original.message_id,
-                                           parsed.body))
+def _body(content: MimeContent, html: str | None) -> tuple[str, str | None]:
+    """The body text, and the HTML when the text was made from it.
+
+    The HTML goes to reply splitting only when it is the chosen body: a
+    plain part, when there is one, is what the sender's client meant as text.
+    """
+    body = "\n\n".join(part.strip("\n") for part in content.plain if part.strip())
+    if not body and html:
+        return html_to_text(html), html
+    return body, None
+
+
+def _original(inner: Message, source: RawSource, options: ParseOptions) -> ForwardedOriginal:
+    """The original of a forward-as-attachment: its headers and whole body text."""
+    charset = _declared_charset(inner)
+    sender = _addresses(inner, ("from",), charset, []) or _addresses(inner, ("sender",), charset, [])
+    date, _ = parse_date(inner.get("date"))
+    subject, _ = decode_value(inner.get("subject", ""), charset)
+    content = walk(inner, source, options, depth=1, files=False)
+    body, _ = _body(content, "\n".join(content.html) or None)
+    return ForwardedOriginal(sender[0] if sender else None, date, subject,
+                             next(iter(message_ids(inner.get("message-id"))), None), body)
 
 
 def _bounce(content: MimeContent, body: str) -> Bounce:
