@@ -15,6 +15,8 @@ import signal
 import threading
 from contextlib import ExitStack
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from gateway import tasks
 from gateway.config import Config
 from gateway.queue import is_embedded, make_broker, make_worker
@@ -27,7 +29,7 @@ WORKER_STOP_TIMEOUT_MS = 15_000
 
 
 class ServeError(Exception):
-    """The requested process layout cannot work with this configuration."""
+    """The process cannot run with this configuration; the message names the key."""
 
 
 def run_serve(config: Config, *, with_worker: bool = True) -> None:
@@ -41,7 +43,10 @@ def run_serve(config: Config, *, with_worker: bool = True) -> None:
         queue = _open(stack, config)
         worker_note = _start_worker(stack, queue, config.queue.worker_threads) if with_worker else "no worker"
         smtp = SmtpServer(queue.runtime)
-        smtp.start()
+        try:
+            smtp.start()
+        except OSError as exc:
+            raise ServeError(f"smtp.listen: cannot listen on {config.smtp.listen}: {exc.strerror or exc}") from None
         stack.callback(smtp.stop)
         host, port = smtp.address
         log.info("relaydesk serve: SMTP on %s:%d, broker %s, %s", host, port, _broker_name(config), worker_note)
@@ -66,7 +71,10 @@ def run_worker(config: Config, *, threads: int | None = None) -> None:
 
 def _open(stack: ExitStack, config: Config) -> tasks.TaskQueue:
     """Runtime, broker and actors for this process; undone in reverse by `stack`."""
-    runtime = Runtime.open(config)
+    try:
+        runtime = Runtime.open(config)
+    except SQLAlchemyError as exc:
+        raise ServeError(f"storage.url: cannot open the database: {_first_line(str(exc))}") from None
     stack.callback(runtime.close)
     broker = make_broker(config.queue)
     stack.callback(broker.close)
@@ -92,6 +100,10 @@ def _broker_name(config: Config) -> str:
     url = config.queue.broker
     scheme, sep, rest = url.partition("://")
     return f"{scheme}{sep}{rest.rpartition('@')[2]}" if sep else url
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else "(no detail)"
 
 
 def _wait_for_stop_signal() -> None:
