@@ -18,6 +18,7 @@ from storage.repositories import (
     events_of,
     outbox_of,
     parent_link,
+    parent_refs,
     requester_of,
     ticket_by_ref,
     tickets,
@@ -33,18 +34,18 @@ def iso(value: datetime | None) -> str | None:
 
 
 def ticket_list(session: Session, account: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
-    """`relaydesk tickets --json`: one summary per ticket, oldest first."""
-    return [_summary(session, ticket) for ticket in tickets(session, account, status)]
+    """`relaydesk tickets --json`: one summary per ticket, oldest first (parents looked up in one query)."""
+    parents = parent_refs(session)
+    return [_summary(ticket, parents.get(ticket.id)) for ticket in tickets(session, account, status)]
 
 
-def _summary(session: Session, ticket: Ticket) -> dict[str, Any]:
-    upstream = parent_link(session, ticket.id)
+def _summary(ticket: Ticket, parent: str | None) -> dict[str, Any]:
     return {
         "ref": ticket.ref,
         "account": ticket.account.slug,
         "status": ticket.status,
         "subject": ticket.subject,
-        "parent": upstream.parent.ref if upstream else None,
+        "parent": parent,
         "created_at": iso(ticket.created_at),
         "updated_at": iso(ticket.updated_at),
     }
@@ -59,7 +60,7 @@ def ticket_detail(session: Session, ref: str) -> dict[str, Any] | None:
     children = child_links(session, ticket.id)
     related = session.get(Ticket, ticket.related_ticket_id) if ticket.related_ticket_id else None
     return {
-        **_summary(session, ticket),
+        **_summary(ticket, upstream.parent.ref if upstream else None),
         "requester": _person(requester_of(session, ticket.id)),
         "asset": ticket.asset,
         "external_id": ticket.external_id,

@@ -124,6 +124,12 @@ def parent_link(session: Session, ticket_id: int) -> Link | None:
     return session.scalar(select(Link).where(Link.child_ticket_id == ticket_id))
 
 
+def parent_refs(session: Session) -> dict[int, str]:
+    """Child ticket id → its parent's ref, for every link, in one query (list views)."""
+    rows = session.execute(select(Link.child_ticket_id, Ticket.ref).join(Ticket, Ticket.id == Link.parent_ticket_id))
+    return {child_id: ref for child_id, ref in rows}
+
+
 def child_links(session: Session, ticket_id: int) -> list[Link]:
     return list(session.scalars(select(Link).where(Link.parent_ticket_id == ticket_id).order_by(Link.id)))
 

@@ -7,6 +7,9 @@ import email
 from datetime import datetime, timedelta, timezone
 from email.policy import default
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from gateway.compose import Draft, FileRef, bare_subject, render, tagged_subject, thread_index
 from gateway.tokens import (
     find_body_marker,
@@ -98,3 +101,14 @@ def test_body_marker_is_found_in_quotes_only_when_signed() -> None:
     marker = make_body_marker(SECRET, "VND-1")
     assert find_body_marker(SECRET, ["new text", f"> old\n> {marker}"]) == "VND-1"
     assert find_body_marker(SECRET, [marker.replace("VND-1", "VND-2")]) is None
+
+
+@given(ticket_id=st.integers(1, 2**40), participant_id=st.integers(1, 2**40), position=st.integers(0, 200),
+       replacement=st.sampled_from("0123456789abcdef"))
+def test_any_single_character_change_breaks_a_reply_token(ticket_id, participant_id, position, replacement) -> None:
+    token = reply_address(SECRET, "support@vendor.example", ticket_id, participant_id).split("+")[1].split("@")[0]
+    assert read_reply_token(SECRET, token) is not None
+    index = position % len(token)
+    if token[index] in "-r" or token[index] == replacement:
+        return
+    assert read_reply_token(SECRET, token[:index] + replacement + token[index + 1:]) is None
