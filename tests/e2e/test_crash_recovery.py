@@ -48,7 +48,7 @@ class RetryingSender(threading.Thread):
 
     def run(self) -> None:
         client: smtplib.SMTP | None = None
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 240
         try:
             for i in range(1, TOTAL + 1):
                 while True:
@@ -107,7 +107,7 @@ def test_sigkill_loses_nothing_and_stores_nothing_twice(tmp_path: Path) -> None:
                 serve.kill()
                 kills += 1
                 serve.start().wait_smtp(port)
-            sender.join(timeout=120)
+            sender.join(timeout=240)
             assert sender.failure is None, sender.failure
             assert sender.accepted == list(range(1, TOTAL + 1))
             # Once more while the backlog is processed and acknowledged.
