@@ -23,6 +23,9 @@ _BETWEEN_WORDS = re.compile(r"[ \t]*")
 _LINE_BREAKS = re.compile(r"\r?\n(?=[ \t])")
 _CONTROLS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]+")
 _MSG_ID = re.compile(r"<[^<>\s]*>")
+# `alice@example.com <bob@example.com>`: an unquoted address used as a display
+# name (non-conforming, but common); quoted so it is not read as two mailboxes.
+_ADDRESS_AS_NAME = re.compile(r'(^|,)\s*([^,"<>\s]+@[^,"<>\s]+)\s*<')
 _Q_HEX = re.compile(rb"=([0-9A-Fa-f]{2})")
 
 
@@ -127,7 +130,7 @@ def parse_addresses(values: list[object], fallback_charset: str | None = None) -
         text = _text_of(raw_bytes(value), fallback_charset, problems)
         raw.append(_CONTROLS.sub(" ", _LINE_BREAKS.sub("", text)))
     found: list[Address] = []
-    for name, email in getaddresses(raw):
+    for name, email in getaddresses([_ADDRESS_AS_NAME.sub(r'\1"\2" <', value) for value in raw]):
         email = email.strip()
         if not email or "@" not in email:
             if email:
@@ -135,7 +138,10 @@ def parse_addresses(values: list[object], fallback_charset: str | None = None) -
             continue
         decoded_name, name_problems = decode_value(name)
         problems.extend(name_problems)
-        found.append(Address(decoded_name.strip().strip('"').strip(), normalise_email(email)))
+        address = normalise_email(email)
+        decoded_name = decoded_name.strip().strip('"').strip()
+        # A "name" that only repeats the address says nothing; drop it.
+        found.append(Address("" if decoded_name.lower() == address else decoded_name, address))
     return tuple(found), problems
 
 

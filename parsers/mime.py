@@ -91,7 +91,7 @@ class _Walker:
         if content_type in _REPORT_TYPES:
             self.content.delivery_status = _report_text(part)
         elif content_type in _RETURNED_HEADER_TYPES:
-            self.content.returned_headers = self.text_of(part)
+            self.returned_headers(part, content_type)
         elif content_type in _BODY_TYPES and part.get_content_disposition() != "attachment" and not filename_of(part):
             self.body(part, content_type)
         elif not self.files:
@@ -100,6 +100,24 @@ class _Walker:
             self.attached_message(part, depth)
         else:
             self.leaf_attachment(part, content_type)
+
+    def returned_headers(self, part: Message, content_type: str) -> None:
+        """A report's copy of the failed mail's headers: read for the bounce, kept as a file.
+
+        compat32 parses message/rfc822-headers as a message of its own; its
+        defects and header lines are taken from there.
+        """
+        payload = part.get_payload()
+        if isinstance(payload, list) and payload and isinstance(payload[0], Message):
+            inner = payload[0]
+            self.content.problems.extend(f"MIME defect: {type(d).__name__}" for d in inner.defects[:3])
+            text = "\n".join(f"{name}: {decode_value(value)[0]}" for name, value in inner.raw_items())
+        else:
+            text = self.text_of(part)
+        self.content.returned_headers = text
+        if self.files:
+            data = text.encode("utf-8")
+            self.content.attachments.append(self.attachment("returned-headers.txt", content_type, data, False, None))
 
     def body(self, part: Message, content_type: str) -> None:
         text = self.text_of(part)
