@@ -23,6 +23,7 @@ _CONTACT = re.compile(
 )
 _SYMBOLS_ONLY = re.compile(r"^[ \t]*[\W_ᐧ]+[ \t]*$")
 _HYPHEN_NAME = re.compile(r"^[ \t]*(?:-{1,2}|/{1,2})[^\W\d_][^\n]{0,40}$")
+_NAME_LINE = re.compile(r"^[ \t]*[^\W\d_][^\W\d_'.-]*(?:[ \t]+[^\W\d_][^\W\d_'.-]*){0,2}[ \t]*$")
 _MAX_DELIMITED_LINES = 30
 _MAX_CLOSING_LINES = 6
 _MAX_CLOSING_LINE_CHARS = 70
@@ -57,9 +58,15 @@ def _delimited(lines: list[str], start: int, end: int) -> int | None:
 
 
 def _mobile(lines: list[str], start: int, end: int) -> int | None:
-    """"Sent from my iPhone" and friends: the app appends them after the text."""
+    """"Sent from my iPhone" and friends: the app appends them after the text.
+
+    A name line directly above it ("Anna" / "Sent from my iPhone") is the
+    sender signing off and belongs to the signature.
+    """
     for index in range(max(start - 1, 0, end - _MAX_DELIMITED_LINES), end):
         if len(lines[index]) < 120 and MOBILE_SIGNATURE.match(lines[index]):
+            if index - 1 >= start and _NAME_LINE.match(lines[index - 1]):
+                return index - 1
             return index
     return None
 

@@ -101,7 +101,7 @@ MOBILE_SIGNATURES: tuple[str, ...] = (
     r"sent from my (?:\S+ ?){1,4}$",
     r"sent from my (?:iphone|ipad|ipod|android|mobile|phone|cell|samsung|galaxy|htc|blackberry|huawei|xiaomi|pixel|nokia|windows|smartphone|tablet)\b",
     r"sent from \S+ for (?:windows|ios|android|ipad|iphone)", r"sent from (?:yahoo|outlook|mail|windows mail|mailbox|gmail)\b",
-    r"sent (?:via|with|using) \S", r"sent by \S", r"\(?sent from (?:a|my)? ?(?:phone|mobile)",
+    r"sent (?:via|with|using) \S", r"via (?:mobile|iphone|android)\s*$", r"sent by \S", r"\(?sent from (?:a|my)? ?(?:phone|mobile)",
     r"<<sent by", r"from my (?:iphone|ipad|android|mobile|samsung)", r"get outlook for (?:ios|android)",
     r"envoyé (?:de|depuis) mon", r"envoyé à partir de", r"von meinem \S+ gesendet", r"gesendet von meinem",
     r"diese nachricht wurde von meinem", r"von meinem mobilgerät", r"enviado (?:desde|de) mi", r"enviado do meu",

@@ -111,3 +111,9 @@ def test_content_is_not_eaten(body: str) -> None:
     result = split_reply(f"{NEW}\n\n{body}")
     assert result.text == f"{NEW}\n\n{body}"
     assert result.signature is None
+
+
+def test_name_line_above_a_mobile_signature_belongs_to_it() -> None:
+    result = split_reply(f"{NEW}\n\nAnna Berg\nSent from my iPhone")
+    assert result.text == NEW
+    assert result.signature == "Anna Berg\nSent from my iPhone"
