@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import ssl
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from gateway.config import OutboundConfig
+from gateway.smtp_server import FreePortController
 from gateway.transports import PermanentError, TransientError
 from gateway.transports.smtp import probe_smarthost, send_mail
 from tests.delivery.conftest import closed_port
@@ -45,3 +52,49 @@ def test_connection_refused_is_transient() -> None:
 
 def test_probe_reads_the_ehlo_reply(sink: SmtpSink) -> None:
     assert probe_smarthost(_outbound(sink.port))
+
+
+@pytest.fixture
+def tls_smarthost(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[SmtpSink, int]]:
+    """A smarthost that insists on STARTTLS and AUTH (user `relay`, password `s3cret`), trusted via SSL_CERT_FILE."""
+    cert, key = tmp_path / "tls.crt", tmp_path / "tls.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(str(cert), str(key))
+
+    def authenticate(server, session, envelope, mechanism, auth_data):  # noqa: ANN001, ANN202
+        ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (b"relay", b"s3cret")
+        return AuthResult(success=ok, handled=False)
+
+    recorder = SmtpSink()  # used only as the handler that records mail
+    controller = FreePortController(recorder, hostname="127.0.0.1", port=0, tls_context=context,
+                                    require_starttls=True, authenticator=authenticate, auth_required=True,
+                                    ready_timeout=10.0)
+    controller.start()
+    try:
+        yield recorder, controller.port
+    finally:
+        controller.stop()
+
+
+def test_starttls_and_auth(tls_smarthost: tuple[SmtpSink, int]) -> None:
+    recorder, port = tls_smarthost
+    outbound = OutboundConfig(smarthost=f"127.0.0.1:{port}", starttls=True, username="relay", password="s3cret",
+                              timeout_seconds=5)
+    send_mail(RAW, "b@relaydesk.invalid", "alice@client.example", outbound)
+    assert [m.rcpt_tos for m in recorder.mails] == [("alice@client.example",)]
+
+
+def test_wrong_smarthost_password_is_transient(tls_smarthost: tuple[SmtpSink, int]) -> None:
+    """Our credentials are wrong, not the recipient: keep the mail queued until an operator fixes them."""
+    recorder, port = tls_smarthost
+    outbound = OutboundConfig(smarthost=f"127.0.0.1:{port}", starttls=True, username="relay", password="nope",
+                              timeout_seconds=5)
+    with pytest.raises(TransientError, match="535"):
+        send_mail(RAW, "b@relaydesk.invalid", "alice@client.example", outbound)
+    assert recorder.mails == []
