@@ -17,6 +17,7 @@ from email.utils import parsedate_to_datetime
 
 from parsers.message import Address, Forward, ForwardedOriginal
 from parsers.quotes import FORWARD_INTRO, FORWARD_SUBJECT, SEPARATOR, field_role, is_reply_header
+from parsers.quotes.lines import BAR, next_content, previous_content
 
 _QUOTE_PREFIX = re.compile(r"^[ \t]*> ?")
 _FORWARD_WORDS = re.compile(
@@ -24,7 +25,6 @@ _FORWARD_WORDS = re.compile(
     r"пересыла|пересла|переслан|пересил|vidarebefordra|videresend|転送|转发|محولة|توجيه",
     re.IGNORECASE,
 )
-_BAR = re.compile(r"^[ \t]*[-_=*]{5,}[ \t]*$")
 _EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 _MESSAGE_ID = re.compile(r"<[^<>\s]+@[^<>\s]+>")
 _MAX_FIELD_LINES = 12
@@ -73,7 +73,7 @@ def _find_embedded(lines: list[str]) -> _Embedded | None:
         line = _QUOTE_PREFIX.sub("", raw) if _QUOTE_PREFIX.match(raw) else raw
         if FORWARD_INTRO.match(line) or SEPARATOR.match(line):
             explicit = bool(FORWARD_INTRO.match(line) or _FORWARD_WORDS.search(line))
-            return _Embedded(index, _next_content(lines, index + 1), explicit)
+            return _Embedded(index, next_content(lines, index + 1), explicit)
         if _starts_header_block(lines, index):
             return _Embedded(_bar_above(lines, index), index, False)
     return None
@@ -94,10 +94,8 @@ def _starts_header_block(lines: list[str], index: int) -> bool:
 
 def _bar_above(lines: list[str], index: int) -> int:
     """Outlook's line of underscores above a header block belongs to the separator."""
-    above = index - 1
-    while above >= 0 and not lines[above].strip():
-        above -= 1
-    return above if above >= 0 and _BAR.match(_unquote(lines[above])) else index
+    above = previous_content(lines, index)
+    return above if above >= 0 and BAR.match(lines[above]) else index
 
 
 def _build(lines: list[str], found: _Embedded) -> Forward:
@@ -156,12 +154,6 @@ def _attribution_fields(line: str) -> dict[str, str]:
 
 def _unquote(line: str) -> str:
     return _QUOTE_PREFIX.sub("", line, count=1)
-
-
-def _next_content(lines: list[str], index: int) -> int:
-    while index < len(lines) and not lines[index].strip():
-        index += 1
-    return index
 
 
 def _address(value: str) -> Address | None:

@@ -28,6 +28,7 @@ from parsers.quotes import (
     may_start_reply_header,
 )
 from parsers.quotes.html_markers import split_html_quote
+from parsers.quotes.lines import next_content, previous_content
 from parsers.signature import find_signature_start
 
 
@@ -42,7 +43,8 @@ class ReplySplit:
 
 # ">" quotes, and Supercite's "Name>" prefixes.
 _QUOTED = re.compile(r"^[ \t]*(?:>|[A-Za-z]{1,12}>(?=[ >]|$))")
-_BAR = re.compile(r"^[ \t]*(?:[-_=*]{5,}|[-_=*]{2,}[ \t]*\*?[ \t]*)[ \t]*$")
+# Bars, including the short `--`/`**` rules clients draw above a header block.
+_BAR = re.compile(r"^[ \t]*(?:[-–—_=*]{5,}|[-_=*]{2,}[ \t]*\*?[ \t]*)[ \t]*$")
 _SENTENCE_END = re.compile(r"[^\W\d_]{2}[.!?]\s*$")
 _SOFT_BREAK = re.compile(r"[^\s=]=$")
 _BLANK_RUNS = re.compile(r"\n{3,}")
@@ -94,7 +96,7 @@ def _skip_leading_history(lines: list[str], removed: set[int]) -> int:
     quote right under it when the answer follows below (bottom-posting);
     quotes answered inline stay.
     """
-    first = _next_content(lines, 0)
+    first = next_content(lines, 0)
     if first >= len(lines) or _QUOTED.match(lines[first]):
         return first
     if SEPARATOR.match(lines[first]) or FORWARD_INTRO.match(lines[first]) or _header_block_at(lines, first):
@@ -104,7 +106,7 @@ def _skip_leading_history(lines: list[str], removed: set[int]) -> int:
     size = _reply_header_size(lines, first)
     if not size:
         return first
-    quote = _next_content(lines, first + size)
+    quote = next_content(lines, first + size)
     if quote >= len(lines) or not _QUOTED.match(lines[quote]):
         removed.update(range(first, first + size))
         return first + size
@@ -123,16 +125,10 @@ def _header_block_end(lines: list[str], start: int) -> int:
     """Index after a separator and/or header field block (wrapped values included)."""
     index = start
     if SEPARATOR.match(lines[index]) or FORWARD_INTRO.match(lines[index]):
-        index = _next_content(lines, index + 1)
+        index = next_content(lines, index + 1)
     if index < len(lines) and field_role(lines[index]):
         while index < len(lines) and lines[index].strip():
             index += 1
-    return index
-
-
-def _next_content(lines: list[str], index: int) -> int:
-    while index < len(lines) and not lines[index].strip():
-        index += 1
     return index
 
 
@@ -218,9 +214,7 @@ def _header_block_at(lines: list[str], index: int) -> bool:
 
 def _include_bar_above(lines: list[str], index: int) -> int:
     """Outlook puts a bar of dashes or underscores above its header block."""
-    above = index - 1
-    while above >= 0 and not lines[above].strip():
-        above -= 1
+    above = previous_content(lines, index)
     if above >= 0 and (_BAR.match(lines[above]) or SEPARATOR.match(lines[above])):
         return above
     return index
@@ -264,7 +258,7 @@ def _peel_tail(lines: list[str]) -> tuple[int, str | None]:
     signature_end: int | None = None
     start = end = len(lines)
     while True:
-        end = _skip_blank_tail(lines, end)
+        end = previous_content(lines, end) + 1
         quote = _trailing_quote_start(lines, end)
         if quote is not None:
             end, signature_end = quote, None
@@ -279,12 +273,6 @@ def _peel_tail(lines: list[str]) -> tuple[int, str | None]:
     return end, "\n".join(lines[start:signature_end]).strip() or None
 
 
-def _skip_blank_tail(lines: list[str], end: int) -> int:
-    while end > 0 and not lines[end - 1].strip():
-        end -= 1
-    return end
-
-
 def _trailing_quote_start(lines: list[str], end: int) -> int | None:
     """Start of a `>` block ending at `end`, with an attribution line above it."""
     if end == 0 or not _QUOTED.match(lines[end - 1]):
@@ -294,7 +282,7 @@ def _trailing_quote_start(lines: list[str], end: int) -> int | None:
         start -= 1
     while start < end and not lines[start].strip():
         start += 1
-    above = _skip_blank_tail(lines, start)
+    above = previous_content(lines, start) + 1
     if above == 0 and not any(is_reply_header(line.lstrip(" \t>")) for line in lines[start:end]):
         return None  # a message that is only a quote, with no attribution: pasted text
     if above and _looks_like_attribution(lines[above - 1]):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from parsers.quotes import MOBILE_SIGNATURE, VALEDICTION
+from parsers.quotes.lines import last_paragraph
 
 _DELIMITER = re.compile(r"^[ \t]*(?:--|—|__+)[ \t]*$")
 _DASH_BAR = re.compile(r"^[ \t]*[-–—=_*]{4,}[ \t]*$")
@@ -90,12 +91,10 @@ def _contact_block(lines: list[str], start: int, end: int) -> int | None:
     Either the last paragraph ("Name / mail / phone / site") or everything
     under a bar of dashes, when at least two of its lines are contact data.
     """
-    last = _last_content(lines, end)
-    if last is None or last < start:
+    paragraph = last_paragraph(lines, start, end)
+    if paragraph is None:
         return None
-    first = last
-    while first > start and lines[first - 1].strip():
-        first -= 1
+    first, last = paragraph
     for bar in range(max(start, end - _MAX_CONTACT_LINES * 2), first):
         if _DASH_BAR.match(lines[bar]) and _is_contact_block(lines[bar + 1 : end]):
             return bar
@@ -115,12 +114,10 @@ def _is_contact_block(block: list[str]) -> bool:
 
 def _hyphen_name(lines: list[str], start: int, end: int) -> int | None:
     """A `-Name` or `/Name` sign-off as the last paragraph (not a `- item` list)."""
-    last = _last_content(lines, end)
-    if last is None or last < start:
+    paragraph = last_paragraph(lines, start, end)
+    if paragraph is None:
         return None
-    first = last
-    while first > start and lines[first - 1].strip():
-        first -= 1
+    first, last = paragraph
     if last - first <= 1 and _HYPHEN_NAME.match(lines[first]) and not lines[first].lstrip().startswith("- "):
         return first
     return None
@@ -138,10 +135,3 @@ def _trailing_symbols(lines: list[str], start: int, end: int) -> int | None:
         if line.strip():
             found = index
     return found
-
-
-def _last_content(lines: list[str], end: int) -> int | None:
-    for index in range(end - 1, -1, -1):
-        if lines[index].strip():
-            return index
-    return None
