@@ -27,7 +27,7 @@ from gateway.participants import add_participant
 from gateway.rejections import Rejection
 from gateway.runtime import Runtime
 from gateway.threading import ThreadQuery, find_thread
-from gateway.tickets import NewMessage, add_message, change_status, hosting_account, open_ticket
+from gateway.tickets import NewMessage, add_message, change_status, open_ticket
 from parsers.message import Address, ParsedMessage
 from storage import repositories
 from storage.models import Account, Attachment, Link, Message, OutboxItem, Participant, Ticket
@@ -108,8 +108,8 @@ def _senders_ticket(ctx: Inbound) -> tuple[Account, Ticket] | None:
     email = ctx.sender_email
     if repositories.agent_by_email(ctx.session, ctx.account.id, email) is not None:
         ticket = ctx.ticket
-        if ticket is None or hosting_account(ctx.session, ticket).id != ctx.account.id:
-            return None
+        if ticket is None or ticket.account_id != ctx.account.id:
+            return None  # nothing to hand on, or a ticket kept for an external partner (not ours to hand on)
         return ctx.account, ticket
     config = ctx.runtime.config
     for spec in config.accounts:
@@ -132,7 +132,6 @@ def _adopt(ctx: Inbound, owner: Account, parent: Ticket) -> None:
     ctx.account, ctx.account_config = owner, ctx.runtime.config.account(owner.slug)
     ctx.ticket, ctx.related = parent, None
     ctx.sender_role, ctx.visibility, ctx.unverified = "agent", "internal", False
-
 
 
 def hand_off(session: Session, runtime: Runtime, parent: Ticket, intent: HandoffIntent,
@@ -209,9 +208,13 @@ def _customer_contact(session: Session, parent: Ticket, config: Config) -> Addre
 
 
 def _add_executors(session: Session, child: Ticket, intent: HandoffIntent, partner_id: int) -> list[Participant]:
-    """The partner's agents (hosted), or the address the dispatcher wrote to (external)."""
+    """The partner's agents (hosted), or the address the dispatcher wrote to (external).
+
+    A hosted partner's own inbound address is never one of them: mail to it
+    would come straight back into this gateway.
+    """
     partner: AccountConfig = intent.partner
-    if partner.kind == "hosted" and any(agent.email for agent in partner.agents):
+    if partner.kind == "hosted":
         people = [Address(agent.name, agent.email) for agent in partner.agents if agent.email]
     else:
         people = [Address("", intent.address)]

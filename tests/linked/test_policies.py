@@ -5,6 +5,8 @@ from __future__ import annotations
 import email
 from email.message import EmailMessage
 
+from gateway.intake import accept_raw
+from gateway.pipeline import process_inbox_item
 from gateway.runtime import Runtime
 from storage.models import Event, InboxItem
 from tests.linked import mails
@@ -136,3 +138,19 @@ def test_the_mirror_cap_stops_a_flood(tmp_path) -> None:
             assert session.query(Event).filter(Event.ticket_id == vnd.id, Event.type == "mirror_capped").count() == 1
     finally:
         runtime.close()
+
+
+def test_a_forward_seen_only_in_the_dispatchers_sent_folder_is_a_handoff(sqlite_runtime) -> None:
+    runtime = sqlite_runtime
+    customer_writes(runtime)
+    raw = mails.outlook_forward(sender=DANA, to=["jobs@fixit.example"], note="Can you fix this?",
+                                original_from=ALICE, original_subject="Printer jams on tray 2",
+                                original_text="Hello", message_id="<sent1@vendor.example>")
+    before = len(outbox(runtime))
+
+    inbox_id = accept_raw(runtime, "imap", raw, {"account": "vendor", "rcpt_tos": []}, dedupe_key="Sent:1:7")
+    process_inbox_item(runtime, inbox_id)
+
+    assert link_of(runtime, "FIX-1").parent.ref == "VND-1"
+    notice = only(new_mail_since(runtime, before))
+    assert notice.recipient == "jobs@fixit.example"
