@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ def run_checks(config_path: Path | None) -> list[Check]:
     checks.append(_attempt("database", lambda: check_database(config.storage.url)))
     checks.append(_attempt("blob store", lambda: check_blob_dir(config.storage.blobs)))
     checks.append(_attempt("broker", lambda: check_broker(config.queue.broker)))
+    checks.append(_attempt(f"smtp listen {config.smtp.listen}", lambda: check_listen(*config.smtp.address)))
     checks.append(_attempt(f"smarthost {config.outbound.smarthost}", lambda: probe_smarthost(config.outbound)))
     for box in config.imap:
         checks.append(_attempt(f"imap {box.user}@{box.host}:{box.port}", lambda box=box: check_imap(box)))
@@ -124,6 +126,24 @@ def check_broker(broker: str) -> str:
     connection = pika.BlockingConnection(params)
     connection.close()
     return "rabbitmq accepts the connection"
+
+
+def check_listen(host: str, port: int) -> str:
+    """The inbound SMTP address: a running gateway answers there, or `serve` will be able to bind it."""
+    try:
+        with socket.create_connection((host, port), timeout=PROBE_TIMEOUT_SECONDS) as connection:
+            connection.settimeout(PROBE_TIMEOUT_SECONDS)
+            banner = connection.recv(512).decode("ascii", "replace").strip()
+    except OSError:
+        banner = ""
+    if banner:
+        if not banner.startswith("220"):
+            raise RuntimeError(f"something that is not an SMTP server holds the port: {banner[:80]!r}")
+        return f"a server answers: {banner[:80]}"
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
+    return "free; relaydesk serve can listen here"
 
 
 def check_imap(box: ImapConfig) -> str:

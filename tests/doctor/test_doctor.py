@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import socket
 import socketserver
 import threading
 from collections.abc import Iterator
@@ -209,3 +210,26 @@ def test_imap_server_down(tmp_path: Path, sink: SmtpSink) -> None:
     ))
     result = CliRunner().invoke(app, ["doctor", "--config", str(path)])
     assert result.exit_code == 1 and "FAIL" in result.output
+
+
+def test_smtp_listen_address(tmp_path: Path, sink: SmtpSink) -> None:
+    _migrated(tmp_path)
+    free = _write_config(tmp_path, sink.port).read_text()
+    (tmp_path / "relaydesk.toml").write_text(free.replace('listen = "127.0.0.1:0"', f'listen = "127.0.0.1:{sink.port}"'))
+    ok, detail = _by_name(run_checks(tmp_path / "relaydesk.toml"))["smtp"]
+    assert ok and detail.startswith("a server answers: 220")
+    with socket.socket() as other:  # another service holding the port
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        def greet() -> None:
+            connection, _ = other.accept()
+            with connection:
+                connection.sendall(b"+OK POP3 ready\r\n")
+
+        greeter = threading.Thread(target=greet, daemon=True)
+        greeter.start()
+        (tmp_path / "relaydesk.toml").write_text(
+            free.replace('listen = "127.0.0.1:0"', f'listen = "127.0.0.1:{other.getsockname()[1]}"'))
+        ok, detail = _by_name(run_checks(tmp_path / "relaydesk.toml"))["smtp"]
+        greeter.join(10)
+    assert not ok and "not an SMTP server" in detail
