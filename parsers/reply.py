@@ -270,7 +270,7 @@ def _peel_tail(lines: list[str]) -> tuple[int, str | None]:
         start = end = found
     if signature_end is None:
         return end, None
-    return end, "\n".join(lines[start:signature_end]).strip() or None
+    return end, _BLANK_RUNS.sub("\n\n", "\n".join(lines[start:signature_end])).strip() or None
 
 
 def _trailing_quote_start(lines: list[str], end: int) -> int | None:
