@@ -1,7 +1,8 @@
-"""The pipeline step that lets another relaydesk's X-Relaydesk-* headers act (see gateway.federation)."""
+"""Pipeline steps for mail written by a relaydesk (ours or another installation's; see gateway.federation)."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
@@ -10,10 +11,24 @@ from gateway import status_propagation
 from gateway.federation import Speaker, apply_remote
 from gateway.mail_commands import authority
 from gateway.tickets import change_status
+from gateway.tokens import split_body_markers
 from storage.models import Ticket
 
 if TYPE_CHECKING:
     from gateway.pipeline import Inbound
+
+
+def elide_body_markers(ctx: Inbound) -> None:
+    """Pipeline step (first): body markers leave the new text for `elided`.
+
+    Another relaydesk's update carries its marker below the text, outside
+    any quote; left in, it would be stored and relayed to people up the
+    chain.  Threading still finds our own markers in `elided`.
+    """
+    text, markers = split_body_markers(ctx.parsed.text)
+    if markers:
+        elided = "\n".join(filter(None, [ctx.parsed.elided, *markers]))
+        ctx.parsed = dataclasses.replace(ctx.parsed, text=text, elided=elided)
 
 
 def federation_step(ctx: Inbound) -> None:

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from gateway.bounces import handle_bounces
 from gateway.config import AccountConfig
-from gateway.federation_step import federation_step
+from gateway.federation_step import elide_body_markers, federation_step
 from gateway.fingerprints import profiles
 from gateway.handoff import file_refs, handoff_step
 from gateway.mail_commands import commands_step
@@ -348,7 +348,8 @@ def acknowledge(ctx: Inbound) -> None:
 #   mirroring, relays and the acknowledgement: outbound mail, after everything is stored
 #   (the forwarded-original threading rule lives in gateway.threading.RULES)
 STEPS: list[Step] = [
-    handle_bounces,  # first: a VERP return path is no hosted address, and a bounce never threads
+    elide_body_markers,  # a relaydesk's machine reference is not text for people
+    handle_bounces,  # before receive: a VERP return path is no hosted address, and a bounce never threads
     receive,
     skip_duplicate,
     thread,

@@ -117,6 +117,20 @@ def make_body_marker(secret: str, ref: str) -> str:
     return f"[ref:{ref}:{_sign(secret, 'marker', ref.upper())}]"
 
 
+def split_body_markers(text: str) -> tuple[str, list[str]]:
+    """`text` without body markers (any installation's, signed or not), and the markers removed.
+
+    A marker is a machine reference: it belongs in the elided part, never in
+    the text shown to people or relayed along a chain.
+    """
+    found = _MARKER.findall(text or "")
+    if not found:
+        return text, []
+    cleaned = _MARKER.sub("", text)
+    cleaned = re.sub(r"\n{3,}", "\n\n", "\n".join(line.rstrip() for line in cleaned.splitlines())).strip()
+    return cleaned, [f"[ref:{ref}:{sig}]" for ref, sig in found]
+
+
 def find_body_marker(secret: str, texts: Iterable[str]) -> str | None:
     """The first correctly signed ticket ref found in `texts` (new text, then quotes)."""
     for text in texts:
