@@ -98,3 +98,12 @@ def test_claims_from_others_change_nothing(sqlite_runtime: Runtime) -> None:
         assert apply_remote(session, fix, auto, "executor", must_not_change).status_after is None
         assert fix.status == "open" and vnd.status == "open"
         assert not list(session.scalars(select(Event).where(Event.type == "remote_status")))
+
+
+def test_body_markers_leave_the_text_for_elided() -> None:
+    from gateway.tokens import make_body_marker, split_body_markers
+
+    theirs = make_body_marker("another-installations-secret", "JOB-1")
+    assert split_body_markers(f"Technician booked\n\n{theirs}\n") == ("Technician booked", [theirs])
+    assert split_body_markers(f"a\n\n{theirs}\n\n\nb") == ("a\n\nb", [theirs])
+    assert split_body_markers("no marker [ref:JOB-1:short]") == ("no marker [ref:JOB-1:short]", [])
