@@ -26,6 +26,11 @@ _MSG_ID = re.compile(r"<[^<>\s]*>")
 # `alice@example.com <bob@example.com>`: an unquoted address used as a display
 # name (non-conforming, but common); quoted so it is not read as two mailboxes.
 _ADDRESS_AS_NAME = re.compile(r'(^|,)\s*([^,"<>\s]+@[^,"<>\s]+)\s*<')
+# `Name <a@b>`, `"Name" <a@b>`, `<a@b>` or `a@b`: one mailbox, no comments, no commas.
+_SIMPLE_MAILBOX = re.compile(
+    r'\s*(?:([\w.\- =?*\'+/]*?)\s*<([^<>\s,;:"()\[\]\\@]+@[\w.-]+)>|"([^"\\]*)"\s*<([^<>\s,;:"()\\@]+@[\w.-]+)>'
+    r'|([^<>\s,;:"()\\@]+@[\w.-]+))\s*$'
+)
 _Q_HEX = re.compile(rb"=([0-9A-Fa-f]{2})")
 
 
@@ -130,7 +135,7 @@ def parse_addresses(values: list[object], fallback_charset: str | None = None) -
         text = _text_of(raw_bytes(value), fallback_charset, problems)
         raw.append(_CONTROLS.sub(" ", _LINE_BREAKS.sub("", text)))
     found: list[Address] = []
-    for name, email in getaddresses([_ADDRESS_AS_NAME.sub(r'\1"\2" <', value) for value in raw]):
+    for name, email in _split_addresses(raw):
         email = email.strip()
         if not email or "@" not in email:
             if email:
@@ -143,6 +148,16 @@ def parse_addresses(values: list[object], fallback_charset: str | None = None) -
         # A "name" that only repeats the address says nothing; drop it.
         found.append(Address("" if decoded_name.lower() == address else decoded_name, address))
     return tuple(found), problems
+
+
+def _split_addresses(values: list[str]) -> list[tuple[str, str]]:
+    """(name, address) pairs; the common one-mailbox forms skip the slow full parser."""
+    if len(values) == 1:
+        simple = _SIMPLE_MAILBOX.match(values[0])
+        if simple:
+            name = simple.group(1) or simple.group(3) or ""
+            return [(name, simple.group(2) or simple.group(4) or simple.group(5))]
+    return getaddresses([_ADDRESS_AS_NAME.sub(r'\1"\2" <', value) for value in values])
 
 
 def normalise_email(email: str) -> str:

@@ -92,7 +92,7 @@ class _Walker:
             self.content.delivery_status = _report_text(part)
         elif content_type in _RETURNED_HEADER_TYPES:
             self.returned_headers(part, content_type)
-        elif content_type in _BODY_TYPES and part.get_content_disposition() != "attachment" and not filename_of(part):
+        elif content_type in _BODY_TYPES and part.get_content_disposition() != "attachment" and not _named(part):
             self.body(part, content_type)
         elif not self.files:
             return
@@ -219,6 +219,12 @@ def filename_of(part: Message) -> str:
         if name:
             return name
     return ""
+
+
+def _named(part: Message) -> bool:
+    """Whether a text part carries a filename (then it is a file, not the body)."""
+    headers = f"{part.get('content-type', '')};{part.get('content-disposition', '')}".lower()
+    return "name" in headers and bool(filename_of(part))
 
 
 def _safe_filename(name: str) -> str:
