@@ -2,7 +2,8 @@
 
 The numbers behind `relaydesk chain REF` and the partner report:
 - time to first response: the ticket's creation until the first public (or
-  partner) message that did not come from the requester side;
+  partner) message that did not come from the requester side, or the
+  pipeline's `first_response` event if that is earlier;
 - time held at each link: handed_off → accepted, handed_off → resolved, and
   how long the partner has held it so far when it is not resolved yet;
 - time to resolve: creation until the ticket first became `resolved`.
@@ -124,6 +125,17 @@ def first_response_at(created_at: datetime, messages: Iterable[MessageFact], req
     return None
 
 
+def first_recorded_response(events: Iterable[Event]) -> datetime | None:
+    """When the pipeline recorded the agents' first public reply (`first_response` event)."""
+    times = [e.at for e in events if e.type == "first_response"]
+    return min(times) if times else None
+
+
+def earliest(*times: datetime | None) -> datetime | None:
+    known = [t for t in times if t is not None]
+    return min(known) if known else None
+
+
 def first_resolved_at(events: Iterable[Event]) -> datetime | None:
     """The first time a status event moved the ticket to `resolved`."""
     times = [e.at for e in events if _status_target(e) == "resolved"]
@@ -214,7 +226,10 @@ def chain_timings(session: Session, ref: str, now: datetime | None = None) -> Ch
         current = tickets[entry.ref]
         link = link_by_child.get(current.id) if entry.parent_ref else None
         holders = [c for c in children[entry.ref] if link_by_child[tickets[c].id].state in OPEN_LINK_STATES]
-        responded = first_response_at(current.created_at, messages[current.id], requester_side[current.id])
+        responded = earliest(
+            first_response_at(current.created_at, messages[current.id], requester_side[current.id]),
+            first_recorded_response(events[current.id]),
+        )
         nodes.append(ChainNode(
             ref=entry.ref,
             account=entry.account,

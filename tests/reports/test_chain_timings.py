@@ -12,7 +12,10 @@ from typer.testing import CliRunner
 from gateway.cli import app
 from gateway.config import load_config
 from gateway.runtime import Runtime
-from gateway.timings import TicketNotFound, chain_timings, first_response_at, MessageFact
+from sqlalchemy import select
+
+from gateway.timings import MessageFact, TicketNotFound, chain_timings, first_response_at
+from storage.models import Event, Ticket
 from tests.conftest import demo_config_text
 from tests.reports.world import World, at
 
@@ -101,3 +104,14 @@ def test_cli_chain(tmp_path: Path) -> None:
     assert table.exit_code == 0 and "15m 00s" in table.stdout  # PTN-1 accepted after 900 s
     missing = runner.invoke(app, ["chain", "PTN-9", "--config", str(config_file)])
     assert missing.exit_code == 1 and "no ticket PTN-9" in missing.output
+
+
+def test_recorded_first_response_event_counts(sqlite_runtime: Runtime) -> None:
+    with sqlite_runtime.db.transaction() as session:
+        world = World(session)
+        build(world)
+        vnd = session.scalar(select(Ticket).where(Ticket.ref == "VND-1"))
+        session.add(Event(ticket_id=vnd.id, type="first_response", detail={}, at=at(1000)))
+        session.flush()
+        nodes = {n.ref: n for n in chain_timings(session, "VND-1", now=NOW).nodes}
+    assert nodes["VND-1"].time_to_first_response == 1000  # before the mirrored partner reply at 1500
