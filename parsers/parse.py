@@ -43,7 +43,7 @@ def parse_message(raw: bytes, options: ParseOptions = ParseOptions()) -> ParsedM
             return _from_tree(headers_only, RawSource(data, lifted), options, [tree], walk_body=False)
         return _from_tree(tree, RawSource(data, lifted), options, [])
     except Exception as exc:  # the contract is "never raises"; the raw blob is kept for a re-parse
-        return _failed(f"parser failure: {type(exc).__name__}: {str(exc)[:200]}")
+        return _failed(raw, f"parser failure: {type(exc).__name__}: {str(exc)[:200]}")
 
 
 def _tree(raw: bytes) -> Message | str:
@@ -182,11 +182,18 @@ def _safe(call: Callable[[], _T], default: _T) -> _T:
         return default
 
 
-def _failed(problem: str) -> ParsedMessage:
-    """The result when nothing could be parsed: empty fields and the reason."""
+def _failed(raw: object, problem: str) -> ParsedMessage:
+    """The result when parsing failed: whatever the headers alone still give, and the reason."""
+    subject, sender, message_id = "", None, None
+    try:
+        head = BytesHeaderParser(policy=compat32).parsebytes(bytes(raw)[:_VALUE_LIMIT])  # type: ignore[call-overload]
+        subject = decode_value(head.get("subject", ""))[0]
+        sender = next(iter(parse_addresses(head.get_all("from", []))[0]), None)
+        message_id = next(iter(message_ids(head.get("message-id"))), None)
+    except Exception:  # even the headers are unreadable: the empty result below still stands
+        pass
     return ParsedMessage(
-        message_id=None, subject="", sender=None, to=(), cc=(), reply_to=(), date=None, in_reply_to=None,
-        references=(), text="", elided="", signature=None, html=None, kind="normal", forward=None, bounce=None,
-        commands=(), attachments=(), headers={}, problems=(problem,),
+        message_id=message_id, subject=subject, sender=sender, to=(), cc=(), reply_to=(), date=None,
+        in_reply_to=None, references=(), text="", elided="", signature=None, html=None, kind="normal",
+        forward=None, bounce=None, commands=(), attachments=(), headers={}, problems=(problem,),
     )
-

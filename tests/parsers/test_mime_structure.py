@@ -241,3 +241,16 @@ def test_headers_dict_and_ids() -> None:
     assert parsed.headers["x-custom"] == ["one", "two"]
     assert parsed.header("Subject") == "multi line"
     assert parsed.date is None and "no Date header" in parsed.problems
+
+
+def test_an_internal_failure_still_returns_the_headers_and_a_problem(monkeypatch) -> None:
+    import parsers.parse
+
+    def broken_walk(*args, **kwargs):
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(parsers.parse, "walk", broken_walk)
+    parsed = parse_message(b"From: A <a@b.example>\r\nSubject: =?utf-8?q?hi?=\r\nMessage-ID: <x@y>\r\n\r\nbody")
+    assert (parsed.subject, parsed.message_id) == ("hi", "<x@y>")
+    assert parsed.sender is not None and parsed.sender.email == "a@b.example"
+    assert parsed.problems == ("parser failure: RuntimeError: simulated bug",)
