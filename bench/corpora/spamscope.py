@@ -27,30 +27,24 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.corpora.base import LIBRARIES, CaseResult
-from parsers import ParsedMessage, parse_message
+from bench.corpora.base import CaseResult
+from bench.corpora.rt import Check, judge_mail
+from parsers import ParsedMessage
 from parsers.message import Address
 
 NAME = "spamscope"
 
-Check = Callable[[ParsedMessage], str | None]
 _ADDRESS_FIELDS = {"from": "sender", "to": "to", "cc": "cc", "reply_to": "reply_to"}
 
 
 def run(corpus_dir: Path) -> list[CaseResult]:
     expected = json.loads((corpus_dir / "expected.json").read_text(encoding="utf-8"))
-    results = []
-    for name, facts in sorted(expected.items()):
-        if name == "_meta":
-            continue
-        parsed = parse_message((corpus_dir / "mails" / name).read_bytes())
-        notes = [note for check in _checks(facts) if (note := check(parsed))]
-        results.append(CaseResult(name, not notes, {lib: None for lib in LIBRARIES}, "; ".join(notes)))
-    return results
+    return [judge_mail(name, (corpus_dir / "mails" / name).read_bytes(), _checks(facts))
+            for name, facts in sorted(expected.items()) if name != "_meta"]
 
 
 def _checks(facts: dict) -> list[Check]:
-    checks: list[Check] = [_parsed_without_failure, _attachment_names_are_text]
+    checks: list[Check] = [_attachment_names_are_text]
     for field, attribute in _ADDRESS_FIELDS.items():
         if field in facts:
             checks.append(_addresses(attribute, [tuple(pair) for pair in facts[field]]))
@@ -74,11 +68,6 @@ def _checks(facts: dict) -> list[Check]:
         if facts.get(key):
             checks.append(_defects(facts[key]))
     return checks
-
-
-def _parsed_without_failure(parsed: ParsedMessage) -> str | None:
-    failures = [p for p in parsed.problems if p.startswith("parser failure")]
-    return failures[0] if failures else None
 
 
 def _attachment_names_are_text(parsed: ParsedMessage) -> str | None:
