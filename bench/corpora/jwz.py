@@ -21,7 +21,7 @@ from bench.corpora.base import LIBRARIES, CaseResult
 from parsers.jwz_threading import Threadable, render, thread
 from parsers.subjects import base_subject
 
-NAME = "jwz"
+NAME = "jwz-threading"
 
 
 def run(corpus_dir: Path) -> list[CaseResult]:

@@ -32,7 +32,7 @@ from bench.corpora.rt import Check, judge_mail
 from parsers import ParsedMessage
 from parsers.message import Address
 
-NAME = "spamscope"
+NAME = "spamscope-mail-parser"
 
 _ADDRESS_FIELDS = {"from": "sender", "to": "to", "cc": "cc", "reply_to": "reply_to"}
 
