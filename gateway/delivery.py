@@ -18,6 +18,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -42,38 +43,52 @@ FINAL_STATUSES = frozenset({"sent", "failed"})
 
 
 @dataclass(frozen=True)
-class _Job:
-    """What the network step needs, copied out of the transaction that read it."""
+class Outgoing:
+    """What a transport needs to send one item, copied out of the transaction that read it."""
 
-    payload_sha256: str | None
-    envelope_from: str
+    outbox_id: int
+    channel: str
     recipient: str
+    envelope_from: str
+    payload_sha256: str | None
+    payload: dict[str, Any]
+
+
+Transport = Callable[[Runtime, Outgoing], None]
+
+
+def _send_email(runtime: Runtime, outgoing: Outgoing) -> None:
+    send_mail(_rendered_bytes(runtime, outgoing), outgoing.envelope_from, outgoing.recipient, runtime.config.outbound)
+
+
+# Channel → transport.  A channel missing here (Telegram, until its transport
+# exists) is left pending for whichever process can send it.
+TRANSPORTS: dict[str, Transport] = {"email": _send_email}
 
 
 def deliver(runtime: Runtime, outbox_id: int, on_queued: Callable[[int], None] | None = None) -> float | None:
     """Try to send the item once; the seconds until the next try, or None when done.
 
     Items already `sent` or `failed`, unknown ids and channels without a
-    transport here (Telegram) are left alone and return None.  An item
+    transport in `TRANSPORTS` are left alone and return None.  An item
     whose retry time has not come yet returns the time left, so a sweeper
     re-enqueueing it early does not shorten the backoff.  When the item
     fails for good, the ids of the failure notices queued for the agents
     are passed to `on_queued` after commit (the actor enqueues them; without
     it the sweeper finds them).
     """
-    job = _claim(runtime, outbox_id)
-    if not isinstance(job, _Job):
-        return job
+    outgoing = _claim(runtime, outbox_id)
+    if not isinstance(outgoing, Outgoing):
+        return outgoing
     try:
-        raw = _rendered_bytes(runtime, job)
-        send_mail(raw, job.envelope_from, job.recipient, runtime.config.outbound)
+        TRANSPORTS[outgoing.channel](runtime, outgoing)
     except TransientError as exc:
         delay, notices = _record_transient(runtime, outbox_id, str(exc))
     except PermanentError as exc:
         delay, notices = None, _record_permanent(runtime, outbox_id, str(exc))
     else:
         _record_sent(runtime, outbox_id)
-        log.info("outbox %s sent to %s", outbox_id, job.recipient)
+        log.info("outbox %s sent to %s", outbox_id, outgoing.recipient)
         return None
     for notice_id in notices if on_queued is not None else ():
         on_queued(notice_id)
@@ -105,7 +120,7 @@ def retry_delay(attempts: int, base_seconds: float) -> float:
     return delay * random.uniform(0.8, 1.2)
 
 
-def _claim(runtime: Runtime, outbox_id: int) -> _Job | float | None:
+def _claim(runtime: Runtime, outbox_id: int) -> Outgoing | float | None:
     """Take a lease on a due item: what to send, or the seconds to wait, or None when there is nothing to do.
 
     The lease moves `next_attempt_at` past the longest a send may take, so a
@@ -115,7 +130,7 @@ def _claim(runtime: Runtime, outbox_id: int) -> _Job | float | None:
     """
     with runtime.db.transaction() as session:
         item = _locked(session, outbox_id)
-        if item is None or item.status in FINAL_STATUSES or item.channel != "email":
+        if item is None or item.status in FINAL_STATUSES or item.channel not in TRANSPORTS:
             return None
         now = utcnow()
         wait = (item.next_attempt_at - now).total_seconds()
@@ -123,7 +138,8 @@ def _claim(runtime: Runtime, outbox_id: int) -> _Job | float | None:
             return wait
         lease = max(LEASE_MIN_SECONDS, runtime.config.outbound.timeout_seconds * 4)
         item.next_attempt_at = now + timedelta(seconds=lease)
-        return _Job(item.payload_sha256, item.envelope_from, item.recipient)
+        return Outgoing(item.id, item.channel, item.recipient, item.envelope_from, item.payload_sha256,
+                        dict(item.payload or {}))
 
 
 def _record_sent(runtime: Runtime, outbox_id: int) -> None:
@@ -161,13 +177,13 @@ def _record_transient(runtime: Runtime, outbox_id: int, reason: str) -> tuple[fl
     return delay, []
 
 
-def _rendered_bytes(runtime: Runtime, job: _Job) -> bytes:
-    if not job.payload_sha256:
+def _rendered_bytes(runtime: Runtime, outgoing: Outgoing) -> bytes:
+    if not outgoing.payload_sha256:
         raise PermanentError("the outbox item has no rendered mail")
     try:
-        return runtime.blobs.get(job.payload_sha256)
+        return runtime.blobs.get(outgoing.payload_sha256)
     except BlobNotFound:
-        raise PermanentError(f"rendered mail {job.payload_sha256} is missing from the blob store") from None
+        raise PermanentError(f"rendered mail {outgoing.payload_sha256} is missing from the blob store") from None
 
 
 def _locked(session: Session, outbox_id: int) -> OutboxItem | None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
-from gateway.delivery import MAX_RETRY_DELAY_SECONDS, deliver, retry_delay
+from gateway.delivery import MAX_RETRY_DELAY_SECONDS, TRANSPORTS, Outgoing, deliver, retry_delay
 from gateway.outbox import queue_mail
 from gateway.participants import add_participant
 from gateway.runtime import Runtime
@@ -144,6 +145,18 @@ def test_telegram_items_are_left_alone(relay_runtime: Runtime, sink: SmtpSink) -
     assert deliver(relay_runtime, outbox_id) is None
     assert outbox(relay_runtime, outbox_id).status == "pending"
     assert sink.mails == []
+
+
+def test_a_registered_transport_sends_its_channel(relay_runtime: Runtime, sink: SmtpSink,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    outbox_id = queued_mail(relay_runtime)
+    with relay_runtime.db.transaction() as session:
+        session.get(OutboxItem, outbox_id).channel = "telegram"
+    handed: list[Outgoing] = []
+    monkeypatch.setitem(TRANSPORTS, "telegram", lambda runtime, outgoing: handed.append(outgoing))
+    assert deliver(relay_runtime, outbox_id) is None
+    assert [(o.outbox_id, o.channel) for o in handed] == [(outbox_id, "telegram")]
+    assert outbox(relay_runtime, outbox_id).status == "sent" and sink.mails == []
 
 
 def test_unknown_id_is_ignored(relay_runtime: Runtime) -> None:
