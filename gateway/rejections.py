@@ -19,6 +19,7 @@ from typing import ClassVar
 from sqlalchemy.orm import Session
 
 from gateway import loop_guard
+from gateway.compose import bare_subject
 from gateway.outbox import queue_mail
 from gateway.participants import add_participant, participant_for, role_of
 from gateway.runtime import Runtime
@@ -138,7 +139,7 @@ def queue_rejection(
     item = queue_mail(
         session, runtime, ticket, participant,
         kind=loop_guard.ERROR_REPLY_KIND,
-        subject=f"Not applied: {in_reply_to.subject or ticket.subject}",
+        subject=f"Not applied: {bare_subject(in_reply_to.subject) or bare_subject(ticket.subject)}",
         text=f"{error.reply_text()}\n\nThis is an automatic reply; your message is kept on {ticket.ref}.",
         auto=True,
         inbound_hops=loop_guard.hop_count(in_reply_to),

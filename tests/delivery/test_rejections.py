@@ -41,6 +41,7 @@ def test_error_reply_to_an_agent(relay_runtime: Runtime) -> None:
     assert "In-Reply-To: <cmd-1@vendor.example>" in body
     assert "Auto-Submitted: auto-replied" in body
     assert "X-Relaydesk-Hops: 1" in body
+    assert "Subject: [VND-1] Not applied: Printer\r\n" in body
 
 
 def test_one_per_address_and_reason_per_day(relay_runtime: Runtime) -> None:
