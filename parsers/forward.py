@@ -17,7 +17,7 @@ from email.utils import parsedate_to_datetime
 
 from parsers.message import Address, Forward, ForwardedOriginal
 from parsers.quotes import FORWARD_INTRO, FORWARD_SUBJECT, SEPARATOR, field_role, is_reply_header
-from parsers.quotes.lines import BAR, next_content, previous_content
+from parsers.quotes.lines import BAR, MAX_MARKER_LINE, MAX_SCANNED_LINES, next_content, previous_content
 
 _QUOTE_PREFIX = re.compile(r"^[ \t]*> ?")
 _FORWARD_WORDS = re.compile(
@@ -67,9 +67,13 @@ def _lines(text: str) -> list[str]:
 
 def _find_embedded(lines: list[str]) -> _Embedded | None:
     """The first separator, forward intro or header block, quoted or not."""
+    budget = MAX_SCANNED_LINES
     for index, raw in enumerate(lines):
-        if len(raw) > 1000 or not raw.strip():
+        if len(raw) > MAX_MARKER_LINE or not raw.strip():
             continue
+        budget -= 1
+        if not budget:
+            break
         line = _QUOTE_PREFIX.sub("", raw) if _QUOTE_PREFIX.match(raw) else raw
         if FORWARD_INTRO.match(line) or SEPARATOR.match(line):
             explicit = bool(FORWARD_INTRO.match(line) or _FORWARD_WORDS.search(line))

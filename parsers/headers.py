@@ -129,6 +129,8 @@ def _word_bytes(encoding: str, payload: str, problems: list[str]) -> bytes:
 
 def parse_addresses(values: list[object], fallback_charset: str | None = None) -> tuple[tuple[Address, ...], list[str]]:
     """Mailboxes from raw address headers: decoded names, normalised addresses."""
+    if not values:
+        return (), []
     problems: list[str] = []
     raw: list[str] = []
     for value in values:

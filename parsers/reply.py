@@ -28,7 +28,7 @@ from parsers.quotes import (
     may_start_reply_header,
 )
 from parsers.quotes.html_markers import split_html_quote
-from parsers.quotes.lines import next_content, previous_content
+from parsers.quotes.lines import MAX_MARKER_LINE, MAX_SCANNED_LINES, next_content, previous_content
 from parsers.signature import find_signature_start
 
 
@@ -151,11 +151,13 @@ def _history_start(lines: list[str], start: int) -> int:
     quotes are from, and the answers between them are new text.
     """
     index = start
-    while index < len(lines):
+    budget = MAX_SCANNED_LINES
+    while index < len(lines) and budget:
         line = lines[index]
-        if not line.strip() or _QUOTED.match(line) or len(line) > 1000:
+        if not line.strip() or _QUOTED.match(line) or len(line) > MAX_MARKER_LINE:
             index += 1
             continue
+        budget -= 1
         if SEPARATOR.match(line) or FORWARD_INTRO.match(line) or _header_block_at(lines, index):
             return _include_bar_above(lines, index)
         if REPLY_ABOVE_MARKER.search(line):
@@ -185,7 +187,7 @@ def _reply_header_size(lines: list[str], index: int) -> int:
         raw = lines[position]
         if not raw.strip():
             continue
-        if len(raw) > 1000:
+        if len(raw) > MAX_MARKER_LINE:
             return 0
         part = raw.strip().lstrip(">").strip() if _QUOTED.match(raw) else raw.strip()
         if is_reply_header(part) and part[:1].isupper():

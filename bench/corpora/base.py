@@ -13,6 +13,7 @@ import re
 import sys
 import time
 import types
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
@@ -126,7 +127,9 @@ def talon_split(text: str) -> Split:
 def talon_html(html: str) -> str:
     """talon's HTML quote removal (returns HTML)."""
     quotations, _ = _talon_modules()
-    return quotations.extract_from_html(html)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # html5lib complains about Word's XML namespaces
+        return quotations.extract_from_html(html)
 
 
 LIB_SPLITTERS: dict[str, Splitter] = {

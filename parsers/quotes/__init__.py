@@ -24,7 +24,6 @@ from parsers.quotes.vocabulary import (
 )
 
 __all__ = [
-    "HEADER_FIELD",
     "FORWARD_INTRO",
     "FORWARD_SUBJECT",
     "MOBILE_SIGNATURE",
@@ -62,9 +61,15 @@ _DATE_FIRST = re.compile(
 # Mail.ru / Yandex: "26.06.2014, 14:41, "Name" <addr>:" or "<date> от Name <addr>:".
 _TIMED_ADDRESS = re.compile(r"^.{0,160}?\b\d{1,2}:\d{2}\b.{0,200}?" + _ADDRESS + r"\s*[:：]$")
 _EVIDENCE = re.compile(r"\d|@|<[^>]{0,200}>")
-_DASH_FRAME = re.compile(r"^[-\s]{2,}|[-\s]{2,}$")
 _STARTS_INTRO = re.compile(rf"^(?:{_START})\s", re.IGNORECASE)
-_ENDS_COLON = re.compile(r"[:：]\s*$|\b(?:wrote|writes)\s*$", re.IGNORECASE)
+
+
+def _unframe(line: str) -> str:
+    """Trim the line and Zoho's dashes around "---- On … wrote ----"."""
+    line = line.strip()
+    if line.startswith("--") or line.endswith("--"):
+        return line.strip("-– \t")
+    return line
 
 
 def is_reply_header(candidate: str) -> bool:
@@ -73,12 +78,15 @@ def is_reply_header(candidate: str) -> bool:
     A bare "… wrote:" in prose is not enough: the line must end in a colon and
     carry a date, a time or an address, or open with an intro word ("On", "Am").
     """
-    candidate = _DASH_FRAME.sub("", candidate)
+    candidate = _unframe(candidate)
     if len(candidate) > 600:
         return False
-    if _DATE_FIRST.match(candidate) or _TIMED_ADDRESS.match(candidate):
+    if candidate[:1].isdigit() and ("@" in candidate or ":" in candidate[:30]) and _DATE_FIRST.match(candidate):
         return True
-    if not _ENDS_COLON.search(candidate):
+    if candidate.endswith((":", "：")):
+        if candidate[:-1].rstrip().endswith(">") and _TIMED_ADDRESS.match(candidate):
+            return True
+    elif not candidate.lower().endswith(("wrote", "writes")):
         return False
     if not REPLY_HEADER.match(candidate):
         return False
@@ -88,20 +96,25 @@ def is_reply_header(candidate: str) -> bool:
 _FIELD_ROLE = {
     name.lower(): role for role, names in HEADER_FIELDS.items() for name in names
 }
-# "From: x", "*From:* x", "**Von:** x", "De : x" — one Outlook header field.
-HEADER_FIELD = re.compile(
-    rf"^[ \t]*[*_]{{0,2}}(?P<name>{_alternation(tuple(_FIELD_ROLE))})[ \t]*[:：][*_]{{0,2}}[ \t]*(?P<value>.{{0,2000}})$",
-    re.IGNORECASE,
-)
+_FIELD_COLON = re.compile(r"[:：]")
+_MAX_FIELD_NAME = 40
 
 
 def field_role(line: str) -> tuple[str, str] | None:
-    """(role, value) of an Outlook header field line, role in from/date/to/cc/subject/…."""
-    match = HEADER_FIELD.match(line)
-    if not match:
+    """(role, value) of an Outlook header field line ("From: x", "*Von:* x", "De : x").
+
+    Roles: from, date, to, cc, subject, reply_to, message_id.  A dictionary
+    lookup on the text before the first colon, so scanning every line of a
+    huge body stays linear.
+    """
+    colon = _FIELD_COLON.search(line, 0, _MAX_FIELD_NAME + 4)
+    if colon is None:
         return None
-    value = match.group("value").strip().strip("*_").strip()
-    return _FIELD_ROLE[match.group("name").lower()], value
+    name = line[: colon.start()].strip().strip("*_").strip().lower()
+    role = _FIELD_ROLE.get(name)
+    if role is None:
+        return None
+    return role, line[colon.end() :].strip().strip("*_").strip()
 
 
 # "-----Original Message-----", "---------- Forwarded message ---------",
@@ -129,10 +142,10 @@ _VERB_ANYWHERE = re.compile(rf"(?:{_VERB})", re.IGNORECASE)
 
 def may_start_reply_header(line: str) -> bool:
     """Whether a line could be the first line of an attribution wrapped over several."""
-    stripped = _DASH_FRAME.sub("", line.strip())
+    stripped = _unframe(line)
     if len(stripped) > 300:
         return False
-    return bool(_STARTS_INTRO.match(stripped) or _DATE_FIRST.match(stripped.rstrip("<").strip())
-                or re.match(r"^\d", stripped) or _VERB_ANYWHERE.search(stripped) or "<" in stripped)
+    return bool(stripped[:1].isdigit() or "<" in stripped or _STARTS_INTRO.match(stripped)
+                or _VERB_ANYWHERE.search(stripped))
 
 REPLY_ABOVE_MARKER = re.compile(rf"(?:{_alternation(REPLY_ABOVE_MARKERS)})", re.IGNORECASE)

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 import re
 
+# Lines a mail client writes around quoted history are short, and they come
+# early: lines longer than this are never examined as markers, and a scan
+# gives up after this many candidate lines, so a huge body stays linear and
+# fast (what is not examined simply stays text).
+MAX_MARKER_LINE = 300
+MAX_SCANNED_LINES = 1000
+
 # A line that only draws a bar: Outlook's underscores, dashes above a header block.
 BAR = re.compile(r"^[ \t>]*[-–—_=*]{5,}[ \t]*$")
 

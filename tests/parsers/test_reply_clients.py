@@ -118,3 +118,19 @@ def test_huge_quote_is_fast() -> None:
     result = split_reply(body)
     assert time.perf_counter() - started < 1.0
     assert result.text == "Thanks, fixed."
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "\n".join(["On Mon, 1 Jan 2024 <" + "x" * 50] * 20000),
+        "\n".join(["From: x"] * 20000),
+        "\n".join(["> q", "answer"] * 20000),
+        "\n".join(["2024-01-01 " + "1" * 150] * 20000),
+    ],
+    ids=["attribution starts", "header fields", "interleaved", "dates"],
+)
+def test_adversarial_bodies_stay_fast(body: str) -> None:
+    started = time.perf_counter()
+    split_reply(body)
+    assert time.perf_counter() - started < 1.0
