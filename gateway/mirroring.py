@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MIRROR_KIND = "mirror"
+REQUESTER_SIDE = ("requester", "cc")
 RATING_KIND = "rating"  # rating requests (gateway.ratings) quote the message that resolved the child
 
 
@@ -146,14 +147,12 @@ def _has_copy(session: Session, ticket_id: int, origin_id: int) -> bool:
 
 def _relay_to_parent_side(session: Session, runtime: Runtime, link: Link, copy: Message, hops: int,
                           told: frozenset[tuple[int, str]]) -> list[OutboxItem]:
-    """The parent account's agents always; its requester too under the "requester" policy."""
+    """The parent account's agents always; its requester (and copied contacts) under the "requester" policy."""
     parent = link.parent
     policy = runtime.config.account(parent.account.slug)
     recipients = [p for p in agent_participants(session, runtime.config, parent) if (parent.id, p.email) not in told]
     if policy.relay_partner_replies == "requester":
-        requester = repositories.requester_of(session, parent.id)
-        if requester is not None:
-            recipients.insert(0, requester)
+        recipients[:0] = [p for p in parent.participants if p.role in REQUESTER_SIDE]
     via = link.child.account.name if policy.attribute_partner else None
     text = chain_notices.relayed_update(copy.text, via)
     return _send(session, runtime, parent, copy, recipients, text, hops)

@@ -154,3 +154,17 @@ def test_a_forward_seen_only_in_the_dispatchers_sent_folder_is_a_handoff(sqlite_
     assert link_of(runtime, "FIX-1").parent.ref == "VND-1"
     notice = only(new_mail_since(runtime, before))
     assert notice.recipient == "jobs@fixit.example"
+
+
+def test_a_partner_update_reaches_the_contacts_the_customer_copied(sqlite_runtime) -> None:
+    runtime = sqlite_runtime
+    raw = mails.plain(sender=ALICE, to=["support@vendor.example"], cc=["Bob <bob@client.example>"],
+                      subject="Printer jams on tray 2", text="Hello,\n\nthe printer jams.", message_id="<c2@client.example>")
+    deliver(runtime, raw)
+    dana_forwards_to_partner(runtime)
+    before = len(outbox(runtime))
+
+    answer(runtime, paul_notice(runtime), PAUL, "Technician booked for Tuesday 10:00")
+
+    assert {o.recipient for o in new_mail_since(runtime, before)} == {
+        "alice@client.example", "bob@client.example", "dana@vendor.example"}
