@@ -40,7 +40,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.corpora.base import LIB_SPLITTERS, CaseResult, Split, _safe_check, diff_note
+from bench.corpora.base import LIB_SPLITTERS, CaseResult, Split, safe_check, diff_note
 from parsers import parse_message
 from parsers.html import html_to_text
 from parsers.message import ParsedMessage
@@ -195,7 +195,7 @@ def _kind_checks(error: str, expect: dict) -> list[Check]:
 def _library_results(raw: bytes, visible: tuple[str, str | None]) -> dict[str, bool | None]:
     body = _plain_body(raw)
     return {
-        lib: _safe_check(lambda s: _visible_note(visible, s), lambda f=splitter: f(body)) is None
+        lib: safe_check(lambda s: _visible_note(visible, s), lambda f=splitter: f(body)) is None
         for lib, splitter in LIB_SPLITTERS.items()
     }
 

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from bench.corpora.base import LIB_SPLITTERS, CaseResult, Split, _safe_check, mail_parser_reply, ours
+from bench.corpora.base import LIB_SPLITTERS, CaseResult, Split, safe_check, mail_parser_reply, ours
 
 NAME = "mail-parser-reply"
 
@@ -38,12 +38,12 @@ def run(corpus_dir: Path) -> list[CaseResult]:
             notes = [note for probe in probes if (note := probe(split))]
             return "; ".join(notes) or None
 
-        note = _safe_check(check, lambda body=body: ours(body))
+        note = safe_check(check, lambda body=body: ours(body))
         libs: dict[str, bool | None] = {}
         for lib, splitter in LIB_SPLITTERS.items():
             if lib == "mail-parser-reply":
                 splitter = partial(mail_parser_reply, languages=tuple(facts.get("languages") or ("en",)))
-            libs[lib] = _safe_check(check, lambda f=splitter, body=body: f(body)) is None
+            libs[lib] = safe_check(check, lambda f=splitter, body=body: f(body)) is None
         results.append(CaseResult(name, note is None, libs, note or ""))
     return results
 

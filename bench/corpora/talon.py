@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.corpora.base import LIB_SPLITTERS, CaseResult, Split, _safe_check, diff_note, judge_all, ours, talon_html
+from bench.corpora.base import LIB_SPLITTERS, CaseResult, Split, safe_check, diff_note, judge_all, ours, talon_html
 from parsers.html import html_to_text
 
 NAME = "talon"
@@ -86,14 +86,14 @@ def _html_case(fixtures: Path, name: str, facts: dict) -> CaseResult:
     def check(split: Split) -> str | None:
         return diff_note("reply text (whitespace removed)", wanted, _squash(split.without_quotes))
 
-    note = _safe_check(check, lambda: ours("", html))
+    note = safe_check(check, lambda: ours("", html))
     plain = html_to_text(html)
     libs: dict[str, bool | None] = {}
     for lib, splitter in LIB_SPLITTERS.items():
         produce: Callable[[], Split] = (
             (lambda: Split(html_to_text(talon_html(html)), "")) if lib == "talon" else (lambda f=splitter: f(plain))
         )
-        libs[lib] = _safe_check(check, produce) is None
+        libs[lib] = safe_check(check, produce) is None
     return CaseResult(name, note is None, libs, note or "")
 
 
