@@ -83,6 +83,8 @@ def _is_marker(tag: Tag) -> bool:
         return True
     if tag.name == "blockquote" and str(tag.get("type", "")).lower() == "cite":
         return True
+    if tag.get("data-marker") in ("__QUOTED_TEXT__", "__HEADERS__"):  # Zimbra's web client
+        return True
     if tag.name == "hr" and (tag.get("id") or "").lower().startswith(("stopspelling", "x_stopspelling")):
         return True
     style = tag.get("style")

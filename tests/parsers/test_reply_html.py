@@ -28,6 +28,8 @@ CLIENTS = [
                     f'<blockquote type="cite" cite="mid:1@example.com">{OLD}</blockquote>'),
     ("yahoo", f'{NEW_HTML}<div id="yahoo_quoted_1234" class="yahoo_quoted"><div>On Monday, Anna wrote:</div><div>{OLD}</div></div>'),
     ("zimbra", f'{NEW_HTML}<hr id="zwchr"><div><b>From: </b>Anna<br><b>Sent: </b>Monday</div><div>{OLD}</div>'),
+    ("zimbra web", f'{NEW_HTML}<hr id="zwchr" data-marker="__DIVIDER__"><div data-marker="__HEADERS__"><b>From: </b>Anna</div>'
+                   f'<div data-marker="__QUOTED_TEXT__">{OLD}</div>'),
     ("protonmail", f'{NEW_HTML}<div class="protonmail_quote">------- Original Message -------<br>'
                    f'On Monday, Anna wrote:<blockquote class="protonmail_quote">{OLD}</blockquote></div>'),
     ("yandex", f'<div>{NEW_HTML}</div><div>&nbsp;</div><div>04.03.2024, 10:15, "Anna" &lt;anna@example.com&gt;:</div>'
