@@ -25,7 +25,7 @@ _MIN_RUN = 256 * 1024
 # memory (a repeated group would keep state per line).
 _RUN = re.compile(rb"[A-Za-z0-9+/=\r\n]{%d,}" % _MIN_RUN)
 _TOKEN = re.compile(rb"RELAYDESKLIFTED([0-9]{8})")
-_SLICE = 4 * 1024 * 1024  # raw bytes decoded per step; a multiple of nothing, cut at a newline
+_SLICE = 4 * 1024 * 1024  # raw bytes decoded per step, cut back to a line end
 
 
 @dataclass(frozen=True)

@@ -274,7 +274,7 @@ def _charset(part: Message) -> str | None:
         return None
     if isinstance(charset, tuple):
         charset = charset[2]
-    return str(charset).strip() or None if charset else None
+    return (str(charset).strip() or None) if charset else None
 
 
 def _content_id(part: Message) -> str | None:
