@@ -87,12 +87,17 @@ def _render_tag(tag: Tag, out: list[str], pre: bool) -> None:
         if isinstance(alt, str) and alt.strip():
             out.append(alt.strip())
     elif name in _BLOCK:
-        gap = "\n\n" if name in _PARAGRAPHS else "\n"
+        gap = "\n\n" if name in _PARAGRAPHS and not _is_outlook_line(tag) else "\n"
         _break(out, gap)
         _render(tag, out, pre or name == "pre")
         _break(out, gap)
     else:
         _render(tag, out, pre)
+
+
+def _is_outlook_line(tag: Tag) -> bool:
+    """Word/Outlook writes every line as a margin-less `<p class="MsoNormal">`."""
+    return any(name.lower() == "msonormal" for name in tag.get("class") or [])
 
 
 def _break(out: list[str], gap: str) -> None:

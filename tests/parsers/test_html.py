@@ -40,3 +40,8 @@ def test_broken_and_empty_markup_never_raises() -> None:
     assert html_to_text("") == ""
     assert html_to_text("<p>unclosed <b>bold <i>text") == "unclosed bold text"
     assert html_to_text("<<<>>>") == "<<<>>>"
+
+
+def test_outlook_paragraphs_are_lines() -> None:
+    html = '<div class="WordSection1"><p class="MsoNormal">Hello Anna,<o:p></o:p></p><p class="MsoNormal">the part is here.</p></div>'
+    assert html_to_text(html) == "Hello Anna,\nthe part is here."
