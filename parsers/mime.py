@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
+import re
 from dataclasses import dataclass, field
 from email.message import Message
 from email.parser import BytesParser
@@ -26,6 +27,7 @@ _BODY_TYPES = ("text/plain", "text/html")
 _REPORT_TYPES = ("message/delivery-status", "message/global-delivery-status")
 _RETURNED_HEADER_TYPES = ("text/rfc822-headers", "message/rfc822-headers", "text/rfc822-header")
 _MESSAGE_TYPES = ("message/rfc822", "message/global")
+_MIME_FIELD = re.compile(r"(?:Content-Type|MIME-Version|Content-Transfer-Encoding):", re.IGNORECASE)
 
 
 @dataclass
@@ -174,8 +176,10 @@ class _Walker:
             return
         subject, _ = decode_value(inner.get("subject", ""))
         name = filename_of(part) or f"{_safe_filename(subject) or 'message'}.eml"
+        payload = part.get_payload()
+        as_sent = payload[0] if isinstance(payload, list) and isinstance(payload[0], Message) else inner
         try:
-            data = inner.as_bytes(policy=compat32)
+            data = as_sent.as_bytes(policy=compat32)
         except (ValueError, LookupError, TypeError, UnicodeError) as exc:
             self.content.problems.append(f"attached message not re-serialisable: {type(exc).__name__}")
             data = b""
@@ -237,14 +241,32 @@ def _inner_message(part: Message) -> Message | None:
     """The message inside a message/rfc822 part, parsing it when the parser left text."""
     payload = part.get_payload()
     if isinstance(payload, list):
-        return payload[0] if payload and isinstance(payload[0], Message) else None
+        inner = payload[0] if payload and isinstance(payload[0], Message) else None
+        return _rejoin_split_header(inner) if inner is not None else None
     if isinstance(payload, str) and payload.strip():
-        try:
-            data = part.get_payload(decode=True)
-            return BytesParser(policy=compat32).parsebytes(data if isinstance(data, bytes) else raw_bytes(payload))
-        except (ValueError, LookupError, TypeError, RecursionError):
-            return None
+        data = part.get_payload(decode=True)
+        return _parse_bytes(data if isinstance(data, bytes) else raw_bytes(payload))
     return None
+
+
+def _rejoin_split_header(inner: Message) -> Message:
+    """Undo a blank line inside an attached mail's header (Exchange writes these).
+
+    The MIME fields then land at the top of the body and the structure is
+    lost; when the body starts with them, the two header halves are joined.
+    """
+    payload = inner.get_payload()
+    if inner.get("content-type") is not None or not isinstance(payload, str) or not _MIME_FIELD.match(payload):
+        return inner
+    head = "".join(f"{name}: {value}\n" for name, value in inner.raw_items())
+    return _parse_bytes(raw_bytes(head + payload.lstrip("\r\n"))) or inner
+
+
+def _parse_bytes(data: bytes) -> Message | None:
+    try:
+        return BytesParser(policy=compat32).parsebytes(data)
+    except (ValueError, LookupError, TypeError, RecursionError):
+        return None
 
 
 def _report_text(part: Message) -> str:

@@ -254,3 +254,14 @@ def test_an_internal_failure_still_returns_the_headers_and_a_problem(monkeypatch
     assert (parsed.subject, parsed.message_id) == ("hi", "<x@y>")
     assert parsed.sender is not None and parsed.sender.email == "a@b.example"
     assert parsed.problems == ("parser failure: RuntimeError: simulated bug",)
+
+
+def test_attached_mail_with_a_blank_line_inside_its_header_is_repaired() -> None:
+    raw = FORWARD_AS_ATTACHMENT.replace(
+        b"Message-ID: <orig-42@shop.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n",
+        b"Message-ID: <orig-42@shop.example>\r\n\r\nContent-Type: multipart/alternative; boundary=in\r\n\r\n"
+        b"--in\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n",
+    ).replace(b"error E42.\r\n--outer--", b"error E42.\r\n--in--\r\n--outer--")
+    parsed = parse_message(raw)
+    assert parsed.forward is not None
+    assert parsed.forward.original.text == "The register in shop 12 shows error E42."
