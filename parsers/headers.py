@@ -48,6 +48,9 @@ def decode_value(value: object, fallback_charset: str | None = None) -> tuple[st
     replaces CR, LF and other controls with a space so a decoded value can
     never smuggle in a header of its own.
     """
+    if isinstance(value, str) and value.isascii() and "=?" not in value:
+        # The common case: nothing to decode, only unfolding and cleaning.
+        return _CONTROLS.sub(" ", _LINE_BREAKS.sub("", value)).strip(), []
     problems: list[str] = []
     data = raw_bytes(value)
     text = _text_of(data, fallback_charset, problems)
