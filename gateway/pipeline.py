@@ -34,7 +34,7 @@ from gateway.mail_commands import commands_step
 from gateway.mirroring import mirror_step
 from gateway.notices import acknowledgement
 from gateway.outbox import queue_mail
-from gateway.participants import add_participant, copied_contacts, role_of
+from gateway.participants import add_participant, copied_contacts, participant_for, role_of
 from gateway.runtime import Runtime
 from gateway.threading import ThreadMatch, ThreadQuery, find_thread
 from gateway.tickets import (
@@ -76,13 +76,14 @@ class Inbound:
     """Everything the steps share about one inbound message.
 
     Filled in step order:
-      runtime, session, item, parsed, recipients, hops — before the first step;
+      runtime, session, item, parsed, hops — before the first step;
+      recipients — envelope RCPT TO addresses, else To/Cc/Delivered-To (lower-case);
       account / account_config — the hosted account that received it (`receive`);
       match, ticket — which ticket it belongs to, None for a new one (`thread`);
       related — a finished ticket this mail followed up, for linking (`follow_up_finished`);
       new_ticket — True once `open_new_ticket` created the ticket;
       sender_role — requester | agent | partner | cc | None (outsider) (`classify_sender`);
-      participant — the sender's participant row on the ticket, if any;
+      participant — the sender's participant row on the ticket, if any (`classify_sender`, `open_new_ticket`);
       visibility, unverified — how the message is stored (`classify_sender`, mail commands);
       message — the stored Message (`store_message`);
       outbox — OutboxItems queued so far; their ids are returned for delivery;
@@ -200,6 +201,8 @@ def classify_sender(ctx: Inbound) -> None:
         ctx.sender_role = "requester"
     else:
         ctx.sender_role = role_of(ctx.session, ctx.ticket, ctx.sender_email)
+        if ctx.sender_email:
+            ctx.participant = participant_for(ctx.session, ctx.ticket, ctx.sender_email)
         if ctx.sender_role is None and ctx.match.rule == "token":
             ctx.sender_role = ctx.match.participant.role
     if ctx.is_auto:

@@ -126,10 +126,8 @@ def by_body_marker(query: ThreadQuery) -> ThreadMatch | None:
 
 def by_fingerprint(query: ThreadQuery) -> ThreadMatch | None:
     found = external_id(query.parsed, query.fingerprints)
-    if found is None:
-        return None
-    ticket = ticket_by_external_id(query.session, query.account.id, found)
-    return ThreadMatch(ticket, "fingerprint", external_id=found)
+    ticket = ticket_by_external_id(query.session, query.account.id, found) if found else None
+    return ThreadMatch(ticket, "fingerprint", external_id=found) if ticket is not None else None
 
 
 def by_remote_ref(query: ThreadQuery) -> ThreadMatch | None:
@@ -150,7 +148,8 @@ RULES: list[Rule] = [
 
 
 def find_thread(query: ThreadQuery, rules: Sequence[Rule] = RULES) -> ThreadMatch:
-    """The first rule's match; a fingerprint seen on the way is kept for the ticket."""
+    """The first rule's match, else "new"; a partner fingerprint is kept on either, so a
+    new ticket carries the external id and an existing one learns it."""
     for rule in rules:
         match = rule(query)
         if match is not None:
