@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import email.message
-
 from sqlalchemy import select
 
 from gateway.runtime import Runtime
@@ -88,4 +86,4 @@ def header(runtime: Runtime, item: OutboxItem, name: str) -> str:
     return str(sent_mail(runtime, item)[name])
 
 
-__all__ = ["outbox", "deliver", "sent_mail", "email"]
+__all__ = ["deliver", "outbox", "sent_mail"]  # re-exported so scenario tests import from one place
