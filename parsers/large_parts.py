@@ -126,8 +126,12 @@ def stream_base64(raw: bytes, run: Lifted, keep_up_to: int) -> Streamed:
 
 
 def stream_raw(raw: bytes, run: Lifted, keep_up_to: int) -> Streamed:
-    """A lifted run that was not base64-encoded: its bytes are the content."""
-    data = raw[run.start:run.end]
+    """A lifted run that was not base64-encoded: its bytes are the content.
+
+    The line break before the next boundary belongs to the boundary (RFC 2046).
+    """
+    end = run.end - (2 if raw[run.end - 2:run.end] == b"\r\n" else 1)
+    data = raw[run.start:end]
     return Streamed(len(data), hashlib.sha256(data).hexdigest(), data if len(data) <= keep_up_to else None)
 
 

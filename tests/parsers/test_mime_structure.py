@@ -265,3 +265,15 @@ def test_attached_mail_with_a_blank_line_inside_its_header_is_repaired() -> None
     parsed = parse_message(raw)
     assert parsed.forward is not None
     assert parsed.forward.original.text == "The register in shop 12 shows error E42."
+
+
+def test_big_unencoded_attachment_matches_what_the_mime_rules_say() -> None:
+    body = (b"row" + b"0123456789" * 7 + b"\r\n") * 40_000  # about 3 MB of plain alphanumeric lines
+    raw = (
+        b"From: a@example.com\r\nSubject: export\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=Q\r\n\r\n"
+        b"--Q\r\nContent-Type: text/plain\r\n\r\nexport attached\r\n--Q\r\nContent-Type: text/csv\r\n"
+        b"Content-Disposition: attachment; filename=export.csv\r\n\r\n" + body + b"--Q--\r\n"
+    )
+    [attachment] = parse_message(raw).attachments
+    assert attachment.content == body[:-2]  # the last CRLF belongs to the boundary
+    assert attachment.sha256 == hashlib.sha256(body[:-2]).hexdigest()
