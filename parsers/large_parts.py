@@ -125,13 +125,15 @@ def stream_base64(raw: bytes, run: Lifted, keep_up_to: int) -> Streamed:
     return Streamed(size, digest.hexdigest(), kept.getvalue() if kept is not None else None)
 
 
-def stream_raw(raw: bytes, run: Lifted, keep_up_to: int) -> Streamed:
-    """A lifted run that was not base64-encoded: its bytes are the content.
+def stream_raw(raw: bytes, run: Lifted, keep_up_to: int, quoted_printable: bool = False) -> Streamed:
+    """A lifted run that was not base64-encoded: its bytes (QP-decoded if so labelled).
 
     The line break before the next boundary belongs to the boundary (RFC 2046).
     """
     end = run.end - (2 if raw[run.end - 2:run.end] == b"\r\n" else 1)
     data = raw[run.start:end]
+    if quoted_printable:
+        data = binascii.a2b_qp(data)
     return Streamed(len(data), hashlib.sha256(data).hexdigest(), data if len(data) <= keep_up_to else None)
 
 

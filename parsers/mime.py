@@ -148,9 +148,10 @@ class _Walker:
         run = placeholder_of(raw_payload, self.source.lifted)
         if run is not None:
             limit = self.options.max_part_bytes
-            if part.get("content-transfer-encoding", "").strip().lower() == "base64":
+            encoding = str(part.get("content-transfer-encoding", "")).strip().lower()
+            if encoding == "base64":
                 return stream_base64(self.source.raw, run, limit)
-            return stream_raw(self.source.raw, run, limit)
+            return stream_raw(self.source.raw, run, limit, quoted_printable=encoding == "quoted-printable")
         if self.source.lifted:
             part.set_payload(restore(raw_payload, self.source.raw, self.source.lifted))
         try:
