@@ -80,7 +80,7 @@ def _closing_formula(lines: list[str], start: int, end: int) -> int | None:
             continue
         rest = [line for line in lines[index + 1 : end] if line.strip()]
         if len(rest) <= _MAX_CLOSING_LINES and all(len(line.strip()) <= _MAX_CLOSING_LINE_CHARS for line in rest):
-            if rest or match.group("rest").strip() or lines[index].rstrip().endswith(","):
+            if rest or match.group("rest") or lines[index].rstrip().endswith((",", "،")):
                 return index
     return None
 

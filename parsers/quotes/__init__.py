@@ -125,8 +125,10 @@ SEPARATOR = re.compile(
 )
 FORWARD_INTRO = re.compile(rf"^[ \t]*(?:{_alternation(FORWARD_INTROS)})[ \t]*[:：]?[ \t]*$", re.IGNORECASE)
 MOBILE_SIGNATURE = re.compile(rf"^[ \t]*(?:{'|'.join(MOBILE_SIGNATURES)})", re.IGNORECASE)
+# The formula alone on its line, or followed by a comma and a name ("Best, Anna").
 VALEDICTION = re.compile(
-    rf"^[ \t]*(?:{_alternation(VALEDICTIONS)})[ \t]*[,.!،]?[ \t]*(?P<rest>[^\n]{{0,60}})$",
+    rf"^[ \t]*(?:{_alternation(VALEDICTIONS)})[ \t]*(?:[.!。！]|[,،、][ \t]*(?P<rest>[^\W\d_][^\W\d_'.-]*"
+    rf"(?:[ \t]+[^\W\d_][^\W\d_'.-]*){{0,3}})?)?[ \t]*$",
     re.IGNORECASE,
 )
 # Reply prefixes may stand in front ("Re: Fwd: …" answers a forward and still carries it).

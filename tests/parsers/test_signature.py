@@ -101,6 +101,8 @@ def test_signature_above_quoted_history() -> None:
     [
         "Thanks,\nPeter",  # a thank-you is often the whole message
         "Sent from my desk, which is easier than from my phone.",
+        "Best option is to restart the terminal.\nThen call us.",
+        "Cheers for the quick fix!\nAll good now.",
         "Regards to your team: the terminal was replaced, the old one goes back to the vendor next week and "
         "the invoice follows with the monthly statement.",
         "Best regards,\nPeter\n\nP.S. The spare part costs 120 EUR, shipping included, and it will arrive on Friday at the latest, "
@@ -117,3 +119,8 @@ def test_name_line_above_a_mobile_signature_belongs_to_it() -> None:
     result = split_reply(f"{NEW}\n\nAnna Berg\nSent from my iPhone")
     assert result.text == NEW
     assert result.signature == "Anna Berg\nSent from my iPhone"
+
+
+def test_closing_and_name_on_one_line() -> None:
+    result = split_reply(f"{NEW}\n\nBest, Peter")
+    assert (result.text, result.signature) == (NEW, "Best, Peter")
