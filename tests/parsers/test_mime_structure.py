@@ -277,3 +277,24 @@ def test_big_unencoded_attachment_matches_what_the_mime_rules_say() -> None:
     [attachment] = parse_message(raw).attachments
     assert attachment.content == body[:-2]  # the last CRLF belongs to the boundary
     assert attachment.sha256 == hashlib.sha256(body[:-2]).hexdigest()
+
+
+def test_big_quoted_printable_attachment_is_decoded() -> None:
+    body = (b"Caf=C3=A9" * 8 + b"=\r\n") * 40_000  # soft line breaks only: one long decoded line
+    raw = (
+        b"From: a@example.com\r\nSubject: notes\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=Q\r\n\r\n"
+        b"--Q\r\nContent-Type: text/plain\r\n\r\nnotes attached\r\n--Q\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        b"Content-Transfer-Encoding: quoted-printable\r\nContent-Disposition: attachment; filename=notes.txt\r\n\r\n"
+        + body + b"--Q--\r\n"
+    )
+    [attachment] = parse_message(raw).attachments
+    assert attachment.content == "Café".encode() * 8 * 40_000
+
+
+def test_json_shape_of_a_parsed_message() -> None:
+    shape = parse_message(FORWARD_AS_ATTACHMENT).to_json()
+    assert shape["from"] == {"name": "Dispatcher", "email": "dispatch@vendor.example"}
+    assert shape["to"] == ["service@partner.example"] and shape["kind"] == "normal"
+    assert shape["date"] == "2026-03-11T06:00:00Z"
+    assert shape["forward"]["original"]["message_id"] == "<orig-42@shop.example>"
+    assert shape["attachments"][0]["content_type"] == "message/rfc822"
