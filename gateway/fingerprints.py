@@ -14,7 +14,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from gateway.config import FingerprintConfig
+from gateway.tickets import fit
 from parsers.message import ParsedMessage
+from storage.models import Ticket
 
 
 @dataclass(frozen=True)
@@ -50,5 +52,5 @@ def external_id(parsed: ParsedMessage, fingerprints: Iterable[Fingerprint]) -> s
             match = profile.id_pattern.search(text or "")
             if match:
                 found = match.group(1) if match.groups() else match.group(0)
-                return f"{profile.name}:{found}"
+                return fit(Ticket.external_id, f"{profile.name}:{found}")
     return None

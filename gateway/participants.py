@@ -17,6 +17,7 @@ from collections.abc import Iterable
 
 from sqlalchemy.orm import Session
 
+from gateway.tickets import fit
 from parsers.message import Address
 from storage.models import Participant, Ticket
 from storage.repositories import (
@@ -35,17 +36,17 @@ def add_participant(
     telegram_chat_id: int | None = None, account_id: int | None = None,
 ) -> Participant:
     """The participant with this role and email, created if missing."""
-    email = address.email.lower() if address and address.email else None
+    email = fit(Participant.email, address.email.lower()) if address and address.email else None
     if email:
         for existing in participants_by_email(session, ticket.id, email):
             if existing.role == role:
                 if address and address.name and not existing.name:
-                    existing.name = address.name
+                    existing.name = fit(Participant.name, address.name)
                 return existing
     participant = Participant(
         ticket_id=ticket.id,
         role=role,
-        name=(address.name if address else "") or "",
+        name=fit(Participant.name, (address.name if address else "") or ""),
         email=email,
         telegram_chat_id=telegram_chat_id,
         account_id=account_id,

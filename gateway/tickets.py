@@ -37,6 +37,18 @@ VISIBILITIES = ("public", "internal", "partner", "auto")
 AUTO_KINDS = frozenset({"auto_reply", "bounce", "list", "loop"})
 
 
+def fit(column: Any, value: str | None) -> str | None:
+    """`value` cut to the column's length: hostile or broken mail must not fail the insert.
+
+    SQLite would store anything; PostgreSQL rejects an over-long value and
+    the whole item would be parked for a display name nobody reads in full.
+    """
+    limit = getattr(column.type, "length", None)
+    if value is None or limit is None or len(value) <= limit:
+        return value
+    return value[:limit]
+
+
 class InvalidTransition(ValueError):
     """A status change the machine does not allow (e.g. cancelled → open)."""
 
@@ -158,9 +170,9 @@ def add_message(session: Session, ticket: Ticket, new: NewMessage) -> Message:
         direction=new.direction,
         visibility=new.visibility,
         channel=new.channel,
-        rfc_message_id=new.rfc_message_id,
-        from_name=new.sender.name if new.sender else "",
-        from_email=new.sender.email if new.sender else None,
+        rfc_message_id=fit(Message.rfc_message_id, new.rfc_message_id),
+        from_name=fit(Message.from_name, new.sender.name if new.sender else ""),
+        from_email=fit(Message.from_email, new.sender.email if new.sender else None),
         to=list(new.to),
         cc=list(new.cc),
         subject=new.subject,
@@ -173,8 +185,8 @@ def add_message(session: Session, ticket: Ticket, new: NewMessage) -> Message:
     )
     session.add(message)
     session.flush()
-    if new.rfc_message_id:
-        remember_message_id(session, ticket, new.rfc_message_id, message_id=message.id)
+    if message.rfc_message_id:
+        remember_message_id(session, ticket, message.rfc_message_id, message_id=message.id)
     ticket.updated_at = utcnow()
     add_event(
         session, ticket, "message_added",
@@ -189,6 +201,7 @@ def remember_message_id(
     participant_id: int | None = None,
 ) -> None:
     """Record a Message-ID as belonging to the ticket so replies to it thread (rule 2)."""
+    rfc_message_id = fit(MessageRef.rfc_message_id, rfc_message_id)
     if message_ref_exists(session, ticket.id, rfc_message_id):
         return
     session.add(
@@ -213,12 +226,12 @@ def store_attachments(
             blobs.put(part.content)
         row = Attachment(
             message_id=message.id,
-            filename=part.filename,
-            content_type=part.content_type,
+            filename=fit(Attachment.filename, part.filename),
+            content_type=fit(Attachment.content_type, part.content_type),
             size=part.size,
             sha256=part.sha256,
             inline=part.inline,
-            content_id=part.content_id,
+            content_id=fit(Attachment.content_id, part.content_id),
             stored=stored,
         )
         session.add(row)
