@@ -26,6 +26,7 @@ _SYMBOLS_ONLY = re.compile(r"^[ \t]*[\W_ᐧ]+[ \t]*$")
 _HYPHEN_NAME = re.compile(r"^[ \t]*(?:-{1,2}|/{1,2})[^\W\d_][^\n]{0,40}$")
 _NAME_LINE = re.compile(r"^[ \t]*[^\W\d_][^\W\d_'.-]*(?:[ \t]+[^\W\d_][^\W\d_'.-]*){0,2}[ \t]*$")
 _MAX_DELIMITED_LINES = 30
+_MAX_MOBILE_LINE = 80
 _MAX_CLOSING_LINES = 6
 _MAX_CLOSING_LINE_CHARS = 70
 _MAX_CONTACT_LINES = 15
@@ -65,7 +66,7 @@ def _mobile(lines: list[str], start: int, end: int) -> int | None:
     sender signing off and belongs to the signature.
     """
     for index in range(max(start - 1, 0, end - _MAX_DELIMITED_LINES), end):
-        if len(lines[index]) < 120 and MOBILE_SIGNATURE.match(lines[index]):
+        if len(lines[index]) <= _MAX_MOBILE_LINE and MOBILE_SIGNATURE.match(lines[index]):
             if index - 1 >= start and _NAME_LINE.match(lines[index - 1]):
                 return index - 1
             return index

@@ -103,6 +103,8 @@ def test_signature_above_quoted_history() -> None:
         "Sent from my desk, which is easier than from my phone.",
         "Best option is to restart the terminal.\nThen call us.",
         "Cheers for the quick fix!\nAll good now.",
+        "Sent by courier on Monday, arrives Tuesday.",
+        "Inviato da Mario il pacco ieri sera.",
         "Regards to your team: the terminal was replaced, the old one goes back to the vendor next week and "
         "the invoice follows with the monthly statement.",
         "Best regards,\nPeter\n\nP.S. The spare part costs 120 EUR, shipping included, and it will arrive on Friday at the latest, "
