@@ -39,11 +39,6 @@ _SUPERSETS = {
     "unicode-1-1-utf-7": "utf-7",
 }
 
-# Cyrillic single-byte codecs disagree mainly on which half of the upper
-# range holds lower-case letters; running text is mostly lower-case.
-_KOI8_LOWER = range(0xC0, 0xE0)
-_CP1251_LOWER = range(0xE0, 0x100)
-
 # Decoders a guess may end on, most common in our users' mail first.
 _FALLBACKS = ("gb18030", "cp1251", "cp1252")
 

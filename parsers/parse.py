@@ -10,7 +10,6 @@ here raises: a step that fails leaves a problem line and the rest goes on.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TypeVar
 from email.message import Message
 from email.parser import BytesHeaderParser, BytesParser
