@@ -10,10 +10,10 @@ here raises: a step that fails leaves a problem line and the rest goes on.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
 from email.message import Message
 from email.parser import BytesHeaderParser, BytesParser
 from email.policy import compat32
+from typing import TypeVar
 
 from parsers.bounces import bounce_details
 from parsers.classify import Envelope, classify
