@@ -31,6 +31,7 @@ _MAX_CLOSING_LINES = 6
 _MAX_CLOSING_LINE_CHARS = 70
 _MAX_CONTACT_LINES = 15
 _MIN_CONTACT_HITS = 2
+_MAX_CONTACT_WORDS = 6
 
 
 def find_signature_start(lines: list[str], end: int) -> int | None:
@@ -108,8 +109,8 @@ def _is_contact_block(block: list[str]) -> bool:
     content = [line.strip() for line in block if line.strip()]
     if not content or len(content) > _MAX_CONTACT_LINES:
         return False
-    if any(len(line) > _MAX_CLOSING_LINE_CHARS for line in content):
-        return False
+    if any(len(line) > _MAX_CLOSING_LINE_CHARS or len(line.split()) > _MAX_CONTACT_WORDS for line in content):
+        return False  # sentences ("please call me at …") are content, not a card
     return sum(1 for line in content if _CONTACT.search(line)) >= _MIN_CONTACT_HITS
 
 

@@ -105,6 +105,7 @@ def test_signature_above_quoted_history() -> None:
         "Cheers for the quick fix!\nAll good now.",
         "Sent by courier on Monday, arrives Tuesday.",
         "Inviato da Mario il pacco ieri sera.",
+        "Please call me back at +49 30 1234567 or\nwrite to anna@example.com before noon.",
         "Regards to your team: the terminal was replaced, the old one goes back to the vendor next week and "
         "the invoice follows with the monthly statement.",
         "Best regards,\nPeter\n\nP.S. The spare part costs 120 EUR, shipping included, and it will arrive on Friday at the latest, "
