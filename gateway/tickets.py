@@ -38,15 +38,17 @@ AUTO_KINDS = frozenset({"auto_reply", "bounce", "list", "loop"})
 
 
 def fit(column: Any, value: str | None) -> str | None:
-    """`value` cut to the column's length: hostile or broken mail must not fail the insert.
+    """`value` made storable in `column`: NUL characters dropped, cut to the column's length.
 
-    SQLite would store anything; PostgreSQL rejects an over-long value and
-    the whole item would be parked for a display name nobody reads in full.
+    Hostile or broken mail must not fail the insert: SQLite stores anything,
+    but PostgreSQL rejects NUL in text and over-long values, and the whole
+    item would be parked for a display name nobody reads in full.
     """
+    if value is None:
+        return None
+    value = value.replace("\x00", "")
     limit = getattr(column.type, "length", None)
-    if value is None or limit is None or len(value) <= limit:
-        return value
-    return value[:limit]
+    return value[:limit] if limit is not None else value
 
 
 class InvalidTransition(ValueError):
@@ -105,7 +107,7 @@ def open_ticket(
         account_id=account.id,
         number=number,
         ref=f"{account.prefix}-{number}",
-        subject=subject,
+        subject=fit(Ticket.subject, subject),
         status="new",
         external_id=external_id,
         related_ticket_id=related_ticket_id,
@@ -175,10 +177,10 @@ def add_message(session: Session, ticket: Ticket, new: NewMessage) -> Message:
         from_email=fit(Message.from_email, new.sender.email if new.sender else None),
         to=list(new.to),
         cc=list(new.cc),
-        subject=new.subject,
-        text=new.text,
-        elided=new.elided,
-        signature=new.signature,
+        subject=fit(Message.subject, new.subject),
+        text=fit(Message.text, new.text),
+        elided=fit(Message.elided, new.elided),
+        signature=fit(Message.signature, new.signature),
         unverified=new.unverified,
         via_account_id=new.via_account_id,
         raw_sha256=new.raw_sha256,

@@ -34,3 +34,15 @@ def test_oversized_names_ids_and_filenames_are_clipped_not_parked(runtime) -> No
     assert message.from_email == "alice@client.example" and len(message.from_name) <= 200
     assert {p.email for p in vnd1.participants} == {"alice@client.example", "bob@client.example"}
     assert [o.recipient for o in outbox(runtime)] == ["alice@client.example"]
+
+
+def test_nul_bytes_and_broken_mime_are_stored_on_both_backends(runtime) -> None:
+    raw = (b"From: Al\x00ice <alice@client.example>\r\nTo: support@vendor.example\r\nSubject: jam\x00med\r\n"
+           b"Content-Type: multipart/mixed; boundary=\"x\"\r\n\r\n--x\r\nContent-Type: text/plain\r\n\r\n"
+           b"first\x00second\r\n--x\r\nContent-Type: application/pdf; name=\"a\x00.pdf\"\r\n\r\n%PDF\x00")
+    inbox_id, _ = deliver(runtime, raw)
+    with runtime.db.transaction() as session:
+        item = session.get(InboxItem, inbox_id)
+        assert (item.status, item.error) == ("done", None)
+    [message] = ticket(runtime, "VND-1").messages
+    assert "\x00" not in message.text + message.subject + message.from_name
