@@ -16,9 +16,10 @@ _DROP = {"script", "style", "head", "title", "meta", "link", "noscript", "templa
 _BLOCK = {
     "p", "div", "section", "article", "header", "footer", "main", "aside", "nav",
     "h1", "h2", "h3", "h4", "h5", "h6", "table", "tr", "form", "fieldset",
-    "address", "center", "pre", "dl", "dt", "dd", "figure", "figcaption", "hr",
+    "address", "center", "pre", "dl", "dt", "dd", "figure", "figcaption",
 }
-_PARAGRAPHS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "table", "blockquote"}
+_PARAGRAPHS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "table"}
+_MAX_DEPTH = 200
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _BLANK_RUNS = re.compile(r"\n{3,}")
 
@@ -29,7 +30,7 @@ def html_to_text(html: str) -> str:
         return ""
     soup = parse_html(html)
     out: list[str] = []
-    _render(soup, out, pre=False)
+    _render(soup, out, pre=False, depth=0)
     return _tidy("".join(out))
 
 
@@ -43,8 +44,15 @@ def parse_html(html: str) -> BeautifulSoup:
             return BeautifulSoup(html, "html.parser")
 
 
-def _render(node: Tag, out: list[str], pre: bool) -> None:
-    """Append the text of `node`'s children to `out`, inserting block breaks."""
+def _render(node: Tag, out: list[str], pre: bool, depth: int) -> None:
+    """Append the text of `node`'s children to `out`, inserting block breaks.
+
+    Below `_MAX_DEPTH` nested elements the rest is rendered flat: hostile
+    markup nests thousands deep, and the text matters more than its layout.
+    """
+    if depth > _MAX_DEPTH:
+        out.append(_SPACES.sub(" ", node.get_text(" ").replace("\n", " ")))
+        return
     for child in node.children:
         if isinstance(child, Comment):
             continue
@@ -54,10 +62,10 @@ def _render(node: Tag, out: list[str], pre: bool) -> None:
             continue
         if not isinstance(child, Tag):
             continue
-        _render_tag(child, out, pre)
+        _render_tag(child, out, pre, depth + 1)
 
 
-def _render_tag(tag: Tag, out: list[str], pre: bool) -> None:
+def _render_tag(tag: Tag, out: list[str], pre: bool, depth: int) -> None:
     """Render one element according to its role in the document."""
     name = (tag.name or "").lower()
     if name in _DROP:
@@ -67,20 +75,20 @@ def _render_tag(tag: Tag, out: list[str], pre: bool) -> None:
     elif name == "hr":
         out.append("\n\n")
     elif name in ("ul", "ol"):
-        _render_list(tag, out, ordered=name == "ol", pre=pre)
+        _render_list(tag, out, ordered=name == "ol", pre=pre, depth=depth)
     elif name == "blockquote":
         inner: list[str] = []
-        _render(tag, inner, pre)
+        _render(tag, inner, pre, depth)
         quoted = _tidy("".join(inner))
         out.append("\n\n" + "\n".join("> " + line if line else ">" for line in quoted.split("\n")) + "\n\n")
     elif name == "a":
         inner = []
-        _render(tag, inner, pre)
+        _render(tag, inner, pre, depth)
         label = "".join(inner)
         href = (tag.get("href") or "").strip() if isinstance(tag.get("href"), str) else ""
         out.append(_link(label, href))
     elif name in ("td", "th"):
-        _render(tag, out, pre)
+        _render(tag, out, pre, depth)
         out.append(" ")
     elif name == "img":
         alt = tag.get("alt")
@@ -89,10 +97,10 @@ def _render_tag(tag: Tag, out: list[str], pre: bool) -> None:
     elif name in _BLOCK:
         gap = "\n\n" if name in _PARAGRAPHS and not _is_outlook_line(tag) else "\n"
         _break(out, gap)
-        _render(tag, out, pre or name == "pre")
+        _render(tag, out, pre or name == "pre", depth)
         _break(out, gap)
     else:
-        _render(tag, out, pre)
+        _render(tag, out, pre, depth)
 
 
 def _is_outlook_line(tag: Tag) -> bool:
@@ -108,14 +116,14 @@ def _break(out: list[str], gap: str) -> None:
         out.append(gap[have:])
 
 
-def _render_list(tag: Tag, out: list[str], ordered: bool, pre: bool) -> None:
+def _render_list(tag: Tag, out: list[str], ordered: bool, pre: bool, depth: int) -> None:
     """Items as `- text` or `1. text`, one per line."""
     out.append("\n")
     number = 0
     for item in tag.find_all("li", recursive=False):
         number += 1
         inner: list[str] = []
-        _render(item, inner, pre)
+        _render(item, inner, pre, depth)
         text = _tidy("".join(inner)).replace("\n", "\n   ")
         out.append(f"{number}. {text}\n" if ordered else f"- {text}\n")
     out.append("\n")

@@ -45,3 +45,8 @@ def test_broken_and_empty_markup_never_raises() -> None:
 def test_outlook_paragraphs_are_lines() -> None:
     html = '<div class="WordSection1"><p class="MsoNormal">Hello Anna,<o:p></o:p></p><p class="MsoNormal">the part is here.</p></div>'
     assert html_to_text(html) == "Hello Anna,\nthe part is here."
+
+
+def test_deeply_nested_markup_is_rendered_flat_not_raised() -> None:
+    html = "<div>" * 5000 + "deep text" + "</div>" * 5000
+    assert html_to_text(html) == "deep text"
