@@ -16,7 +16,14 @@ from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
 from parsers.message import Address, Forward, ForwardedOriginal
-from parsers.quotes import FORWARD_INTRO, FORWARD_SUBJECT, SEPARATOR, field_role, is_reply_header
+from parsers.quotes import (
+    FORWARD_INTRO,
+    FORWARD_SUBJECT,
+    SEPARATOR,
+    field_role,
+    is_reply_header,
+    starts_header_block,
+)
 from parsers.quotes.lines import BAR, MAX_MARKER_LINE, MAX_SCANNED_LINES, next_content, previous_content
 
 _QUOTE_PREFIX = re.compile(r"^[ \t]*> ?")
@@ -78,22 +85,9 @@ def _find_embedded(lines: list[str]) -> _Embedded | None:
         if FORWARD_INTRO.match(line) or SEPARATOR.match(line):
             explicit = bool(FORWARD_INTRO.match(line) or _FORWARD_WORDS.search(line))
             return _Embedded(index, next_content(lines, index + 1), explicit)
-        if _starts_header_block(lines, index):
+        if starts_header_block(lines, index):
             return _Embedded(_bar_above(lines, index), index, False)
     return None
-
-
-def _starts_header_block(lines: list[str], index: int) -> bool:
-    """A From: line followed closely by at least two of Date/To/Cc/Subject."""
-    first = field_role(_unquote(lines[index]))
-    if not first or first[0] != "from":
-        return False
-    roles = {
-        found[0]
-        for found in (field_role(_unquote(line)) for line in lines[index + 1 : index + _MAX_FIELD_LINES])
-        if found
-    }
-    return len(roles & {"date", "to", "cc", "subject"}) >= 2
 
 
 def _bar_above(lines: list[str], index: int) -> int:

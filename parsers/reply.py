@@ -26,6 +26,7 @@ from parsers.quotes import (
     field_role,
     is_reply_header,
     may_start_reply_header,
+    starts_header_block,
 )
 from parsers.quotes.html_markers import split_html_quote
 from parsers.quotes.lines import MAX_MARKER_LINE, MAX_SCANNED_LINES, next_content, previous_content
@@ -51,8 +52,6 @@ _BLANK_RUNS = re.compile(r"\n{3,}")
 _MIN_ANSWER_CHARS = 3
 _MAX_HEADER_LINES = 4
 _MAX_HEADER_SPAN = 6
-_MAX_HEADER_FIELD_GAP = 8
-_MIN_HEADER_FIELDS = 2
 
 
 def split_reply(text: str, html: str | None = None) -> ReplySplit:
@@ -99,7 +98,7 @@ def _skip_leading_history(lines: list[str], removed: set[int]) -> int:
     first = next_content(lines, 0)
     if first >= len(lines) or _QUOTED.match(lines[first]):
         return first
-    if SEPARATOR.match(lines[first]) or FORWARD_INTRO.match(lines[first]) or _header_block_at(lines, first):
+    if SEPARATOR.match(lines[first]) or FORWARD_INTRO.match(lines[first]) or starts_header_block(lines, first):
         after = _header_block_end(lines, first)
         removed.update(range(first, after))
         return after
@@ -158,7 +157,7 @@ def _history_start(lines: list[str], start: int) -> int:
             index += 1
             continue
         budget -= 1
-        if SEPARATOR.match(line) or FORWARD_INTRO.match(line) or _header_block_at(lines, index):
+        if SEPARATOR.match(line) or FORWARD_INTRO.match(line) or starts_header_block(lines, index):
             return _include_bar_above(lines, index)
         if REPLY_ABOVE_MARKER.search(line):
             return index
@@ -199,19 +198,6 @@ def _reply_header_size(lines: list[str], index: int) -> int:
         if is_reply_header(" ".join(parts)):
             return position - index + 1
     return 0
-
-
-def _header_block_at(lines: list[str], index: int) -> bool:
-    """An Outlook-style block: a From: line followed closely by Sent:/To:/Subject:."""
-    first = field_role(lines[index])
-    if not first or first[0] != "from":
-        return False
-    roles: set[str] = set()
-    for position in range(index + 1, min(len(lines), index + _MAX_HEADER_FIELD_GAP)):
-        found = field_role(lines[position])
-        if found and found[0] in ("date", "to", "cc", "subject"):
-            roles.add(found[0])
-    return len(roles) >= _MIN_HEADER_FIELDS
 
 
 def _include_bar_above(lines: list[str], index: int) -> int:

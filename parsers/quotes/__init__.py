@@ -32,6 +32,7 @@ __all__ = [
     "SEPARATOR",
     "VALEDICTION",
     "field_role",
+    "starts_header_block",
     "is_reply_header",
     "may_start_reply_header",
 ]
@@ -115,6 +116,33 @@ def field_role(line: str) -> tuple[str, str] | None:
     if role is None:
         return None
     return role, line[colon.end() :].strip().strip("*_").strip()
+
+
+_HEADER_ROLES = {"date", "to", "cc", "subject"}
+_MIN_HEADER_FIELDS = 2
+_MAX_HEADER_FIELD_GAP = 8
+_QUOTE_MARK = re.compile(r"^[ \t]*> ?")
+_INLINE_FIELD = re.compile(
+    rf"(?:^|[\s*_])(?P<name>{_alternation(tuple(n for n, r in _FIELD_ROLE.items() if r in _HEADER_ROLES))})"
+    r"[ \t]?[:：]",
+    re.IGNORECASE,
+)
+
+
+def starts_header_block(lines: list[str], index: int) -> bool:
+    """An Outlook-style header block starts here: a From: line with at least two of
+    Sent/Date, To, Cc, Subject on the next few lines — or on the same line, as some
+    clients flatten it ("From: X Sent: Y To: Z Subject: W").  `>` marks are ignored.
+    """
+    first = field_role(_QUOTE_MARK.sub("", lines[index], count=1))
+    if not first or first[0] != "from":
+        return False
+    roles = {_FIELD_ROLE[m.group("name").lower()] for m in _INLINE_FIELD.finditer(first[1])}
+    for line in lines[index + 1 : index + _MAX_HEADER_FIELD_GAP]:
+        found = field_role(_QUOTE_MARK.sub("", line, count=1))
+        if found:
+            roles.add(found[0])
+    return len(roles & _HEADER_ROLES) >= _MIN_HEADER_FIELDS
 
 
 # "-----Original Message-----", "---------- Forwarded message ---------",

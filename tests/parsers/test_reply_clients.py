@@ -134,3 +134,10 @@ def test_adversarial_bodies_stay_fast(body: str) -> None:
     started = time.perf_counter()
     split_reply(body)
     assert time.perf_counter() - started < 1.0
+
+
+def test_outlook_header_block_flattened_on_one_line() -> None:
+    history = "From: Anna <anna@example.com> Sent: Monday, March 4, 2024 To: support@example.com Subject: Terminal\n\n" + OLD
+    result = split_reply(f"{NEW}\n\n{history}")
+    assert result.text == NEW
+    assert result.elided == history
