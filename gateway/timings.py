@@ -75,14 +75,18 @@ class LinkTimes:
         }
 
 
-def link_times(link: Link, now: datetime) -> LinkTimes:
-    """Stage times of one link; an open link has been held until `now`."""
+def link_times(link: Link, now: datetime, ended_at: datetime | None = None) -> LinkTimes:
+    """Stage times of one link.
+
+    An open link has been held until `now`; a recalled or declined one until
+    `ended_at`, the time of its `link_recalled`/`link_declined` event.
+    """
     if link.resolved_at is not None:
         held_until: datetime | None = link.resolved_at
     elif link.state in OPEN_LINK_STATES:
         held_until = now
-    else:  # recalled / declined without a resolution: held until the link last changed
-        held_until = link.rated_at or link.accepted_at
+    else:
+        held_until = ended_at
     return LinkTimes(
         state=link.state,
         handed_off_at=link.created_at,
@@ -243,9 +247,15 @@ def chain_timings(session: Session, ref: str, now: datetime | None = None) -> Ch
             created_at=current.created_at,
             time_to_first_response=seconds_between(current.created_at, responded),
             time_to_resolve=seconds_between(current.created_at, first_resolved_at(events[current.id])),
-            link=link_times(link, now) if link else None,
+            link=link_times(link, now, _ended_at(link, events[current.id])) if link else None,
         ))
     return ChainTimings(ref=ticket.ref, root=entries[0].ref, nodes=nodes)
+
+
+def _ended_at(link: Link, events: Iterable[Event]) -> datetime | None:
+    """When a link ended without a resolution (recalled or declined), from its event."""
+    times = [e.at for e in events if e.link_id == link.id and e.type in ("link_recalled", "link_declined")]
+    return min(times) if times else None
 
 
 def _requester_side(session: Session, ids: list[int]) -> dict[int, set[str]]:

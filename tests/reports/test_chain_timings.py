@@ -36,7 +36,8 @@ def build(world: World) -> None:
     world.link(ptn, sub, at(2000))
     world.status(ptn, at(9000), "resolved")
     fix = world.ticket("fixit", at(700))
-    world.link(vnd, fix, at(700), state="recalled")
+    recalled = world.link(vnd, fix, at(700), state="recalled")
+    world.session.add(Event(ticket_id=fix.id, link_id=recalled.id, type="link_recalled", detail={}, at=at(1900)))
 
 
 def test_each_ticket_and_link_is_timed(runtime: Runtime) -> None:
@@ -59,7 +60,7 @@ def test_each_ticket_and_link_is_timed(runtime: Runtime) -> None:
     assert sub.link.state == "handed_off" and sub.link.time_to_accept is None
     assert sub.link.held == 10 * 3600 - 2000  # still with subco at NOW
     assert sub.time_to_first_response is None and sub.held_by == "subco"
-    assert nodes["FIX-1"].link.state == "recalled" and nodes["FIX-1"].link.held is None
+    assert nodes["FIX-1"].link.state == "recalled" and nodes["FIX-1"].link.held == 1200  # until the recall
 
 
 def test_json_shape(sqlite_runtime: Runtime) -> None:
