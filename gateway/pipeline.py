@@ -322,7 +322,7 @@ def acknowledge(ctx: Inbound) -> None:
     """One acknowledgement to a new ticket's requester (RFC 3834 manners).
 
     Never to automatic mail, our own addresses or the account's agents, and
-    at most one per sender per `outbound.ack_period_seconds`.
+    at most one per sender and account per `outbound.ack_period_seconds`.
     """
     if not ctx.new_ticket or not ctx.account_config.send_acknowledgement or ctx.is_auto:
         return
@@ -332,7 +332,8 @@ def acknowledge(ctx: Inbound) -> None:
     if email in all_account_addresses(ctx.session) or agent_by_email(ctx.session, ctx.ticket.account_id, email):
         return
     since = utcnow() - timedelta(seconds=ctx.runtime.config.outbound.ack_period_seconds)
-    if outbox_count_since(ctx.session, email, "ack", since):
+    # Concurrent first mails to one account serialise on its numbering row, so this count is current.
+    if outbox_count_since(ctx.session, email, "ack", since, account_id=ctx.ticket.account_id):
         ctx.problems.append(f"acknowledgement to {email} suppressed: one was sent within the period")
         return
     subject, text = acknowledgement(ctx.ticket, ctx.account)

@@ -228,12 +228,15 @@ def outbox_of(session: Session, ticket_id: int) -> list[OutboxItem]:
     return list(session.scalars(select(OutboxItem).where(OutboxItem.ticket_id == ticket_id).order_by(OutboxItem.id)))
 
 
-def outbox_count_since(session: Session, recipient: str, kind: str, since: datetime) -> int:
-    return session.scalar(
-        select(func.count(OutboxItem.id)).where(
-            OutboxItem.recipient == recipient.lower(), OutboxItem.kind == kind, OutboxItem.created_at >= since
-        )
+def outbox_count_since(session: Session, recipient: str, kind: str, since: datetime,
+                       account_id: int | None = None) -> int:
+    """Outbox items of `kind` to `recipient` since `since`, optionally only about one account's tickets."""
+    query = select(func.count(OutboxItem.id)).where(
+        OutboxItem.recipient == recipient.lower(), OutboxItem.kind == kind, OutboxItem.created_at >= since
     )
+    if account_id is not None:
+        query = query.join(Ticket, OutboxItem.ticket_id == Ticket.id).where(Ticket.account_id == account_id)
+    return session.scalar(query)
 
 
 # --- inbox -----------------------------------------------------------------------

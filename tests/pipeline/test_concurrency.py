@@ -67,3 +67,22 @@ def test_concurrent_processes_number_tickets_without_gaps_or_repeats(runtime, db
         vendor = account_by_slug(session, "vendor")
         assert vendor.last_number == WRITERS * TICKETS_EACH
     assert sorted(refs) == sorted(f"VND-{n}" for n in range(1, WRITERS * TICKETS_EACH + 1))
+
+
+def test_two_first_mails_from_one_sender_processed_at_once_get_one_ack(runtime) -> None:
+    ids = [accept_raw(runtime, channel="smtp", raw=mail(subject=f"Problem {n}"),
+                      envelope={"rcpt_tos": ["support@vendor.example"]}) for n in range(2)]
+    start = threading.Barrier(2)
+
+    def work(inbox_id: int) -> None:
+        start.wait()
+        process_inbox_item(runtime, inbox_id)
+
+    workers = [threading.Thread(target=work, args=(i,)) for i in ids]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    with runtime.db.transaction() as session:
+        assert len(list(session.scalars(select(Ticket)))) == 2
+        assert [o.kind for o in session.scalars(select(OutboxItem))] == ["ack"]

@@ -63,3 +63,9 @@ def test_second_new_mail_within_period_gets_no_second_ack(runtime) -> None:
 def test_agent_opening_a_ticket_gets_no_ack(runtime) -> None:
     _, out = deliver(runtime, mail(sender="Dana <dana@vendor.example>", subject="Internal request"))
     assert ticket(runtime, "VND-1").status == "new" and out == []
+
+
+def test_the_ack_period_is_per_account(runtime) -> None:
+    deliver(runtime, mail(subject="For the vendor"))
+    deliver(runtime, mail(to="service@partner.example", subject="For the partner"), rcpt=["service@partner.example"])
+    assert sorted(o.recipient for o in outbox(runtime) if o.kind == "ack") == ["alice@client.example"] * 2
