@@ -13,6 +13,7 @@ import base64
 import re
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.headerregistry import Address as HeaderAddress
@@ -104,7 +105,7 @@ def thread_index(root_key: str, root_time: datetime, now: datetime, reply: bool)
     return base64.b64encode(header + child).decode("ascii")
 
 
-def render(draft: Draft, read_blob) -> EmailMessage:  # type: ignore[no-untyped-def]
+def render(draft: Draft, read_blob: Callable[[str], bytes]) -> EmailMessage:
     """The complete message; `read_blob(sha256) -> bytes` supplies attachment bytes."""
     message = EmailMessage(policy=SMTP)
     message["Date"] = format_datetime(draft.date)
