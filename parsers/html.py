@@ -20,6 +20,8 @@ _BLOCK = {
 }
 _PARAGRAPHS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "table"}
 _MAX_DEPTH = 200
+# Spaces inside <pre> survive line trimming under this private-use stand-in.
+_PRE_SPACE = "\ue000"
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _BLANK_RUNS = re.compile(r"\n{3,}")
 
@@ -31,7 +33,7 @@ def html_to_text(html: str) -> str:
     soup = parse_html(html)
     out: list[str] = []
     _render(soup, out, pre=False, depth=0)
-    return _tidy("".join(out))
+    return _tidy("".join(out)).replace(_PRE_SPACE, " ")
 
 
 def parse_html(html: str) -> BeautifulSoup:
@@ -58,7 +60,7 @@ def _render(node: Tag, out: list[str], pre: bool, depth: int) -> None:
             continue
         if isinstance(child, NavigableString):
             text = str(child)
-            out.append(text if pre else _SPACES.sub(" ", text.replace("\n", " ")))
+            out.append(text.replace(" ", _PRE_SPACE) if pre else _SPACES.sub(" ", text.replace("\n", " ")))
             continue
         if not isinstance(child, Tag):
             continue

@@ -50,3 +50,8 @@ def test_outlook_paragraphs_are_lines() -> None:
 def test_deeply_nested_markup_is_rendered_flat_not_raised() -> None:
     html = "<div>" * 5000 + "deep text" + "</div>" * 5000
     assert html_to_text(html) == "deep text"
+
+
+def test_preformatted_text_keeps_its_indentation() -> None:
+    html = "<p>Log:</p><pre>error:\n    at line 4\n        in main</pre>"
+    assert html_to_text(html) == "Log:\n\nerror:\n    at line 4\n        in main"
