@@ -22,6 +22,7 @@ from parsers.quotes import (
     SEPARATOR,
     field_role,
     is_reply_header,
+    split_inline_fields,
     starts_header_block,
 )
 from parsers.quotes.lines import BAR, MAX_MARKER_LINE, MAX_SCANNED_LINES, next_content, previous_content
@@ -130,12 +131,15 @@ def _read_fields(lines: list[str]) -> tuple[dict[str, str], int]:
         if found:
             role = found[0]
             fields.setdefault(role, found[1])
-        elif role is not None and not fields.get("_closed"):
+        elif role is not None:
             fields[role] = f"{fields[role]} {line.strip()}".strip()
         else:
             break
         index += 1
-    fields.pop("_closed", None)
+    if "from" in fields:
+        fields["from"], flattened = split_inline_fields(fields["from"])
+        for role, value in flattened.items():
+            fields.setdefault(role, value)
     return fields, index
 
 

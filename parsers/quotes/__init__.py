@@ -32,6 +32,7 @@ __all__ = [
     "SEPARATOR",
     "VALEDICTION",
     "field_role",
+    "split_inline_fields",
     "starts_header_block",
     "is_reply_header",
     "may_start_reply_header",
@@ -129,6 +130,20 @@ _INLINE_FIELD = re.compile(
 )
 
 
+def split_inline_fields(value: str) -> tuple[str, dict[str, str]]:
+    """Split "Anna <a@x> Sent: Monday To: b@x Subject: Hi" into its own value and the
+    fields flattened after it ({"date": "Monday", "to": "b@x", "subject": "Hi"})."""
+    matches = list(_INLINE_FIELD.finditer(value))
+    if not matches:
+        return value, {}
+    fields: dict[str, str] = {}
+    for match, following in zip(matches, matches[1:] + [None]):
+        end = following.start() if following else len(value)
+        role = _FIELD_ROLE[match.group("name").lower()]
+        fields.setdefault(role, value[match.end() : end].strip().strip("*_").strip())
+    return value[: matches[0].start()].strip().strip("*_").strip(), fields
+
+
 def starts_header_block(lines: list[str], index: int) -> bool:
     """An Outlook-style header block starts here: a From: line with at least two of
     Sent/Date, To, Cc, Subject on the next few lines — or on the same line, as some
@@ -137,7 +152,7 @@ def starts_header_block(lines: list[str], index: int) -> bool:
     first = field_role(_QUOTE_MARK.sub("", lines[index], count=1))
     if not first or first[0] != "from":
         return False
-    roles = {_FIELD_ROLE[m.group("name").lower()] for m in _INLINE_FIELD.finditer(first[1])}
+    roles = set(split_inline_fields(first[1])[1])
     for line in lines[index + 1 : index + _MAX_HEADER_FIELD_GAP]:
         found = field_role(_QUOTE_MARK.sub("", line, count=1))
         if found:

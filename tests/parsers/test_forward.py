@@ -110,3 +110,12 @@ def test_forward_subject_prefixes_allow_a_bare_header_block(subject: str) -> Non
 def test_plain_message_is_not_a_forward() -> None:
     assert detect_forward("Terminal", "The terminal is broken.\n\nAnna") is None
     assert detect_forward("", "") is None
+
+
+def test_header_block_flattened_on_one_line() -> None:
+    text = f"{NOTE}\n\nFrom: Anna Berg <anna@example.com> Sent: Monday, March 4, 2024 9:15 AM To: support@example.com Subject: Terminal\n\n{BODY}"
+    forward = detect_forward("FW: Terminal", text)
+    assert forward is not None
+    assert (forward.note, forward.original.sender, forward.original.subject) == (NOTE, ANNA, "Terminal")
+    assert forward.original.date == WHEN
+    assert forward.original.text == BODY
