@@ -138,8 +138,8 @@ def _read_fields(lines: list[str]) -> tuple[dict[str, str], int]:
         index += 1
     if "from" in fields:
         fields["from"], flattened = split_inline_fields(fields["from"])
-        for role, value in flattened.items():
-            fields.setdefault(role, value)
+        for name, value in flattened.items():
+            fields.setdefault(name, value)
     return fields, index
 
 
