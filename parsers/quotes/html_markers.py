@@ -17,19 +17,17 @@ from parsers.html import parse_html
 
 _QUOTE_CLASSES = re.compile(
     r"^(?:x_)*(?:gmail_quote|gmail_extra|gmail_attr|yahoo_quoted|ydp[0-9a-f]+yahoo_quoted|moz-cite-prefix|"
-    r"protonmail_quote|zmail_extra|zimbra_quote|AppleOriginalContents|divRplyFwdMsg|OutlookMessageHeader|"
-    r"WordSection1_quote|mail-quote|quote_container|tutanota_quote|spark-quote)$",
+    r"protonmail_quote|zmail_extra|AppleOriginalContents|OutlookMessageHeader|tutanota_quote)$",
     re.IGNORECASE,
 )
 _QUOTE_IDS = re.compile(
     r"^(?:x_)*(?:divRplyFwdMsg|appendonsend|OLK_SRC_BODY_SECTION|yahoo_quoted_\d+|isForwardContent|"
-    r"reply-intro|mail-editor-reference-message-container|zwchr|3D\"divRplyFwdMsg\")$",
+    r"mail-editor-reference-message-container|zwchr)$",
     re.IGNORECASE,
 )
 _SIGNATURE_CLASSES = re.compile(r"^(?:x_)*(?:gmail_signature|moz-signature|signature|yahoo-signature)$", re.IGNORECASE)
 _SIGNATURE_IDS = re.compile(r"^(?:x_)*(?:Signature|signature|ms-outlook-mobile-signature|AppleMailSignature)$")
 _SEPARATOR_STYLE = re.compile(r"border-top\s*:\s*(?:solid|[0-9.]+(?:pt|px)\s+solid)", re.IGNORECASE)
-_ZIMBRA_HR = re.compile(r"^(?:x_)*(?:zwchr)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -79,7 +77,7 @@ def _is_marker(tag: Tag) -> bool:
     if any(_QUOTE_CLASSES.match(name) for name in classes):
         return True
     ident = tag.get("id")
-    if isinstance(ident, str) and (_QUOTE_IDS.match(ident) or _ZIMBRA_HR.match(ident)):
+    if isinstance(ident, str) and _QUOTE_IDS.match(ident):
         return True
     if tag.name == "blockquote" and str(tag.get("type", "")).lower() == "cite":
         return True
