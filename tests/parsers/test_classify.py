@@ -154,3 +154,26 @@ CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus" / "dis
 )
 def test_discourse_examples(name: str, kind: str) -> None:
     assert parse_message((CORPUS / name).read_bytes()).kind == kind
+
+
+def test_postfix_plain_text_bounce_is_found_by_its_wording() -> None:
+    body = (
+        "This is the mail system at host mx.hoster.example.\r\n\r\n"
+        "<bob@partner.example>: host mail.partner.example[192.0.2.9] said: 550 5.1.1\r\n"
+        "    <bob@partner.example>: Recipient address rejected: User unknown\r\n"
+    )
+    parsed = parse_message(_mail(subject="Message status", sender="double-bounce@mx.hoster.example", body=body))
+    assert parsed.kind == "bounce"
+    assert parsed.bounce is not None
+    assert (parsed.bounce.recipient, parsed.bounce.status) == ("bob@partner.example", "5.1.1")
+
+
+def test_read_receipt_is_automatic() -> None:
+    raw = (
+        b"From: boss@shop.example\r\nTo: support@vendor.example\r\nSubject: Read: Kassa\r\n"
+        b"MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=disposition-notification; boundary=R\r\n\r\n"
+        b"--R\r\nContent-Type: text/plain\r\n\r\nYour message was read.\r\n"
+        b"--R\r\nContent-Type: message/disposition-notification\r\n\r\nFinal-Recipient: rfc822; boss@shop.example\r\n"
+        b"Disposition: manual-action/MDN-sent-manually; displayed\r\n\r\n--R--\r\n"
+    )
+    assert parse_message(raw).kind == "auto_reply"
