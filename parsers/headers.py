@@ -31,6 +31,7 @@ _SIMPLE_MAILBOX = re.compile(
     r'\s*(?:([\w.\- =?*\'+/]*?)\s*<([^<>\s,;:"()\[\]\\@]+@[\w.-]+)>|"([^"\\]*)"\s*<([^<>\s,;:"()\\@]+@[\w.-]+)>'
     r'|([^<>\s,;:"()\\@]+@[\w.-]+))\s*$'
 )
+_ADDRESS_LIST_LIMIT = 32 * 1024
 _Q_HEX = re.compile(rb"=([0-9A-Fa-f]{2})")
 
 
@@ -137,7 +138,12 @@ def parse_addresses(values: list[object], fallback_charset: str | None = None) -
     problems: list[str] = []
     raw: list[str] = []
     for value in values:
-        text = _text_of(raw_bytes(value), fallback_charset, problems)
+        data = raw_bytes(value)
+        if len(data) > _ADDRESS_LIST_LIMIT:
+            # Thousands of recipients are an attack or a mistake; keep the first ones.
+            data = data[: data.rfind(b",", 0, _ADDRESS_LIST_LIMIT) + 1 or _ADDRESS_LIST_LIMIT]
+            problems.append(f"address list longer than {_ADDRESS_LIST_LIMIT} bytes; the rest ignored")
+        text = _text_of(data, fallback_charset, problems)
         raw.append(_CONTROLS.sub(" ", _LINE_BREAKS.sub("", text)))
     found: list[Address] = []
     for name, email in _split_addresses(raw):

@@ -23,11 +23,12 @@ from parsers.headers import decode_value, message_ids, parse_addresses, parse_da
 from parsers.html import html_to_text
 from parsers.large_parts import lift
 from parsers.message import Address, Bounce, Forward, ForwardedOriginal, ParsedMessage, ParseOptions
-from parsers.mime import MimeContent, RawSource, walk
+from parsers.mime import MAX_PARTS, MimeContent, RawSource, walk
 from parsers.reply import split_reply
 
 _HEADER_LIMIT = 1000  # headers kept per message; more is an attack, not mail
 _VALUE_LIMIT = 64 * 1024
+_BOUNDARY_LIMIT = 4 * MAX_PARTS  # lines starting with "--" parsed at most
 _T = TypeVar("_T")
 
 
@@ -36,13 +37,28 @@ def parse_message(raw: bytes, options: ParseOptions = ParseOptions()) -> ParsedM
     try:
         data = bytes(raw) if not isinstance(raw, bytes) else raw
         stripped, lifted = lift(data)
+        stripped, problems = _cap_boundaries(stripped)
         tree = _tree(stripped)
         if isinstance(tree, str):
             headers_only = BytesHeaderParser(policy=compat32).parsebytes(stripped[:_VALUE_LIMIT * 4])
-            return _from_tree(headers_only, RawSource(data, lifted), options, [tree], walk_body=False)
-        return _from_tree(tree, RawSource(data, lifted), options, [])
+            return _from_tree(headers_only, RawSource(data, lifted), options, [*problems, tree], walk_body=False)
+        return _from_tree(tree, RawSource(data, lifted), options, problems)
     except Exception as exc:  # the contract is "never raises"; the raw blob is kept for a re-parse
         return _failed(raw, f"parser failure: {type(exc).__name__}: {str(exc)[:200]}")
+
+
+def _cap_boundaries(raw: bytes) -> tuple[bytes, list[str]]:
+    """Cut a message with absurdly many boundary lines before the stdlib parser sees them.
+
+    The feed parser builds every part it finds, and tens of thousands of
+    parts take seconds; the walk reads at most MAX_PARTS of them anyway.
+    """
+    if raw.count(b"\n--") <= _BOUNDARY_LIMIT:
+        return raw, []
+    position = -1
+    for _ in range(_BOUNDARY_LIMIT):
+        position = raw.find(b"\n--", position + 1)
+    return raw[:position + 1], [f"more than {_BOUNDARY_LIMIT} boundary lines; the message was cut after them"]
 
 
 def _tree(raw: bytes) -> Message | str:

@@ -115,3 +115,18 @@ def test_broken_encoded_words_and_charsets(seed: int) -> None:
 @given(seed=st.integers(0, 2**32))
 def test_nesting_boundaries_and_huge_headers(seed: int) -> None:
     _batch(_structure, seed)
+
+
+def test_hand_made_pathological_mails_stay_under_a_second() -> None:
+    cases = [
+        b"From: a@b.example\r\nX-Big: " + b"x" * 10_000_000 + b"\r\n\r\nhi",
+        b"From: a@b.example\r\n" + b"X-H: v\r\n" * 100_000 + b"\r\nhi",
+        b"From: a@b.example\r\nSubject: " + b"=?utf-8?q?a" * 200_000 + b"\r\n\r\nhi",
+        b"From: a@b.example\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n"
+        + b"--B\r\nContent-Type: text/plain\r\n\r\nx\r\n" * 50_000 + b"--B--\r\n",
+        b"From: a@b.example\r\nTo: " + b", ".join(b"u%d@example.com" % i for i in range(50_000)) + b"\r\n\r\nhi",
+        b"From: a@b.example\r\nSubject: \x00\x00\r\n\r\n" + b"\x00" * 1_000_000,
+        b"From: a@b.example\r\nSubject: " + bytes(range(128, 256)) * 2000 + b"\r\n\r\nhi",
+    ]
+    for raw in cases:
+        _check(raw)
