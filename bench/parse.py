@@ -44,6 +44,8 @@ from parsers import ParseOptions, parse_message  # noqa: E402
 from parsers.reply import split_reply  # noqa: E402
 
 _NOT_MAIL = (".json", ".md", ".py", ".cs", ".rb")
+# Folders of expected outputs (email_reply_trimmer), not inputs.
+_EXPECTED_OUTPUTS = {"trimmed", "elided", "embedded", "before", "matchers"}
 ATTACHMENT_BYTES = 50 * 1024 * 1024
 
 
@@ -52,7 +54,7 @@ def corpus_files(root: Path) -> list[Path]:
     return sorted(
         path for path in root.rglob("*")
         if path.is_file() and not path.name.startswith(("LICENSE", "NOTICE", "README", "."))
-        and path.suffix.lower() not in _NOT_MAIL
+        and path.suffix.lower() not in _NOT_MAIL and not _EXPECTED_OUTPUTS & set(path.relative_to(root).parts)
     )
 
 
