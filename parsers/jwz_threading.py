@@ -66,7 +66,7 @@ def thread(messages: list[Threadable]) -> list[Container]:
         if parent is not None and parent is not container and not _reaches(container, parent):
             _adopt(parent, container)
     roots = [c for c in dict.fromkeys(table.values()) if c.parent is None]
-    roots = _prune(roots, at_root=True)
+    roots = _prune(roots)
     roots = _group_by_subject(roots)
     _sort(roots)
     return roots
@@ -86,6 +86,8 @@ def _container_for(table: dict[str, Container], message: Threadable) -> Containe
 
 def _reaches(ancestor: Container, node: Container) -> bool:
     """True when `ancestor` is `node` or above it (linking would make a cycle)."""
+    if not ancestor.children:
+        return ancestor is node  # a leaf is nobody's ancestor: no walk up the chain
     current: Container | None = node
     while current is not None:
         if current is ancestor:
@@ -107,22 +109,36 @@ def _detach(child: Container) -> None:
         child.parent = None
 
 
-def _prune(containers: list[Container], at_root: bool) -> list[Container]:
+def _prune(roots: list[Container]) -> list[Container]:
     """Drop empty leaves; replace an empty container by its children.
 
     At the root an empty container is kept when it has several children
-    (they share a missing ancestor and belong together).
+    (they share a missing ancestor and belong together).  Bottom-up without
+    recursion: an imported mailbox may hold reply chains thousands deep.
     """
+    visited: list[Container] = []
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        visited.append(node)
+        stack.extend(node.children)
+    for node in reversed(visited):  # every node after all of its descendants
+        node.children = _pruned_level(node.children, at_root=False)
+        for child in node.children:
+            child.parent = node
+    pruned = _pruned_level(roots, at_root=True)
+    for root in pruned:
+        root.parent = None
+    return pruned
+
+
+def _pruned_level(containers: list[Container], at_root: bool) -> list[Container]:
+    """One level of pruning; the containers' own children are already pruned."""
     result: list[Container] = []
     for container in containers:
-        container.children = _prune(container.children, at_root=False)
-        for child in container.children:
-            child.parent = container
         if container.message is None and not container.children:
             continue
         if container.message is None and (not at_root or len(container.children) == 1):
-            for child in container.children:
-                child.parent = None
             result.extend(container.children)
             continue
         result.append(container)

@@ -51,3 +51,11 @@ def test_cycles_and_duplicates_terminate_without_losing_messages() -> None:
     ]
     lines = render(thread(messages))
     assert sorted(line.strip() for line in lines if line.strip() != "dummy") == sorted(m.subject for m in messages)
+
+
+def test_a_reply_chain_thousands_deep_threads_without_recursion_limits() -> None:
+    depth = 5000
+    messages = [_m(i, "Re: chain" if i else "chain", f"<m{i}>", *([f"<m{i - 1}>"] if i else [])) for i in range(depth)]
+    lines = render(thread(messages))
+    assert len(lines) == depth
+    assert lines[-1] == " " * 3 * (depth - 1) + "Re: chain"
