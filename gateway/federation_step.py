@@ -38,8 +38,8 @@ def federation_step(ctx: Inbound) -> None:
         return
     if authority(ctx, ticket).executor:
         speaker: Speaker = "executor"
-    elif ctx.sender_role == "requester":
-        speaker = "requester"
+    elif ctx.sender_role in ("requester", "cc"):
+        speaker = "requester"  # the requester side: heard for the ref, never for a status
     else:
         return
 

@@ -480,8 +480,13 @@ def _hops(parsed: ParsedMessage) -> int:
 
 
 def _add_copied_contacts(ctx: Inbound) -> None:
-    """To/Cc people other than us, the sender and the account's agents become `cc` participants."""
-    ours = all_account_addresses(ctx.session)
+    """To/Cc people other than us, the sender and the account's agents become `cc` participants.
+
+    "Us" is the hosted addresses only: an external account's address (a
+    partner, or an upstream customer running its own relaydesk) is a real
+    mailbox elsewhere and a contact like any other.
+    """
+    ours = set(ctx.runtime.config.hosted_addresses)
     exclude = ours | ({ctx.sender_email} if ctx.sender_email else set())
     for address in copied_contacts(ctx.parsed.to + ctx.parsed.cc, exclude):
         base, _, domain = split_plus(address.email)

@@ -4,7 +4,7 @@ Installation A is the demo world (vendor → external partner `fixit` at
 jobs@fixit.example).  Installation B is FixIt's own relaydesk, hosting
 jobs@fixit.example, with vendor known to it as an external customer.  Each
 one's smarthost is a relay in this test that records every mail and hands
-mail for the other's domain to the other's SMTP port, as the Internet would.
+mail for the other's hosted address to the other's SMTP port, as the Internet would.
 """
 
 from __future__ import annotations
@@ -82,7 +82,10 @@ def b_config(address: str = FIXIT, upstream: str = UPSTREAM_VENDOR, outbound: st
 
 @dataclass
 class Forwarder:
-    """The smarthost's reply hook: mail for `domain` goes on to the other installation's SMTP port.
+    """The smarthost's reply hook: mail for `mailbox` (or its +tagged forms) goes on to the other installation.
+
+    Mail to anyone else (people's own mailboxes) is only recorded, as if
+    delivered to their mail servers.
 
     `strip_auto` imitates a forwarding rule that re-sends mail as new: it
     drops the automatic-mail markers and the thread headers and gives the
@@ -90,12 +93,12 @@ class Forwarder:
     does not know).
     """
 
-    domain: str
+    mailbox: str
     port: int = 0
     strip_auto: bool = False
 
     def __call__(self, envelope) -> str | None:
-        rcpts = [r for r in envelope.rcpt_tos if r.lower().endswith("@" + self.domain)]
+        rcpts = [r for r in envelope.rcpt_tos if _without_tag(r) == self.mailbox]
         if not rcpts:
             return None
         raw = bytes(envelope.original_content)
@@ -107,6 +110,11 @@ class Forwarder:
         except smtplib.SMTPException as exc:
             return f"451 4.4.0 next hop refused: {exc}"
         return None
+
+
+def _without_tag(address: str) -> str:
+    local, _, domain = address.lower().rpartition("@")
+    return f"{local.split('+', 1)[0]}@{domain}"
 
 
 def _as_new_mail(raw: bytes) -> bytes:
@@ -139,8 +147,8 @@ class Pair:
 def pair_factory(tmp_path: Path) -> Iterator:
     started: list[Pair] = []
 
-    def make(a_text: str, b_text: str, b_domain: str = "fixit.example", strip_auto: bool = False) -> Pair:
-        to_b, to_a = Forwarder(b_domain, strip_auto=strip_auto), Forwarder("vendor.example", strip_auto=strip_auto)
+    def make(a_text: str, b_text: str, b_mailbox: str = FIXIT, strip_auto: bool = False) -> Pair:
+        to_b, to_a = Forwarder(b_mailbox, strip_auto=strip_auto), Forwarder(VENDOR, strip_auto=strip_auto)
         relay_a, relay_b = SmtpSink(reply=to_b).start(), SmtpSink(reply=to_a).start()
         a = Installation(tmp_path / "a", a_text, sink=relay_a, name="A")
         b = Installation(tmp_path / "b", b_text, sink=relay_b, name="B")
@@ -234,7 +242,7 @@ def test_acknowledgement_loop_between_installations_stops_within_the_hop_limit(p
     """
     no_ack_limit = "ack_period_seconds = 0"
     pair = pair_factory(a_config(no_ack_limit), b_config("desk@robots.example", upstream="", outbound=no_ack_limit),
-                        b_domain="robots.example", strip_auto=True)
+                        b_mailbox="desk@robots.example", strip_auto=True)
     robot_desk = Person("Robots Helpdesk", "desk@robots.example")
     pair.a.send(new_mail(robot_desk, [VENDOR], "Order 4711", "Please confirm order 4711."))
     pair.settle()
@@ -242,3 +250,28 @@ def test_acknowledgement_loop_between_installations_stops_within_the_hop_limit(p
     assert 2 <= relayed <= MAX_HOPS, f"{relayed} mails went between the installations"
     hops = [int(parse(m.raw).get("X-Relaydesk-Hops", "0")) for m in pair.relay_a.mails + pair.relay_b.mails]
     assert max(hops) <= MAX_HOPS
+
+
+def test_dispatchers_own_copy_and_the_gateway_notice_make_one_request_at_the_partner(pair_factory) -> None:
+    """Dana's forward goes To jobs@fixit.example itself (straight to B) and Cc to A.
+
+    B then sees the same request twice: dana's forward, and A's handoff
+    notice threading with it.  It must stay one request at B, and B's
+    answers must still reach A's child ticket.
+    """
+    pair = pair_factory(a_config(), b_config())
+    a, b = pair.a, pair.b
+    alices_mail, _ = alice_writes(a)
+    handoff = forward(alices_mail.message, DANA, [FIXIT], "Please send someone today. -- Dana", cc=[VENDOR])
+    b.send(handoff, rcpt_tos=[FIXIT])  # dana's mail server delivers to fixit directly
+    pair.settle()
+    a.send(handoff, rcpt_tos=[VENDOR])
+    pair.settle()
+    assert [t["ref"] for t in b.tickets()] == ["JOB-1"], "B opened a second request for the gateway's notice"
+
+    since_a = len(a.sink.mails)
+    b.send(new_mail(FRED, [FIXIT], "Re: [JOB-1] Printer jams on tray 2", "#status resolved\nReplaced the pickup roller."))
+    pair.settle()
+    assert a.show("FIX-1")["status"] == "resolved"
+    assert a.show("VND-1")["links"][0]["state"] == "resolved"
+    assert "Replaced the pickup roller." in body_text(only_mail_to(a, ALICE.email, since_a))
