@@ -44,6 +44,8 @@ _FALLBACKS = ("gb18030", "cp1251", "cp1252")
 
 _MAX_GUESS_BYTES = 64 * 1024
 _MIN_STATISTICAL_BYTES = 24
+_RUSSIAN_COMMON = frozenset("оеаинтсрвлкмдпуя")  # about 80% of the letters of Russian text
+_RUSSIAN_THRESHOLD = 0.7
 _LIKELY = ("utf_8", "cp1251", "koi8_r", "cp1256", "cp1252", "cp1250", "iso8859_2", "iso8859_15", "gb18030",
            "big5", "cp932", "euc_jp", "cp949", "cp1253", "cp1255", "cp1254", "cp1257", "cp874", "cp866",
            "mac_cyrillic", "iso8859_5", "iso8859_7")
@@ -159,10 +161,12 @@ def _statistical_guess(sample: bytes) -> str | None:
 def _script_codec(sample: bytes) -> str | None:
     """koi8-r, cp1251 or cp1256 when the 8-bit bytes are clearly one of them.
 
-    All three put letters in 0xC0-0xFF.  Russian running text is mostly
-    lower-case, which KOI8-R keeps below 0xE0 and cp1251 above it; Arabic in
-    cp1256 spreads over both halves (alef low, lam/meem/noon/yeh high).
-    Statistics libraries need far more text than a subject line to see this.
+    All three put letters in 0xC0-0xFF, and statistics libraries need far
+    more text than a subject line to tell them apart.  Russian decoded with
+    the right table is made mostly of its most frequent letters; with the
+    wrong one the letters are a random mix.  Arabic in cp1256 spreads over
+    both halves of the range (alef low, lam/meem/noon/yeh high), which
+    Russian in either table does not.
     """
     high = [b for b in sample if b >= 0x80]
     if high and _isolated_share(sample) >= 0.8:
@@ -172,13 +176,23 @@ def _script_codec(sample: bytes) -> str | None:
     if len(letters) < 2 or len(letters) < 0.8 * len(high):
         return None
     upper_share = sum(1 for b in letters if b >= 0xE0) / len(letters)
-    if upper_share <= 0.15:
-        return "koi8_r"
-    if upper_share >= 0.8:
-        return "cp1251"
+    koi8 = _russian_score(sample.decode("koi8_r", errors="replace"))
+    cp1251 = _russian_score(sample.decode("cp1251", errors="replace"))
+    if max(koi8, cp1251) >= _RUSSIAN_THRESHOLD:
+        if abs(koi8 - cp1251) < 0.15:
+            # Too short to tell by letters: running text is mostly lower-case,
+            # which cp1251 keeps above 0xE0 and KOI8-R below.
+            return "cp1251" if upper_share > 0.5 else "koi8_r"
+        return "koi8_r" if koi8 > cp1251 else "cp1251"
     if len(letters) >= 8 and 0.2 <= upper_share <= 0.6 and _decodes(sample, "cp1256"):
         return "cp1256"
     return None
+
+
+def _russian_score(text: str) -> float:
+    """Share of Cyrillic letters that are among Russian's most frequent ones."""
+    letters = [c for c in text.lower() if "а" <= c <= "я" or c == "ё"]
+    return sum(c in _RUSSIAN_COMMON for c in letters) / len(letters) if letters else 0.0
 
 
 def _isolated_share(sample: bytes) -> float:

@@ -91,3 +91,13 @@ def test_other_python_codecs_by_label(codec: str) -> None:
     body = base64.encodebytes(text.encode(codec)).replace(b"\n", b"\r\n")
     parsed = parse_message(_mail(body, f"text/plain; charset={codec}", "base64"))
     assert parsed.text == text
+
+
+@pytest.mark.parametrize(
+    ("text", "codec"),
+    [("ТЕСТ", "koi8-r"), ("тест тест", "cp1251"), ("Касса не работает", "koi8-r"), ("Касса не работает", "cp1251"),
+     ("ООО Ромашка ИНН 7701 КПП 7701", "koi8-r")],
+)
+def test_short_unlabelled_russian_is_read_by_letter_frequency(text: str, codec: str) -> None:
+    parsed = parse_message(_mail(text.encode(codec), None))
+    assert parsed.text == text
