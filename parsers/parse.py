@@ -9,6 +9,7 @@ here raises: a step that fails leaves a problem line and the rest goes on.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from email.message import Message
 from email.parser import BytesHeaderParser, BytesParser
@@ -28,7 +29,9 @@ from parsers.reply import split_reply
 
 _HEADER_LIMIT = 1000  # headers kept per message; more is an attack, not mail
 _VALUE_LIMIT = 64 * 1024
-_BOUNDARY_LIMIT = 4 * MAX_PARTS  # lines starting with "--" parsed at most
+_BOUNDARY_LIMIT = 4 * MAX_PARTS  # boundary-like lines parsed at most
+# "--token" alone on its line; SQL or diff lines ("-- comment", "--- a/x") have spaces.
+_BOUNDARY_LINE = re.compile(rb"\n--[^\s]{1,72}\r?(?=\n)")
 _T = TypeVar("_T")
 
 
@@ -55,10 +58,11 @@ def _cap_boundaries(raw: bytes) -> tuple[bytes, list[str]]:
     """
     if raw.count(b"\n--") <= _BOUNDARY_LIMIT:
         return raw, []
-    position = -1
-    for _ in range(_BOUNDARY_LIMIT):
-        position = raw.find(b"\n--", position + 1)
-    return raw[:position + 1], [f"more than {_BOUNDARY_LIMIT} boundary lines; the message was cut after them"]
+    for count, match in enumerate(_BOUNDARY_LINE.finditer(raw), start=1):
+        if count > _BOUNDARY_LIMIT:
+            problem = f"more than {_BOUNDARY_LIMIT} boundary lines; the message was cut after them"
+            return raw[:match.start() + 1], [problem]
+    return raw, []
 
 
 def _tree(raw: bytes) -> Message | str:

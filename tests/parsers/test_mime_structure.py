@@ -298,3 +298,15 @@ def test_json_shape_of_a_parsed_message() -> None:
     assert shape["date"] == "2026-03-11T06:00:00Z"
     assert shape["forward"]["original"]["message_id"] == "<orig-42@shop.example>"
     assert shape["attachments"][0]["content_type"] == "message/rfc822"
+
+
+def test_many_comment_lines_in_an_attachment_are_not_mistaken_for_boundaries() -> None:
+    dump = b"-- comment line\r\nSELECT 1;\r\n" * 6000
+    raw = (
+        b"From: a@example.com\r\nSubject: dump\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n"
+        b"--B\r\nContent-Type: text/plain\r\n\r\nsee dump\r\n--B\r\nContent-Type: text/plain\r\n"
+        b"Content-Disposition: attachment; filename=dump.sql\r\n\r\n" + dump + b"\r\n--B--\r\n"
+    )
+    parsed = parse_message(raw)
+    assert parsed.attachments[0].content == dump
+    assert not any("boundary lines" in p for p in parsed.problems)
