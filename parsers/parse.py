@@ -80,6 +80,8 @@ def _from_tree(tree: Message, source: RawSource, options: ParseOptions, problems
     headers = _decoded_headers(tree, charset, problems)
     subject = (headers.get("subject") or [""])[0]
     sender = _addresses(tree, ("from",), charset, problems) or _addresses(tree, ("sender",), charset, problems)
+    if not sender:
+        problems.append("no sender address (From/Sender missing or unreadable)")
     date, date_problem = parse_date(tree.get("date"))
     if date_problem:
         problems.append(date_problem)

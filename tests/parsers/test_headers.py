@@ -80,3 +80,11 @@ def test_message_ids_keep_brackets() -> None:
     assert message_ids("<a@b>\r\n\t<c@d> junk <e@f>") == ("<a@b>", "<c@d>", "<e@f>")
     assert message_ids("bare-id@host.example") == ("<bare-id@host.example>",)
     assert message_ids(None) == ()
+
+
+def test_missing_sender_is_reported() -> None:
+    from parsers import parse_message
+
+    parsed = parse_message(b"To: support@vendor.example\r\nSubject: who?\r\n\r\nhello\r\n")
+    assert parsed.sender is None
+    assert any("no sender address" in p for p in parsed.problems)
