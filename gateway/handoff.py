@@ -13,29 +13,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from gateway import chain_notices, links, outbox
-from gateway.compose import FileRef
+from gateway import chain_notices, links, mirroring, outbox
 from gateway.config import AccountConfig, Config
-from gateway.fingerprints import profiles
-from gateway.handoff_detection import HANDOFF_COMMAND, HandoffIntent, account_matches, detect_handoff
+from gateway.handoff_detection import HandoffIntent
 from gateway.loop_guard import hop_count
 from gateway.participants import add_participant
-from gateway.rejections import Rejection
+from gateway.partner_side import EXECUTOR_ROLE
 from gateway.runtime import Runtime
-from gateway.threading import ThreadQuery, find_thread
-from gateway.tickets import NewMessage, add_message, change_status, open_ticket
+from gateway.shared_files import copy_attachments, file_refs
+from gateway.tickets import NewMessage, add_message, change_status, open_ticket, store_attachments
 from parsers.message import Address, ParsedMessage
 from storage import repositories
-from storage.models import Account, Attachment, Link, Message, OutboxItem, Participant, Ticket
+from storage.models import Attachment, Link, Message, OutboxItem, Participant, Ticket
 
-if TYPE_CHECKING:
-    from gateway.pipeline import Inbound
-
-EXECUTOR_ROLE = "agent"
 CONTACT_ROLE = "contact"
 REQUEST_KEY = "request:"
 
@@ -52,86 +45,16 @@ class HandoffSource:
     raw_sha256: str | None = None
 
 
+CREATED, CONTINUED, REPEATED = "created", "continued", "repeated"
+
+
 @dataclass(frozen=True)
 class HandoffResult:
-    """The link the mail produced or continued; `created` is False for a repeat."""
+    """The link the mail created, continued (a new forward to the same partner) or repeated (seen before)."""
 
     link: Link
-    created: bool
+    outcome: str
     outbox: list[OutboxItem] = field(default_factory=list)
-
-
-def handoff_step(ctx: Inbound) -> None:
-    """Pipeline step (after threading, before a new ticket would be opened).
-
-    When an agent's forward or `#handoff` hands a ticket of their account to
-    a partner, the mail becomes that handoff: the child is opened, and the
-    mail itself is kept on the parent as an internal note — even when it was
-    delivered to a hosted partner's own address, where it would otherwise
-    have opened a customer ticket.
-    """
-    parsed = ctx.parsed
-    wants = parsed.forward is not None or any(c.name == HANDOFF_COMMAND for c in parsed.commands)
-    if not wants or ctx.is_auto or ctx.sender_email is None:
-        return
-    found = _senders_ticket(ctx)
-    if found is None:
-        return
-    owner, parent = found
-    config = ctx.runtime.config
-    owner_config = config.account(owner.slug)
-    participants = [p.email for p in parent.participants if p.email]
-    try:
-        intent = detect_handoff(parsed, owner_config, config, ctx.recipients, participants)
-    except Rejection:
-        _adopt(ctx, owner, parent)  # the commands step refuses the #handoff and answers the sender
-        return
-    if intent is None:
-        return
-    source = HandoffSource(parsed=parsed, dispatcher=parsed.sender, source_key=f"inbox:{ctx.item.id}",
-                           channel=ctx.item.channel, inbox_item_id=ctx.item.id, raw_sha256=ctx.item.raw_sha256)
-    result = hand_off(ctx.session, ctx.runtime, parent, intent, source)
-    _adopt(ctx, owner, parent)
-    ctx.link = result.link
-    ctx.outbox += result.outbox
-    if not result.created:
-        ctx.problems.append(f"handoff {result.link.parent.ref} → {result.link.child.ref} already made; not repeated")
-
-
-def _senders_ticket(ctx: Inbound) -> tuple[Account, Ticket] | None:
-    """The sender's own account and the ticket of it this mail threads to.
-
-    Usually the receiving account; but a dispatcher's forward delivered only
-    to a hosted partner's address is threaded again within the dispatcher's
-    account.
-    """
-    email = ctx.sender_email
-    if repositories.agent_by_email(ctx.session, ctx.account.id, email) is not None:
-        ticket = ctx.ticket
-        if ticket is None or ticket.account_id != ctx.account.id:
-            return None  # nothing to hand on, or a ticket kept for an external partner (not ours to hand on)
-        return ctx.account, ticket
-    config = ctx.runtime.config
-    for spec in config.accounts:
-        if spec.kind != "hosted" or ctx.account.slug not in spec.partners:
-            continue
-        if not any(agent.email == email for agent in spec.agents):
-            continue
-        owner = repositories.account_by_slug(ctx.session, spec.slug)
-        match = find_thread(ThreadQuery(
-            session=ctx.session, secret=config.security.secret, account=owner, parsed=ctx.parsed,
-            recipients=ctx.recipients, fingerprints=profiles(config.fingerprints),
-        ))
-        if match.ticket is not None:
-            return owner, match.ticket
-    return None
-
-
-def _adopt(ctx: Inbound, owner: Account, parent: Ticket) -> None:
-    """The mail belongs to the parent, from one of its agents, as an internal note."""
-    ctx.account, ctx.account_config = owner, ctx.runtime.config.account(owner.slug)
-    ctx.ticket, ctx.related = parent, None
-    ctx.sender_role, ctx.visibility, ctx.unverified = "agent", "internal", False
 
 
 def hand_off(session: Session, runtime: Runtime, parent: Ticket, intent: HandoffIntent,
@@ -142,7 +65,7 @@ def hand_off(session: Session, runtime: Runtime, parent: Ticket, intent: Handoff
         raise LookupError(f"partner account {intent.partner.slug!r} is configured but not synced")
     existing = _existing_link(session, parent, partner.id, source.parsed.message_id)
     if existing is not None:
-        return HandoffResult(existing, created=False)
+        return _continue(session, runtime, existing, intent, source)
     child = open_ticket(session, partner, parent.subject, by=source.dispatcher.email)
     child.asset = parent.asset
     add_participant(session, child, "requester", source.dispatcher, account_id=parent.account_id)
@@ -150,8 +73,9 @@ def hand_off(session: Session, runtime: Runtime, parent: Ticket, intent: Handoff
     if contact is not None:
         add_participant(session, child, CONTACT_ROLE, contact)
     executors = _add_executors(session, child, intent, partner.id)
-    _store_note(session, child, intent, source)
-    description, files = _copy_request(session, parent, child, contact)
+    parent_files = _public_files(parent)
+    note = _store_note(session, runtime, child, intent, source, known={f.sha256 for f in parent_files})
+    description, files = _copy_request(session, parent, child, contact, parent_files)
     transition = links.create_link(
         session, parent, child, actor=source.dispatcher.email,
         detail={"partner": intent.partner.slug, "address": intent.address,
@@ -160,23 +84,18 @@ def hand_off(session: Session, runtime: Runtime, parent: Ticket, intent: Handoff
     if parent.status == "new":
         change_status(session, parent, "open", by=source.dispatcher.email)
     queued = _notify_partner(session, runtime, transition.link, executors, intent, source, contact, description,
-                             files)
-    return HandoffResult(transition.link, created=True, outbox=queued)
+                             [*files, *note.attachments])
+    return HandoffResult(transition.link, CREATED, queued)
 
 
-def is_executor(config: Config, ticket: Ticket, email: str | None, participants: Sequence[Participant]) -> bool:
-    """`email` works the ticket for its account: an agent or address of it, or the addressed executor."""
-    if not email:
-        return False
-    email = email.lower()
-    if account_matches(config.account(ticket.account.slug), email):
-        return True
-    return any(p.role == EXECUTOR_ROLE and p.email == email for p in participants)
-
-
-def executors_of(ticket: Ticket) -> list[Participant]:
-    """Who hears about the child on the partner's side (its agents, or the external partner's address)."""
-    return [p for p in ticket.participants if p.role == EXECUTOR_ROLE and p.email]
+def _continue(session: Session, runtime: Runtime, link: Link, intent: HandoffIntent,
+              source: HandoffSource) -> HandoffResult:
+    """The same mail again does nothing; a new forward to the partner joins the child's thread."""
+    message_id = source.parsed.message_id
+    if message_id and repositories.message_ref_exists(session, link.child_ticket_id, message_id):
+        return HandoffResult(link, REPEATED)
+    note = _store_note(session, runtime, link.child, intent, source, known=set())
+    return HandoffResult(link, CONTINUED, mirroring.mirror(session, runtime, note, hop_count(source.parsed)))
 
 
 def _existing_link(session: Session, parent: Ticket, partner_id: int, message_id: str | None) -> Link | None:
@@ -221,9 +140,11 @@ def _add_executors(session: Session, child: Ticket, intent: HandoffIntent, partn
     return [add_participant(session, child, EXECUTOR_ROLE, person, account_id=partner_id) for person in people]
 
 
-def _store_note(session: Session, child: Ticket, intent: HandoffIntent, source: HandoffSource) -> Message:
+def _store_note(session: Session, runtime: Runtime, child: Ticket, intent: HandoffIntent, source: HandoffSource,
+                known: set[str]) -> Message:
+    """The dispatcher's note on the child, with the forward's own files that the child has not got yet."""
     parsed = source.parsed
-    return add_message(session, child, NewMessage(
+    note = add_message(session, child, NewMessage(
         source_key=source.source_key,
         direction="in",
         visibility="public",
@@ -237,10 +158,21 @@ def _store_note(session: Session, child: Ticket, intent: HandoffIntent, source: 
         inbox_item_id=source.inbox_item_id,
         raw_sha256=source.raw_sha256,
     ))
+    fresh = {a.sha256: a for a in parsed.attachments if a.sha256 not in known}
+    store_attachments(session, runtime.blobs, note, fresh.values())
+    session.flush()
+    session.refresh(note, ["attachments"])
+    return note
 
 
-def _copy_request(session: Session, parent: Ticket, child: Ticket,
-                  contact: Address | None) -> tuple[str, list[Attachment]]:
+def _public_files(ticket: Ticket) -> list[Attachment]:
+    """Each stored file of the ticket's public messages once."""
+    found = {a.sha256: a for m in ticket.messages if m.visibility == "public" for a in m.attachments if a.stored}
+    return list(found.values())
+
+
+def _copy_request(session: Session, parent: Ticket, child: Ticket, contact: Address | None,
+                  files: Sequence[Attachment]) -> tuple[str, list[Attachment]]:
     """The parent's description and public files, as the child's second message (files by reference).
 
     The description is the parent's own copy of the request when the parent
@@ -249,7 +181,6 @@ def _copy_request(session: Session, parent: Ticket, child: Ticket,
     public = [m for m in parent.messages if m.visibility == "public"]
     requests = [m for m in public if m.source_key.startswith(REQUEST_KEY)]
     first = (requests or public or [None])[0]
-    files = [a for m in public for a in m.attachments if a.stored]
     copy = add_message(session, child, NewMessage(
         source_key=f"{REQUEST_KEY}{parent.id}",
         direction="in",
@@ -262,22 +193,6 @@ def _copy_request(session: Session, parent: Ticket, child: Ticket,
         via_account_id=parent.account_id,
     ))
     return copy.text, copy_attachments(session, files, copy)
-
-
-def copy_attachments(session: Session, files: Sequence[Attachment], target: Message) -> list[Attachment]:
-    """New attachment rows on `target` pointing at the same blobs: nothing is copied on disk."""
-    rows = [
-        Attachment(message_id=target.id, filename=f.filename, content_type=f.content_type, size=f.size,
-                   sha256=f.sha256, inline=f.inline, content_id=f.content_id, stored=f.stored)
-        for f in files
-    ]
-    session.add_all(rows)
-    session.flush()
-    return rows
-
-
-def file_refs(files: Sequence[Attachment]) -> list[FileRef]:
-    return [FileRef(f.sha256, f.filename, f.content_type) for f in files if f.stored]
 
 
 def _notify_partner(session: Session, runtime: Runtime, link: Link, executors: Sequence[Participant],

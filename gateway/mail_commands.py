@@ -22,8 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway import links, mirroring, status_propagation
-from gateway.handoff import is_executor
 from gateway.handoff_detection import detect_handoff
+from gateway.partner_side import is_executor
 from gateway.ratings import link_to_rate, parse_rating
 from gateway.rejections import (
     BadStatus,

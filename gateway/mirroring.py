@@ -29,9 +29,10 @@ from sqlalchemy.orm import Session
 
 from gateway import chain_notices, links, loop_guard, outbox
 from gateway.config import Config
-from gateway.handoff import copy_attachments, executors_of, file_refs, is_executor
 from gateway.participants import add_participant
+from gateway.partner_side import executors_of, is_executor
 from gateway.runtime import Runtime
+from gateway.shared_files import copy_attachments, file_refs
 from gateway.tickets import NewMessage, add_event, add_message
 from parsers.message import Address
 from storage import repositories

@@ -29,13 +29,14 @@ from gateway.bounces import handle_bounces
 from gateway.config import AccountConfig
 from gateway.federation_step import elide_body_markers, federation_step
 from gateway.fingerprints import profiles
-from gateway.handoff import file_refs, handoff_step
+from gateway.handoff_step import handoff_step
 from gateway.mail_commands import commands_step
 from gateway.mirroring import mirror_step
 from gateway.notices import acknowledgement
 from gateway.outbox import queue_mail
 from gateway.participants import add_participant, copied_contacts, participant_for, role_of
 from gateway.runtime import Runtime
+from gateway.shared_files import file_refs
 from gateway.threading import ThreadMatch, ThreadQuery, find_thread
 from gateway.tickets import (
     AUTO_KINDS,

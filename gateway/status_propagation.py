@@ -12,8 +12,8 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from gateway import chain_notices, links, outbox
-from gateway.handoff import executors_of
 from gateway.mirroring import agent_participants
+from gateway.partner_side import executors_of
 from gateway.ratings import request_rating
 from gateway.runtime import Runtime
 from gateway.tickets import FINISHED, add_event, change_status

@@ -42,7 +42,8 @@ def customer_mail(*, subject: str = "Printer jams on tray 2", text: str = "Hello
 
 def outlook_forward(*, sender: str, to: list[str], cc: list[str] = (), note: str, original_from: str,
                     original_subject: str, original_text: str, original_date: str | None = None,
-                    message_id: str | None = None, commands: str = "") -> bytes:
+                    message_id: str | None = None, commands: str = "",
+                    attachment: tuple[str, str, bytes] | None = None) -> bytes:
     """Outlook desktop's inline forward: note, separator, From/Sent/To/Subject block, original body."""
     mail = _base(sender, to, f"FW: {original_subject}", list(cc), message_id=message_id)
     sent = original_date or datetime.now(timezone.utc).strftime("%A, %B %d, %Y %I:%M %p")
@@ -56,6 +57,10 @@ def outlook_forward(*, sender: str, to: list[str], cc: list[str] = (), note: str
         f"{original_text}\n"
     )
     mail.set_content(body)
+    if attachment:
+        filename, content_type, data = attachment
+        maintype, _, subtype = content_type.partition("/")
+        mail.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     return bytes(mail)
 
 

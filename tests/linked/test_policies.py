@@ -168,3 +168,26 @@ def test_a_partner_update_reaches_the_contacts_the_customer_copied(sqlite_runtim
 
     assert {o.recipient for o in new_mail_since(runtime, before)} == {
         "alice@client.example", "bob@client.example", "dana@vendor.example"}
+
+
+def test_a_second_forward_to_the_same_partner_joins_the_child_with_its_new_file(sqlite_runtime) -> None:
+    runtime = sqlite_runtime
+    customer_writes(runtime)
+    dana_forwards_to_partner(runtime)
+    photo = b"\x89PNG\r\n\x1a\n fake photo of the tray"
+    raw = mails.outlook_forward(
+        sender=DANA, to=["service@partner.example"], cc=["support@vendor.example"],
+        note="Paul, the customer sent a photo of the tray.", original_from=ALICE,
+        original_subject="Printer jams on tray 2", original_text="Here is a photo.", message_id="<fw5@vendor.example>",
+        attachment=("tray.png", "image/png", photo),
+    )
+    before = len(outbox(runtime))
+
+    deliver(runtime, raw, rcpt=["service@partner.example", "support@vendor.example"])
+
+    ptn = ticket(runtime, "PTN-1")
+    assert [link_of(runtime, "PTN-1").parent.ref] == ["VND-1"]
+    assert ptn.messages[-1].text == "Paul, the customer sent a photo of the tray."
+    assert [a.filename for a in ptn.messages[-1].attachments] == ["tray.png"]
+    told = only(new_mail_since(runtime, before))
+    assert told.recipient == "paul@partner.example" and "photo of the tray" in body_of(runtime, told)
