@@ -181,7 +181,7 @@ class _Walker:
         as_sent = payload[0] if isinstance(payload, list) and isinstance(payload[0], Message) else inner
         try:
             data = as_sent.as_bytes(policy=compat32)
-        except (ValueError, LookupError, TypeError, UnicodeError) as exc:
+        except Exception as exc:  # the generator trips over malformed trees in many ways; the file stays empty
             self.content.problems.append(f"attached message not re-serialisable: {type(exc).__name__}")
             data = b""
         self.content.attachments.append(self.attachment(name, "message/rfc822", data, False, _content_id(part)))
