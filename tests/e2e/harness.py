@@ -162,7 +162,8 @@ class Installation:
     def database(self) -> Path:
         return self.root / "data" / "relaydesk.db"
 
-    def _query(self, sql: str, *args: Any) -> list[tuple]:
+    def query(self, sql: str, *args: Any) -> list[tuple]:
+        """Read-only SQL on the installation's database: for waiting, and facts the CLI does not show."""
         if not self.database.exists():
             return []
         connection = sqlite3.connect(f"file:{self.database}?mode=ro", uri=True, timeout=10)
@@ -175,8 +176,8 @@ class Installation:
 
     def pending_work(self) -> tuple[int, int]:
         """(pending inbox items, pending outbox items)."""
-        inbox = self._query("SELECT count(*) FROM inbox_items WHERE status = 'pending'")
-        outbox = self._query("SELECT count(*) FROM outbox_items WHERE status = 'pending'")
+        inbox = self.query("SELECT count(*) FROM inbox_items WHERE status = 'pending'")
+        outbox = self.query("SELECT count(*) FROM outbox_items WHERE status = 'pending'")
         return (inbox[0][0] if inbox else 0, outbox[0][0] if outbox else 0)
 
     def settle(self, timeout: float = SETTLE_TIMEOUT) -> None:
@@ -191,10 +192,10 @@ class Installation:
 
     def inbox_problems(self) -> list[tuple[int, str, str | None]]:
         """(id, status, error) of inbox items that did not end `done`: a pipeline failure shows here."""
-        return [tuple(r) for r in self._query("SELECT id, status, error FROM inbox_items WHERE status != 'done'")]
+        return [tuple(r) for r in self.query("SELECT id, status, error FROM inbox_items WHERE status != 'done'")]
 
     def outbox(self) -> list[dict[str, Any]]:
-        rows = self._query("SELECT id, kind, recipient, status, error FROM outbox_items ORDER BY id")
+        rows = self.query("SELECT id, kind, recipient, status, error FROM outbox_items ORDER BY id")
         return [dict(zip(("id", "kind", "recipient", "status", "error"), row)) for row in rows]
 
     # --- the operator's CLI -------------------------------------------------------
