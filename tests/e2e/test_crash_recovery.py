@@ -5,7 +5,9 @@ it gets `250` (a retry after a lost `250` must not store a second copy).  The
 test kills the server with SIGKILL four times — three times while mail is
 arriving, once while the backlog is being processed and acknowledged — and
 restarts it each time.  Afterwards every mail is exactly one message on
-exactly one ticket, and every ticket got exactly one acknowledgement.
+exactly one ticket, and every ticket got exactly one acknowledgement.  An
+acknowledgement whose send was cut off by a kill is retried once its
+delivery lease runs out, so settling may take that long.
 
 Delivery is at least once by design (SPEC §7): a kill between the sink's
 `250` and the `sent` commit sends the same mail (same Message-ID) again.  So
@@ -25,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from gateway.config import load_config
+from gateway.delivery import LEASE_MIN_SECONDS
 from gateway.runtime import Runtime
 from tests.e2e.outcome import SUPPORT, assert_each_mail_once, customer, customer_mail, wait_settled
 from tests.e2e.processes import GatewayProcess, free_port, write_config
@@ -118,7 +121,8 @@ def test_sigkill_loses_nothing_and_stores_nothing_twice(tmp_path: Path) -> None:
 
             runtime = Runtime.open(load_config(config_path))
             try:
-                wait_settled(runtime, TOTAL, timeout=90)
+                # A delivery cut off mid-send waits out its lease (gateway.delivery) before it is retried.
+                wait_settled(runtime, TOTAL, timeout=LEASE_MIN_SECONDS + 90)
                 assert_each_mail_once(runtime, range(1, TOTAL + 1))
             finally:
                 runtime.close()
