@@ -16,9 +16,10 @@ reading side:
   which resolves the link and asks for a rating).
 
 The headers are claims made by whoever wrote the mail.  They are only ever
-applied to the ticket the mail already threads to, and only by the party
-that executes that ticket; they never select, create or change any other
-ticket, and never set a status the status machine does not allow.
+applied to the ticket the mail already threads to: its requester side may
+teach it the remote ref, only its executor may move its status.  They never
+select, create or change any other ticket, and never set a status the
+status machine does not allow.
 """
 
 from __future__ import annotations
@@ -96,7 +97,10 @@ def decode_chain(value: str | None) -> tuple[ChainHop, ...]:
 
 
 def encode_chain(hops: tuple[ChainHop, ...]) -> str:
-    """The inverse of `decode_chain` (the header itself is written by `gateway.chain`)."""
+    """The inverse of `decode_chain`, for keeping a remote chain in an event's detail.
+
+    Our own header is written from the database by `gateway.chain.chain_header`.
+    """
     return ", ".join(f"{hop.ref}={hop.status}" for hop in hops)
 
 
@@ -129,7 +133,7 @@ def ticket_for_remote(session: Session, account: Account, parsed: ParsedMessage)
 
 @dataclass(frozen=True)
 class RemoteUpdate:
-    """What `apply_remote` did, for the pipeline to act on (notify, resolve the link)."""
+    """What `apply_remote` did to the ticket."""
 
     learnt_ref: str | None = None
     status_before: str | None = None
@@ -160,7 +164,8 @@ def apply_remote(session: Session, ticket: Ticket, parsed: ParsedMessage, speake
     if ticket.external_id is None:
         ticket.external_id = remote.external_id
         learnt = remote.ref
-        add_event(session, ticket, "remote_ref_learnt", remote_ref=remote.ref, sender=sender)
+        add_event(session, ticket, "remote_ref_learnt", remote_ref=remote.ref, remote_chain=encode_chain(remote.chain),
+                  sender=sender)
     elif ticket.external_id != remote.external_id:
         return RemoteUpdate()  # speaks for another remote ticket than the one we know: ignore its claims
     if speaker != "executor" or remote.status not in FOLLOWED_STATUSES or ticket.status in DONE:
@@ -169,5 +174,6 @@ def apply_remote(session: Session, ticket: Ticket, parsed: ParsedMessage, speake
         return RemoteUpdate(learnt_ref=learnt)
     before = ticket.status
     change_status(session, ticket, "resolved", sender)
-    add_event(session, ticket, "remote_status", remote_ref=remote.ref, remote_status=remote.status, by=sender)
+    add_event(session, ticket, "remote_status", remote_ref=remote.ref, remote_status=remote.status,
+              remote_chain=encode_chain(remote.chain), by=sender)
     return RemoteUpdate(learnt_ref=learnt, status_before=before, status_after=ticket.status)
