@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import socket
 import ssl
 from collections.abc import Callable
 from typing import Any
@@ -122,7 +123,8 @@ class SmtpServer(FreePortController):
             InboundHandler(runtime, enqueue),
             hostname=host,
             port=port,
-            server_hostname=smtp.hostname,
+            # Resolved once: aiosmtpd would otherwise look the name up on every connection.
+            server_hostname=smtp.hostname or socket.getfqdn(),
             data_size_limit=smtp.max_message_bytes,
             tls_context=tls_context,
             require_starttls=smtp.require_starttls,
