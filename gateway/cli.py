@@ -126,7 +126,21 @@ def show(
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """One ticket with its requester, chain, links, messages and events (--json: SPEC §10 shape)."""
+    """One ticket with its requester, chain, links, messages and events.
+
+    --json gives {"ref", "account", "status", "subject", "parent", "created_at",
+    "updated_at", "requester": {"name", "email", "telegram"} or null, "asset",
+    "external_id", "assignee", "related" (the closed ticket this one follows up),
+    "children", "chain": [{"ref", "account", "status", "depth"}] from the root,
+    depth first, "links": [{"parent", "child", "state", "rating", "rating_comment"}],
+    "participants": [{"role", "name", "email", "telegram"}],
+    "messages": [{"id", "direction", "visibility", "channel", "message_id", "from",
+    "from_name", "to", "cc", "subject", "text", "elided", "unverified",
+    "attachments": [{"filename", "content_type", "size", "sha256", "inline", "stored"}],
+    "created_at"}], "events": [{"at", "type", "detail"}],
+    "outbound": [{"id", "kind", "channel", "recipient", "message_id", "subject",
+    "status", "attempts", "error", "created_at", "sent_at"}]}.  Times are UTC ISO 8601.
+    """
     from gateway.runtime import Runtime
     from gateway.views import ticket_detail
 
