@@ -171,3 +171,12 @@ def test_list_mail_opens_an_unanswered_ticket_but_never_an_ack(runtime) -> None:
                                    headers={"List-Id": "<it-team.client.example>"}))
     assert ticket(runtime, "VND-1").messages[0].visibility == "auto"
     assert out == [] and outbox(runtime) == []
+
+
+def test_another_accounts_message_ids_do_not_thread(runtime) -> None:
+    ack = _open_vnd1(runtime)
+    deliver(runtime, mail(to="service@partner.example", subject="Re: Printer", in_reply_to=ack["Message-ID"],
+                          references=f"<first@client.example> {ack['Message-ID']}"),
+            rcpt=["service@partner.example"])
+    assert len(ticket(runtime, "VND-1").messages) == 1
+    assert ticket(runtime, "PTN-1").subject == "Re: Printer"
