@@ -68,7 +68,3 @@ def parent_closed_notice(link: Link) -> tuple[str, str]:
         f"so {link.child.ref} has been closed as well. No further work is needed."
     )
 
-
-def rated_confirmation(link: Link) -> str:
-    return f"Rated {link.child.ref} ({link.child.account.name}): {link.rating}/5" + (
-        f" — {link.rating_comment}" if link.rating_comment else "")
