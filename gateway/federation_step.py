@@ -45,6 +45,7 @@ def federation_step(ctx: Inbound) -> None:
 
     def resolve(session: Session, ticket: Ticket, status: str, by: str) -> None:
         if change_status(session, ticket, status, by=by):
-            ctx.outbox += status_propagation.after_status_change(session, ctx.runtime, ticket, by, ctx.hops)
+            ctx.outbox += status_propagation.after_status_change(session, ctx.runtime, ticket, by, ctx.hops,
+                                                                 last_word=ctx.parsed.text)
 
     apply_remote(ctx.session, ticket, ctx.parsed, speaker, resolve)
