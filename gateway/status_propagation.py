@@ -3,8 +3,10 @@
 Up: a child resolved (or closed) by its partner resolves the link and asks
 the parent's agents for a rating; a child cancelled by its partner declines
 the link.  Down: a parent closed or cancelled closes its open children and
-tells each partner (account setting `close_children_on_close`); a recall
-cancels the child.  Each hop applies its own account's settings.
+tells each partner (account setting `close_children_on_close`) — a link
+still active then ends as `recalled`, since the parent side ended the work,
+so no report counts it as held by the partner forever; a recall cancels the
+child.  Each hop applies its own account's settings.
 """
 
 from __future__ import annotations
@@ -55,6 +57,9 @@ def close_children(session: Session, runtime: Runtime, parent: Ticket, hops: int
         child = link.child
         if child.status in FINISHED:
             continue
+        if link.state in links.ACTIVE_STATES:  # the parent side ended the work: the partner holds it no longer
+            links.transition(session, link, links.RECALLED, actor=None,
+                             detail={"reason": f"{parent.ref} {parent.status}"})
         change_status(session, child, "closed", by=f"{parent.ref} {parent.status}")
         add_event(session, child, "closed_with_parent", link.id, parent=parent.ref)
         subject, text = chain_notices.parent_closed_notice(link)

@@ -191,6 +191,7 @@ def test_closing_the_parent_closes_the_whole_chain_below(runtime) -> None:
     dana_writes(runtime, "#status closed")
 
     assert [ticket(runtime, ref).status for ref in ("VND-1", "PTN-1", "SUB-1")] == ["closed"] * 3
+    assert [link_of(runtime, ref).state for ref in ("PTN-1", "SUB-1")] == ["recalled", "recalled"]
     queued = new_mail_since(runtime, before)
     assert sorted((o.kind, o.recipient) for o in queued) == [
         ("notice", "paul@partner.example"), ("notice", "sam@subco.example")]
