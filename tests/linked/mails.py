@@ -57,16 +57,14 @@ def outlook_forward(*, sender: str, to: list[str], cc: list[str] = (), note: str
         f"{original_text}\n"
     )
     mail.set_content(body)
-    if attachment:
-        filename, content_type, data = attachment
-        maintype, _, subtype = content_type.partition("/")
-        mail.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    _attach(mail, attachment)
     return bytes(mail)
 
 
 def reply(*, sender: str, to: list[str], subject: str, text: str, answered: str, answered_from: str,
           answered_text: str, cc: list[str] = (), references: list[str] = (), style: str = "thunderbird",
-          signature: str = "", message_id: str | None = None) -> bytes:
+          signature: str = "", message_id: str | None = None,
+          attachment: tuple[str, str, bytes] | None = None) -> bytes:
     """A reply with the answered mail quoted below, in the given client's style."""
     subject = subject if subject.lower().startswith("re:") else f"Re: {subject}"
     mail = _base(sender, to, subject, list(cc), message_id=message_id, in_reply_to=answered,
@@ -78,6 +76,7 @@ def reply(*, sender: str, to: list[str], subject: str, text: str, answered: str,
         intro = f"On 11/22/26 10:00 AM, {answered_from} wrote:"
     sig = f"\n\n{signature}" if signature else ""
     mail.set_content(f"{text}{sig}\n\n{intro}\n{quoted}\n")
+    _attach(mail, attachment)
     return bytes(mail)
 
 
@@ -86,3 +85,10 @@ def plain(*, sender: str, to: list[str], subject: str, text: str, cc: list[str] 
     mail = _base(sender, to, subject, list(cc), in_reply_to=in_reply_to, message_id=message_id)
     mail.set_content(text)
     return bytes(mail)
+
+
+def _attach(mail: EmailMessage, attachment: tuple[str, str, bytes] | None) -> None:
+    if attachment:
+        filename, content_type, data = attachment
+        maintype, _, subtype = content_type.partition("/")
+        mail.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)

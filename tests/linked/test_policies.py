@@ -22,6 +22,7 @@ from tests.linked.world import (
     new_mail_since,
     only,
     outbox,
+    sent_mail,
     ticket,
 )
 from tests.pipeline.mail import config_with, deliver
@@ -191,3 +192,22 @@ def test_a_second_forward_to_the_same_partner_joins_the_child_with_its_new_file(
     assert [a.filename for a in ptn.messages[-1].attachments] == ["tray.png"]
     told = only(new_mail_since(runtime, before))
     assert told.recipient == "paul@partner.example" and "photo of the tray" in body_of(runtime, told)
+
+
+def test_a_partner_reply_travels_up_with_its_files(sqlite_runtime) -> None:
+    runtime = sqlite_runtime
+    customer_writes(runtime)
+    dana_forwards_to_partner(runtime)
+    report = b"%PDF-1.4 service report\n%%EOF\n"
+    before = len(outbox(runtime))
+
+    answer(runtime, paul_notice(runtime), PAUL, "Service report attached.",
+           attachment=("report.pdf", "application/pdf", report))
+
+    copy = ticket(runtime, "VND-1").messages[-1]
+    original = ticket(runtime, "PTN-1").messages[-1]
+    assert copy.visibility == "partner"
+    assert [a.sha256 for a in copy.attachments] == [a.sha256 for a in original.attachments]
+    to_alice = only(new_mail_since(runtime, before, "alice@client.example"))
+    [pdf] = sent_mail(runtime, to_alice).iter_attachments()
+    assert pdf.get_filename() == "report.pdf" and pdf.get_content() == report

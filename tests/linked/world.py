@@ -25,7 +25,8 @@ def new_mail_since(runtime: Runtime, before: int, recipient: str | None = None, 
 
 
 def answer(runtime: Runtime, item: OutboxItem, sender: str, text: str, *, style: str = "thunderbird",
-           signature: str = "", cc: list[str] = ()) -> tuple[int, list[int]]:
+           signature: str = "", cc: list[str] = (), attachment: tuple[str, str, bytes] | None = None
+           ) -> tuple[int, list[int]]:
     """Reply to a mail we sent, the way a client does: to its Reply-To, quoting it, threaded."""
     sent = sent_mail(runtime, item)
     reply_to = sent["Reply-To"].addresses[0].addr_spec
@@ -34,6 +35,7 @@ def answer(runtime: Runtime, item: OutboxItem, sender: str, text: str, *, style:
         sender=sender, to=[reply_to], cc=list(cc), subject=str(sent["Subject"]), text=text,
         answered=str(sent["Message-ID"]), answered_from=str(sent["From"]), answered_text=body,
         references=str(sent.get("References", "")).split(), style=style, signature=signature,
+        attachment=attachment,
     )
     return deliver(runtime, raw, rcpt=[reply_to, *cc])
 
