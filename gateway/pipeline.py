@@ -30,6 +30,7 @@ from gateway.config import AccountConfig
 from gateway.federation_step import elide_body_markers, federation_step
 from gateway.fingerprints import profiles
 from gateway.handoff_step import handoff_step
+from gateway.loop_guard import hop_count
 from gateway.mail_commands import commands_step
 from gateway.mirroring import mirror_step
 from gateway.notices import acknowledgement
@@ -398,16 +399,22 @@ def process_inbox_item(runtime: Runtime, inbox_id: int) -> list[int]:
     """Process one inbox item in one transaction; returns the ids of the outbox rows it created.
 
     The caller enqueues their delivery after this returns (i.e. after commit).
+    The attempt is counted in its own commit before any work (`_claim`), so a
+    mail that kills the worker process outright is still parked after
+    `queue.max_attempts` instead of crashing every worker that picks it up.
+    Parsing happens before the write transaction opens: it is pure and can
+    be slow, and SQLite has only one writer.
     """
     try:
+        raw_sha256 = _claim(runtime, inbox_id)
+        if raw_sha256 is None:
+            return []
+        parsed = _parse(runtime, raw_sha256)
         with runtime.db.transaction() as session:
             item = lock_inbox_item(session, inbox_id)
-            if item is None:
-                log.warning("inbox item %s does not exist", inbox_id)
+            if item is None or item.status != "pending":
                 return []
-            if item.status != "pending":
-                return []
-            ctx = _context(runtime, session, item)
+            ctx = _context(runtime, session, item, parsed)
             run_steps(ctx)
             item.status, item.error = "done", None
             item.problems = list(ctx.parsed.problems) + ctx.problems
@@ -428,6 +435,29 @@ def process_inbox_item(runtime: Runtime, inbox_id: int) -> list[int]:
     return []
 
 
+def _claim(runtime: Runtime, inbox_id: int) -> str | None:
+    """Count this run of a pending item (committed at once); its raw blob's hash, or None to skip.
+
+    An item whose earlier runs all died without recording anything (the
+    process was killed, or the mail crashed it) has used up its attempts
+    here and is parked with that reason.
+    """
+    with runtime.db.transaction() as session:
+        item = lock_inbox_item(session, inbox_id)
+        if item is None:
+            log.warning("inbox item %s does not exist", inbox_id)
+            return None
+        if item.status != "pending":
+            return None
+        if item.attempts >= runtime.config.queue.max_attempts:
+            item.status = "parked"
+            item.error = item.error or f"run {item.attempts} times without finishing (the worker died each time)"
+            log.error("inbox item %s parked: %s", inbox_id, item.error)
+            return None
+        item.attempts += 1
+        return item.raw_sha256
+
+
 def requeue_parked(runtime: Runtime, inbox_id: int) -> bool:
     """Give a parked item a fresh start (after a fix); True when it was parked."""
     with runtime.db.transaction() as session:
@@ -446,19 +476,22 @@ def parse_options(runtime: Runtime) -> ParseOptions:
     )
 
 
-def _context(runtime: Runtime, session: Session, item: InboxItem) -> Inbound:
+def _parse(runtime: Runtime, raw_sha256: str) -> ParsedMessage:
     try:
-        raw = runtime.blobs.get(item.raw_sha256)
+        raw = runtime.blobs.get(raw_sha256)
     except BlobNotFound:
-        raise Unprocessable(f"raw blob {item.raw_sha256} is missing from the blob store") from None
-    parsed = parse_message(raw, parse_options(runtime))
+        raise Unprocessable(f"raw blob {raw_sha256} is missing from the blob store") from None
+    return parse_message(raw, parse_options(runtime))
+
+
+def _context(runtime: Runtime, session: Session, item: InboxItem, parsed: ParsedMessage) -> Inbound:
     return Inbound(
         runtime=runtime,
         session=session,
         item=item,
         parsed=parsed,
         recipients=_envelope_recipients(item, parsed),
-        hops=_hops(parsed),
+        hops=hop_count(parsed),
     )
 
 
@@ -473,11 +506,6 @@ def _envelope_recipients(item: InboxItem, parsed: ParsedMessage) -> tuple[str, .
 def _header_recipients(parsed: ParsedMessage) -> tuple[str, ...]:
     delivered = [addr.lower() for _, addr in getaddresses(parsed.headers.get("delivered-to", [])) if addr]
     return tuple(dict.fromkeys([a.email for a in parsed.to + parsed.cc] + delivered))
-
-
-def _hops(parsed: ParsedMessage) -> int:
-    value = (parsed.header("x-relaydesk-hops") or "").strip()
-    return int(value) if value.isdigit() else 0
 
 
 def _add_copied_contacts(ctx: Inbound) -> None:
@@ -511,12 +539,11 @@ def _stored_by_another_worker(runtime: Runtime, inbox_id: int) -> bool:
 
 
 def _record_failure(runtime: Runtime, inbox_id: int, error: str, park: bool) -> None:
-    """Count the attempt and keep the reason; park after `queue.max_attempts` (or at once)."""
+    """Keep the reason of a failed run (already counted by `_claim`); park after `queue.max_attempts` (or at once)."""
     with runtime.db.transaction() as session:
         item = lock_inbox_item(session, inbox_id)
         if item is None:
             return
-        item.attempts += 1
         item.error = error[:2000]
         if park or item.attempts >= runtime.config.queue.max_attempts:
             item.status = "parked"

@@ -51,7 +51,28 @@ def test_failing_step_rolls_back_counts_attempts_and_parks(impatient_runtime, mo
     assert requeue_parked(rt, inbox_id) is True
     assert len(process_inbox_item(rt, inbox_id)) == 1
     replayed = _item(rt, inbox_id)
-    assert (replayed.status, replayed.attempts, replayed.error) == ("done", 0, None)
+    assert (replayed.status, replayed.attempts, replayed.error) == ("done", 1, None)  # attempts count runs
+
+
+def test_mail_that_kills_the_worker_is_parked_after_max_attempts(impatient_runtime, monkeypatch) -> None:
+    """A run that dies without recording anything (SIGKILL, a crash in C code) still counts."""
+    rt = impatient_runtime
+    inbox_id = accept_raw(rt, channel="smtp", raw=mail(), envelope={"rcpt_tos": ["support@vendor.example"]})
+
+    def _die(*_args: object) -> None:
+        raise SystemExit("worker process died")  # not an Exception: nothing is recorded by the pipeline
+
+    monkeypatch.setattr(pipeline, "parse_message", _die)
+    for _ in range(2):
+        with pytest.raises(SystemExit):
+            process_inbox_item(rt, inbox_id)
+    assert (_item(rt, inbox_id).status, _item(rt, inbox_id).attempts) == ("pending", 2)
+
+    monkeypatch.undo()
+    assert process_inbox_item(rt, inbox_id) == []  # the third run finds the attempts used up
+    parked = _item(rt, inbox_id)
+    assert parked.status == "parked"
+    assert "without finishing" in parked.error
 
 
 def test_mail_for_no_hosted_account_is_parked_at_once_with_the_reason(sqlite_runtime) -> None:
