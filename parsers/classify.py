@@ -100,7 +100,7 @@ def is_auto_reply(envelope: Envelope) -> bool:
         if value is not None and value.strip().lower() not in _FALSE_VALUES:
             return True
     precedence = (_first(headers, "precedence") or "").strip().lower()
-    if precedence in _AUTO_PRECEDENCE:
+    if precedence in _AUTO_PRECEDENCE or (precedence == "list" and not is_list_mail(headers)):
         return True
     if envelope.content_type == "multipart/report" and envelope.report_type == "disposition-notification":
         return True
@@ -108,10 +108,12 @@ def is_auto_reply(envelope: Envelope) -> bool:
 
 
 def is_list_mail(headers: dict[str, list[str]]) -> bool:
-    """Mailing-list headers (RFC 2369/2919) or Precedence: list."""
-    if any(name in headers for name in _LIST_HEADERS):
-        return True
-    return (_first(headers, "precedence") or "").strip().lower() == "list"
+    """Mailing-list headers (RFC 2369/2919).
+
+    `Precedence: list` alone is not enough: vacation responders and bulk
+    senders set it too, so without list headers it reads as an auto-reply.
+    """
+    return any(name in headers for name in _LIST_HEADERS)
 
 
 def _first(headers: dict[str, list[str]], name: str) -> str | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import warnings
 
-from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning, Comment, NavigableString, Tag
+from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning, Comment, Declaration, Doctype, NavigableString, ProcessingInstruction, Tag
 
 _DROP = {"script", "style", "head", "title", "meta", "link", "noscript", "template", "xml", "o:p"}
 _BLOCK = {
@@ -20,6 +20,8 @@ _BLOCK = {
 }
 _PARAGRAPHS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "table"}
 _MAX_DEPTH = 200
+# Markup bs4 keeps as strings that are not text a person wrote (<!DOCTYPE …>, <?xml …?>, comments).
+_NOT_TEXT = (Comment, Declaration, Doctype, ProcessingInstruction)
 # Spaces inside <pre> survive line trimming under this private-use stand-in.
 _PRE_SPACE = "\ue000"
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
@@ -56,7 +58,7 @@ def _render(node: Tag, out: list[str], pre: bool, depth: int) -> None:
         out.append(_SPACES.sub(" ", node.get_text(" ").replace("\n", " ")))
         return
     for child in node.children:
-        if isinstance(child, Comment):
+        if isinstance(child, _NOT_TEXT):
             continue
         if isinstance(child, NavigableString):
             text = str(child)

@@ -31,6 +31,7 @@ def test_plain_mail_is_normal() -> None:
         "Precedence: bulk\r\n",
         "Precedence: junk\r\n",
         "Precedence: auto_reply\r\n",
+        "Precedence: list\r\n",
     ],
 )
 def test_auto_reply_headers(headers: str) -> None:
@@ -74,7 +75,8 @@ def test_ordinary_subjects_are_not_mistaken_for_auto_replies() -> None:
 @pytest.mark.parametrize(
     "headers",
     ["List-Id: Users <users.lists.example>\r\n", "List-Unsubscribe: <mailto:u@lists.example>\r\n",
-     "Precedence: list\r\n", "Mailing-List: contact users-help@lists.example; run by ezmlm\r\n"],
+     "List-Post: <mailto:users@lists.example>\r\nPrecedence: list\r\n",
+     "Mailing-List: contact users-help@lists.example; run by ezmlm\r\n"],
 )
 def test_list_mail(headers: str) -> None:
     assert parse_message(_mail(headers)).kind == "list"

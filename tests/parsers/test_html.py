@@ -55,3 +55,9 @@ def test_deeply_nested_markup_is_rendered_flat_not_raised() -> None:
 def test_preformatted_text_keeps_its_indentation() -> None:
     html = "<p>Log:</p><pre>error:\n    at line 4\n        in main</pre>"
     assert html_to_text(html) == "Log:\n\nerror:\n    at line 4\n        in main"
+
+
+def test_doctype_declarations_and_processing_instructions_are_not_text() -> None:
+    html = ('<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" '
+            '"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">\n<html><body><p>Hello</p></body></html>')
+    assert html_to_text(html) == "Hello"
