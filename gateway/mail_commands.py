@@ -14,6 +14,8 @@ only reaches this module when that step did not apply it.
 
 from __future__ import annotations
 
+import dataclasses
+
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -60,11 +62,18 @@ class Authority:
     def allows(self, name: str) -> bool:
         return self.agent or (self.executor and name in EXECUTOR_COMMANDS)
 
+    @property
+    def any(self) -> bool:
+        return self.agent or self.executor
+
 
 def commands_step(ctx: Inbound) -> None:
     """Pipeline step (after the ticket is known, before storing): check, then apply every command."""
     commands = [c for c in ctx.parsed.commands if not (c.name == "handoff" and ctx.link is not None)]
     if not commands or ctx.is_auto or ctx.ticket is None:
+        return
+    if ctx.new_ticket and not authority(ctx, ctx.ticket).any:
+        _keep_as_words(ctx)
         return
     try:
         actions = [_prepare(ctx, command) for command in commands]
@@ -197,6 +206,17 @@ def latest_unverified(session: Session, ticket: Ticket) -> Message | None:
         select(Message).where(Message.ticket_id == ticket.id, Message.unverified.is_(True))
         .order_by(Message.id.desc()).limit(1)
     )
+
+
+def _keep_as_words(ctx: Inbound) -> None:
+    """A customer opening a ticket with a `#…` line ("#urgent printer down") wrote words, not commands.
+
+    Their request must reach the agents as it was written, public and
+    acknowledged, rather than be held back as a refused command.
+    """
+    lines = [" ".join((f"#{c.name}", *c.args)) for c in ctx.parsed.commands]
+    text = "\n".join(lines + ([ctx.parsed.text] if ctx.parsed.text else []))
+    ctx.parsed = dataclasses.replace(ctx.parsed, text=text, commands=())
 
 
 def _refuse(ctx: Inbound, error: Rejection) -> None:

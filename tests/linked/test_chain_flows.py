@@ -28,6 +28,7 @@ from tests.linked.world import (
     sent_mail,
     ticket,
 )
+from tests.pipeline.mail import deliver
 from tests.conftest import demo_config_text
 from tests.pipeline.mail import deliver
 
@@ -212,6 +213,16 @@ def test_a_customer_cannot_command_and_is_told_once(sqlite_runtime) -> None:
     error = only(new_mail_since(runtime, before))
     assert (error.kind, error.recipient) == ("error", "alice@client.example")
     assert "not allowed to use #status" in body_of(runtime, error)
+
+
+def test_a_customer_opening_a_ticket_with_a_hash_line_is_heard_not_refused(sqlite_runtime) -> None:
+    runtime = sqlite_runtime
+    deliver(runtime, mails.customer_mail(sender=ALICE, text="#urgent printer down\n\nNothing prints since 9:00."))
+
+    vnd = ticket(runtime, "VND-1")
+    assert [(m.visibility, m.text) for m in vnd.messages] == [
+        ("public", "#urgent printer down\nNothing prints since 9:00.")]
+    assert [(o.kind, o.recipient) for o in outbox(runtime)] == [("ack", "alice@client.example")]
 
 
 def test_unknown_command_from_an_agent_is_not_applied(sqlite_runtime) -> None:
