@@ -26,6 +26,7 @@ from parsers.large_parts import lift
 from parsers.message import Address, Bounce, Forward, ForwardedOriginal, ParsedMessage, ParseOptions
 from parsers.mime import MAX_PARTS, MimeContent, RawSource, walk
 from parsers.reply import split_reply
+from parsers.sender import group_author
 
 _HEADER_LIMIT = 1000  # headers kept per message; more is an attack, not mail
 _VALUE_LIMIT = 64 * 1024
@@ -82,6 +83,8 @@ def _from_tree(tree: Message, source: RawSource, options: ParseOptions, problems
     sender = _addresses(tree, ("from",), charset, problems) or _addresses(tree, ("sender",), charset, problems)
     if not sender:
         problems.append("no sender address (From/Sender missing or unreadable)")
+    sender = group_author(sender, _addresses(tree, ("x-original-from",), charset, []),
+                          _addresses(tree, ("reply-to",), charset, []), problems)
     date, date_problem = parse_date(tree.get("date"))
     if date_problem:
         problems.append(date_problem)
