@@ -28,7 +28,6 @@ from tests.linked.world import (
     sent_mail,
     ticket,
 )
-from tests.pipeline.mail import deliver
 from tests.conftest import demo_config_text
 from tests.pipeline.mail import deliver
 
