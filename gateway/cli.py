@@ -194,6 +194,58 @@ def ingest(
         raise typer.Exit(1)
 
 
+@app.command()
+def inbox(
+    config: ConfigOption = None,
+    status: Annotated[Optional[str], typer.Option("--status", help="pending, done or parked.")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many, newest first.")] = 200,
+    as_json: JsonOption = False,
+) -> None:
+    """Inbound items as received, newest first; parked ones carry the reason they could not be applied.
+
+    --json gives [{"id", "channel", "status", "attempts", "error", "problems", "received_at", "recipients"}].
+    """
+    from gateway.inbox_admin import inbox_rows
+    from gateway.runtime import Runtime
+
+    runtime = Runtime.open(_config(config))
+    try:
+        rows = inbox_rows(runtime, status, limit)
+    finally:
+        runtime.close()
+    if as_json:
+        _print_json(rows)
+        return
+    from gateway.views_text import print_inbox
+
+    print_inbox(rows)
+
+
+@app.command()
+def replay(
+    ids: Annotated[Optional[list[int]], typer.Argument(help="Inbox item ids (see `relaydesk inbox --status parked`).")] = None,
+    config: ConfigOption = None,
+    all_parked: Annotated[bool, typer.Option("--all-parked", help="Replay every parked item.")] = False,
+) -> None:
+    """Process parked inbox items again, after the cause was fixed; exit 1 if any is still not applied."""
+    from gateway.inbox_admin import parked_ids, replay as replay_one
+    from gateway.runtime import Runtime
+
+    if not ids and not all_parked:
+        typer.echo("error: name inbox item ids or use --all-parked", err=True)
+        raise typer.Exit(2)
+    runtime = Runtime.open(_config(config))
+    try:
+        results = [replay_one(runtime, inbox_id) for inbox_id in (parked_ids(runtime) if all_parked else ids or [])]
+    finally:
+        runtime.close()
+    for result in results:
+        detail = f": {result.error}" if result.error else ""
+        typer.echo(f"inbox item {result.inbox_id}: {result.status}{detail}")
+    if any(r.status != "done" for r in results):
+        raise typer.Exit(1)
+
+
 report_app = typer.Typer(no_args_is_help=True, help="Reports for settlements between participants.")
 app.add_typer(report_app, name="report")
 

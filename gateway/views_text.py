@@ -38,6 +38,20 @@ def print_ticket_list(rows: list[dict[str, Any]], console: Console | None = None
     console.print(table)
 
 
+def print_inbox(rows: list[dict[str, Any]], console: Console | None = None) -> None:
+    console = console or Console()
+    if not rows:
+        console.print("No inbox items.")
+        return
+    table = Table(title=f"{len(rows)} inbox item(s)")
+    for column in ("Id", "Channel", "Status", "Tries", "Received", "To", "Error"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(str(row["id"]), row["channel"], escape(row["status"]), str(row["attempts"]),
+                      _short_time(row["received_at"]), escape(", ".join(row["recipients"])), escape(row["error"] or ""))
+    console.print(table)
+
+
 def print_ticket_detail(detail: dict[str, Any], console: Console | None = None) -> None:
     console = console or Console()
     requester = detail["requester"]
