@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from gateway.outbox import queue_mail
@@ -140,6 +140,23 @@ def _claim(runtime: Runtime, outbox_id: int) -> Outgoing | float | None:
         item.next_attempt_at = now + timedelta(seconds=lease)
         return Outgoing(item.id, item.channel, item.recipient, item.envelope_from, item.payload_sha256,
                         dict(item.payload or {}))
+
+
+def release_leases(runtime: Runtime) -> int:
+    """Make first sends that a dead process had leased due again; how many.
+
+    Only safe where no other process can be sending: the embedded broker,
+    whose worker lives and dies with `relaydesk serve`.  Backed-off retries
+    (attempts ≥ 1) keep their delay.
+    """
+    now = utcnow()
+    with runtime.db.transaction() as session:
+        result = session.execute(
+            update(OutboxItem)
+            .where(OutboxItem.status == "pending", OutboxItem.attempts == 0, OutboxItem.next_attempt_at > now)
+            .values(next_attempt_at=now)
+        )
+        return result.rowcount or 0
 
 
 def _record_sent(runtime: Runtime, outbox_id: int) -> None:

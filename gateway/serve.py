@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from gateway import tasks
 from gateway.config import Config
+from gateway.delivery import release_leases
 from gateway.queue import is_embedded, make_broker, make_worker
 from gateway.runtime import Runtime
 from gateway.smtp_server import SmtpServer
@@ -41,6 +42,10 @@ def run_serve(config: Config, *, with_worker: bool = True) -> None:
         )
     with ExitStack() as stack:
         queue = _open(stack, config)
+        if is_embedded(config.queue):
+            released = release_leases(queue.runtime)  # this process is the only sender
+            if released:
+                log.info("relaydesk serve: %d interrupted send(s) are due again", released)
         worker_note = _start_worker(stack, queue, config.queue.worker_threads) if with_worker else "no worker"
         smtp = SmtpServer(queue.runtime)
         try:

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from gateway.delivery import MAX_RETRY_DELAY_SECONDS, TRANSPORTS, Outgoing, deliver, retry_delay
+from gateway.delivery import MAX_RETRY_DELAY_SECONDS, TRANSPORTS, Outgoing, deliver, release_leases, retry_delay
 from gateway.outbox import queue_mail
 from gateway.participants import add_participant
 from gateway.runtime import Runtime
@@ -183,3 +183,17 @@ def test_a_second_worker_waits_while_the_first_is_sending(relay_runtime: Runtime
         assert len(slow.mails) == 1
     assert outbox(relay_runtime, outbox_id).status == "sent"
     assert deliver(relay_runtime, outbox_id) is None
+
+
+def test_release_leases_makes_interrupted_first_sends_due_but_keeps_backoff(relay_runtime: Runtime) -> None:
+    """After the embedded server restarts, a send its dead worker had leased goes out at once."""
+    leased, backed_off = queued_mail(relay_runtime), queued_mail(relay_runtime, to="bob@client.example")
+    later = utcnow() + timedelta(minutes=5)
+    with relay_runtime.db.transaction() as session:
+        session.get(OutboxItem, leased).next_attempt_at = later
+        retry = session.get(OutboxItem, backed_off)
+        retry.next_attempt_at, retry.attempts = later, 1
+
+    assert release_leases(relay_runtime) == 1
+    assert outbox(relay_runtime, leased).next_attempt_at <= utcnow()
+    assert outbox(relay_runtime, backed_off).next_attempt_at > utcnow()
