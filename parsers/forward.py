@@ -111,6 +111,7 @@ def _build(lines: list[str], found: _Embedded) -> Forward:
         subject=fields.get("subject", ""),
         message_id=_message_id(fields.get("message_id", "")),
         text="\n".join(rest[body_start:]).strip(),
+        cc=_addresses(fields.get("cc", "")),
     )
     return Forward(note=note, original=original)
 
@@ -167,6 +168,18 @@ def _address(value: str) -> Address | None:
     name = value[: match.start()]
     name = re.sub(r"(?:mailto:|[<\[(])+\s*$", "", name)
     return Address(name=_clean_name(name), email=email)
+
+
+def _addresses(value: str) -> tuple[Address, ...]:
+    """Every mailbox of a list field ("A <a@x>, b@x"): each address with the text before it as its name."""
+    found: dict[str, Address] = {}
+    start = 0
+    for match in _EMAIL.finditer(value):
+        address = _address(value[start : match.end()].lstrip(">]),; "))
+        start = match.end()
+        if address is not None:
+            found.setdefault(address.email, address)
+    return tuple(found.values())
 
 
 def _clean_name(name: str) -> str:

@@ -66,6 +66,8 @@ class ForwardedOriginal:
     subject: str
     message_id: str | None
     text: str
+    # Who the original was copied to: people a gateway may add to the ticket.
+    cc: tuple[Address, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -74,6 +76,7 @@ class ForwardedOriginal:
             "subject": self.subject,
             "message_id": self.message_id,
             "text": self.text,
+            "cc": [a.to_json() for a in self.cc],
         }
 
 

@@ -159,7 +159,8 @@ def _original(inner: Message, source: RawSource, options: ParseOptions) -> Forwa
     content = walk(inner, source, options, depth=1, files=False)
     body, _ = _body(content, "\n".join(content.html) or None)
     return ForwardedOriginal(sender[0] if sender else None, date, subject,
-                             next(iter(message_ids(inner.get("message-id"))), None), body)
+                             next(iter(message_ids(inner.get("message-id"))), None), body,
+                             _addresses(inner, ("cc",), charset, []))
 
 
 def _bounce(content: MimeContent, body: str) -> Bounce:

@@ -119,3 +119,14 @@ def test_header_block_flattened_on_one_line() -> None:
     assert (forward.note, forward.original.sender, forward.original.subject) == (NOTE, ANNA, "Terminal")
     assert forward.original.date == WHEN
     assert forward.original.text == BODY
+
+
+def test_cc_of_the_original_wrapped_and_mixed_forms() -> None:
+    text = ("FYI\n\n---------- Forwarded message ---------\nFrom: Fred <fred@bedrock.example>\n"
+            "Subject: Login problems\nCc: Terry Jones <terry@cc.example>, don@cc.example, B <\nb@cc.example>\n\n"
+            "I cannot log in.")
+    forward = detect_forward("Fwd: Login problems", text)
+    assert forward is not None
+    assert forward.original.cc == (Address("Terry Jones", "terry@cc.example"), Address("", "don@cc.example"),
+                                   Address("B", "b@cc.example"))
+    assert forward.original.text == "I cannot log in."

@@ -35,7 +35,7 @@ def test_split_keeps_every_line(body: str) -> None:
 def test_forward_detection_never_raises(subject: str, body: str) -> None:
     forward = detect_forward(subject, body)
     if forward is not None:
-        assert forward.note in body.replace("\r\n", "\n")
+        assert forward.note in body.replace("\r\n", "\n").replace("\r", "\n")
 
 
 @settings(max_examples=200, deadline=None)
