@@ -226,6 +226,16 @@ def filename_of(part: Message) -> str:
     return ""
 
 
+def content_param(part: Message, name: str) -> object:
+    """`part.get_param(name)`, without parsing Content-Type when `name` is not even in it.
+
+    get_param splits the whole header on each call; most parts have no such parameter.
+    """
+    if name not in str(part.get("content-type", "")).lower():
+        return None
+    return part.get_param(name)
+
+
 def _named(part: Message) -> bool:
     """Whether a text part carries a filename (then it is a file, not the body)."""
     headers = f"{part.get('content-type', '')};{part.get('content-disposition', '')}".lower()
@@ -292,7 +302,7 @@ def _content_type(part: Message) -> str:
 
 def _charset(part: Message) -> str | None:
     try:
-        charset = part.get_param("charset")
+        charset = content_param(part, "charset")
     except (ValueError, TypeError, IndexError):
         return None
     if isinstance(charset, tuple):

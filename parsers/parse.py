@@ -24,7 +24,7 @@ from parsers.headers import decode_value, message_ids, parse_addresses, parse_da
 from parsers.html import html_to_text
 from parsers.large_parts import lift
 from parsers.message import Address, Bounce, Forward, ForwardedOriginal, ParsedMessage, ParseOptions
-from parsers.mime import MAX_PARTS, MimeContent, RawSource, walk
+from parsers.mime import MAX_PARTS, MimeContent, RawSource, content_param, walk
 from parsers.reply import split_reply
 from parsers.sender import group_author
 
@@ -79,23 +79,24 @@ def _from_tree(tree: Message, source: RawSource, options: ParseOptions, problems
     """Build the ParsedMessage of the top-level message."""
     charset = _declared_charset(tree)
     headers = _decoded_headers(tree, charset, problems)
+    fields = _Fields(tree)
     subject = (headers.get("subject") or [""])[0]
-    sender = _addresses(tree, ("from",), charset, problems) or _addresses(tree, ("sender",), charset, problems)
+    sender = _addresses(fields, ("from",), charset, problems) or _addresses(fields, ("sender",), charset, problems)
     if not sender:
         problems.append("no sender address (From/Sender missing or unreadable)")
-    sender = group_author(sender, _addresses(tree, ("x-original-from",), charset, []),
-                          _addresses(tree, ("reply-to",), charset, []), problems)
-    date, date_problem = parse_date(tree.get("date"))
+    sender = group_author(sender, _addresses(fields, ("x-original-from",), charset, []),
+                          _addresses(fields, ("reply-to",), charset, []), problems)
+    date, date_problem = parse_date(fields.get("date"))
     if date_problem:
         problems.append(date_problem)
-    message_id = next(iter(message_ids(tree.get("message-id"))), None)
+    message_id = next(iter(message_ids(fields.get("message-id"))), None)
     content = walk(tree, source, options) if walk_body else MimeContent()
     problems.extend(content.problems)
     html = "\n".join(content.html) or None
     body, body_html = _body(content, html)
 
     content_type = _safe(tree.get_content_type, "text/plain")
-    report_type = str(_safe(lambda: tree.get_param("report-type"), "") or "").lower()
+    report_type = str(_safe(lambda: content_param(tree, "report-type"), "") or "").lower()
     envelope = Envelope(headers, subject, sender[0] if sender else None, message_id, content_type, report_type,
                         content.delivery_status is not None, body)
     kind = classify(envelope, options)
@@ -117,12 +118,12 @@ def _from_tree(tree: Message, source: RawSource, options: ParseOptions, problems
         message_id=message_id,
         subject=subject,
         sender=sender[0] if sender else None,
-        to=_addresses(tree, ("to",), charset, problems),
-        cc=_addresses(tree, ("cc",), charset, problems),
-        reply_to=_addresses(tree, ("reply-to",), charset, problems),
+        to=_addresses(fields, ("to",), charset, problems),
+        cc=_addresses(fields, ("cc",), charset, problems),
+        reply_to=_addresses(fields, ("reply-to",), charset, problems),
         date=date,
-        in_reply_to=next(iter(message_ids(tree.get("in-reply-to"))), None),
-        references=message_ids(" ".join(str(v) for v in tree.get_all("references", []))),
+        in_reply_to=next(iter(message_ids(fields.get("in-reply-to"))), None),
+        references=message_ids(" ".join(str(v) for v in fields.get_all("references"))),
         text=text,
         elided=split.elided,
         signature=split.signature,
@@ -153,7 +154,8 @@ def _body(content: MimeContent, html: str | None) -> tuple[str, str | None]:
 def _original(inner: Message, source: RawSource, options: ParseOptions) -> ForwardedOriginal:
     """The original of a forward-as-attachment: its headers and whole body text."""
     charset = _declared_charset(inner)
-    sender = _addresses(inner, ("from",), charset, []) or _addresses(inner, ("sender",), charset, [])
+    fields = _Fields(inner)
+    sender = _addresses(fields, ("from",), charset, []) or _addresses(fields, ("sender",), charset, [])
     date, _ = parse_date(inner.get("date"))
     subject, _ = decode_value(inner.get("subject", ""), charset)
     content = walk(inner, source, options, depth=1, files=False)
@@ -180,14 +182,38 @@ def _decoded_headers(tree: Message, charset: str | None, problems: list[str]) ->
             break
         text, value_problems = decode_value(value[:_VALUE_LIMIT] if isinstance(value, str) else value, charset)
         problems.extend(value_problems)
-        key = "".join(c for c in name.strip().lower() if " " < c < "\x7f")
+        key = name.strip().lower()
+        if not (key.isascii() and key.isprintable()) or " " in key:
+            key = "".join(c for c in key if " " < c < "\x7f")
         headers.setdefault(key, []).append(text)
     return headers
 
 
-def _addresses(tree: Message, names: tuple[str, ...], charset: str | None,
+class _Fields:
+    """A message's header fields by lower-cased name, indexed once.
+
+    Message.get and get_all scan every field on each call, and a parse asks
+    for about a dozen; values still go through the policy exactly as get_all
+    returns them (8-bit ones as Header objects).
+    """
+
+    def __init__(self, message: Message) -> None:
+        self._fetch = message.policy.header_fetch_parse
+        self._by_name: dict[str, list[tuple[str, str]]] = {}
+        for name, value in message.raw_items():
+            self._by_name.setdefault(name.lower(), []).append((name, value))
+
+    def get(self, name: str) -> object | None:
+        found = self._by_name.get(name)
+        return self._fetch(*found[0]) if found else None
+
+    def get_all(self, name: str) -> list[object]:
+        return [self._fetch(key, value) for key, value in self._by_name.get(name, ())]
+
+
+def _addresses(fields: _Fields, names: tuple[str, ...], charset: str | None,
                problems: list[str]) -> tuple[Address, ...]:
-    values = [v for name in names for v in tree.get_all(name, [])]
+    values = [v for name in names for v in fields.get_all(name)]
     found, address_problems = parse_addresses(values, charset)
     problems.extend(address_problems)
     return found
@@ -195,7 +221,7 @@ def _addresses(tree: Message, names: tuple[str, ...], charset: str | None,
 
 def _declared_charset(tree: Message) -> str | None:
     """The top part's charset: the best hint for raw 8-bit header text."""
-    charset = _safe(lambda: tree.get_param("charset"), None)
+    charset = _safe(lambda: content_param(tree, "charset"), None)
     return charset if isinstance(charset, str) else None
 
 
