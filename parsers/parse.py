@@ -162,7 +162,7 @@ def _original(inner: Message, source: RawSource, options: ParseOptions) -> Forwa
     body, _ = _body(content, "\n".join(content.html) or None)
     return ForwardedOriginal(sender[0] if sender else None, date, subject,
                              next(iter(message_ids(inner.get("message-id"))), None), body,
-                             _addresses(inner, ("cc",), charset, []))
+                             _addresses(fields, ("cc",), charset, []))
 
 
 def _bounce(content: MimeContent, body: str) -> Bounce:
