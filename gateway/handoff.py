@@ -144,19 +144,10 @@ def _store_note(session: Session, runtime: Runtime, child: Ticket, intent: Hando
                 known: set[str]) -> Message:
     """The dispatcher's note on the child, with the forward's own files that the child has not got yet."""
     parsed = source.parsed
-    note = add_message(session, child, NewMessage(
-        source_key=source.source_key,
-        direction="in",
-        visibility="public",
-        channel=source.channel,
-        sender=source.dispatcher,
-        to=[a.email for a in parsed.to],
-        cc=[a.email for a in parsed.cc],
-        subject=parsed.subject,
-        text=intent.note,
-        rfc_message_id=parsed.message_id,
-        inbox_item_id=source.inbox_item_id,
-        raw_sha256=source.raw_sha256,
+    note = add_message(session, child, NewMessage.inbound(
+        parsed, source_key=source.source_key, visibility="public", channel=source.channel,
+        inbox_item_id=source.inbox_item_id, raw_sha256=source.raw_sha256,
+        sender=source.dispatcher, text=intent.note, elided="", signature=None,
     ))
     fresh = {a.sha256: a for a in parsed.attachments if a.sha256 not in known}
     store_attachments(session, runtime.blobs, note, fresh.values())

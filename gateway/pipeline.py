@@ -260,19 +260,11 @@ def store_message(ctx: Inbound) -> None:
     ctx.message = add_message(
         ctx.session,
         ctx.ticket,
-        NewMessage(
+        NewMessage.inbound(
+            parsed,
             source_key=f"inbox:{ctx.item.id}",
-            direction="in",
             visibility=ctx.visibility,
             channel=ctx.item.channel,
-            sender=parsed.sender,
-            to=[a.email for a in parsed.to],
-            cc=[a.email for a in parsed.cc],
-            subject=parsed.subject,
-            text=parsed.text,
-            elided=parsed.elided,
-            signature=parsed.signature,
-            rfc_message_id=parsed.message_id,
             inbox_item_id=ctx.item.id,
             raw_sha256=ctx.item.raw_sha256,
             unverified=ctx.unverified,

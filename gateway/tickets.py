@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from parsers.message import Address
+from parsers.message import Address, ParsedMessage
 from parsers.message import Attachment as ParsedAttachment
 from storage.blobs import BlobStore
 from storage.models import Account, Attachment, Event, Message, MessageRef, Ticket, utcnow
@@ -158,6 +158,18 @@ class NewMessage:
     via_account_id: int | None = None
     raw_sha256: str | None = None
     unverified: bool = False
+
+    @classmethod
+    def inbound(cls, parsed: ParsedMessage, *, source_key: str, visibility: str, channel: str,
+                inbox_item_id: int | None, raw_sha256: str | None, **overrides: Any) -> "NewMessage":
+        """An inbound mail as a message; `overrides` replace what the mail says (e.g. the text)."""
+        fields: dict[str, Any] = dict(
+            source_key=source_key, direction="in", visibility=visibility, channel=channel,
+            sender=parsed.sender, to=[a.email for a in parsed.to], cc=[a.email for a in parsed.cc],
+            subject=parsed.subject, text=parsed.text, elided=parsed.elided, signature=parsed.signature,
+            rfc_message_id=parsed.message_id, inbox_item_id=inbox_item_id, raw_sha256=raw_sha256,
+        )
+        return cls(**{**fields, **overrides})
 
 
 def add_message(session: Session, ticket: Ticket, new: NewMessage) -> Message:

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.chain import chain_entries
+from parsers.message import iso_utc as iso
 from storage import repositories
 from storage.models import Event, Link, Message, Participant, Ticket
 
@@ -36,13 +37,6 @@ def seconds_between(start: datetime | None, end: datetime | None) -> float | Non
     if start is None or end is None:
         return None
     return round((end - start).total_seconds(), 3)
-
-
-def iso(value: datetime | None) -> str | None:
-    """UTC ISO 8601 with a `Z`, the time format of every JSON output."""
-    if value is None:
-        return None
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)

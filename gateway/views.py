@@ -6,12 +6,12 @@ UTC ISO 8601 with a `Z`.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from gateway.chain import chain_entries
+from parsers.message import iso_utc as iso
 from storage.models import Link, Message, OutboxItem, Participant, Ticket
 from storage.repositories import (
     child_links,
@@ -23,14 +23,6 @@ from storage.repositories import (
     ticket_by_ref,
     tickets,
 )
-
-
-def iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 def ticket_list(session: Session, account: str | None = None, status: str | None = None) -> list[dict[str, Any]]:

@@ -72,7 +72,7 @@ class ForwardedOriginal:
     def to_json(self) -> dict[str, Any]:
         return {
             "from": self.sender.to_json() if self.sender else None,
-            "date": _iso(self.date),
+            "date": iso_utc(self.date),
             "subject": self.subject,
             "message_id": self.message_id,
             "text": self.text,
@@ -159,7 +159,7 @@ class ParsedMessage:
             "from": self.sender.to_json() if self.sender else None,
             "to": [a.email for a in self.to],
             "cc": [a.email for a in self.cc],
-            "date": _iso(self.date),
+            "date": iso_utc(self.date),
             "text": self.text,
             "elided": self.elided,
             "signature": self.signature,
@@ -172,7 +172,7 @@ class ParsedMessage:
         }
 
 
-def _iso(value: datetime | None) -> str | None:
+def iso_utc(value: datetime | None) -> str | None:
     """UTC ISO 8601 with a `Z`, the one time format of every JSON output."""
     if value is None:
         return None
