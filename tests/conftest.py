@@ -12,6 +12,7 @@ import pytest
 from gateway.config import Config, parse_config
 from gateway.runtime import Runtime
 from tests.services import fresh_postgres_database
+from tests.smtp_sink import SmtpSink
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 DEMO_TOML = SHARED / "scenarios" / "demo.toml"
@@ -58,6 +59,13 @@ def runtime(db_url: str, tmp_path: Path) -> Iterator[Runtime]:
         yield rt
     finally:
         rt.close()
+
+
+@pytest.fixture
+def sink() -> Iterator[SmtpSink]:
+    """An SMTP sink on a free port, the smarthost of tests that look at outbound mail."""
+    with SmtpSink() as running:
+        yield running
 
 
 @pytest.fixture

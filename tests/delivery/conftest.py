@@ -21,12 +21,6 @@ def closed_port() -> int:
 
 
 @pytest.fixture
-def sink() -> Iterator[SmtpSink]:
-    with SmtpSink() as smtp:
-        yield smtp
-
-
-@pytest.fixture
 def relay_runtime(db_url: str, tmp_path: Path, sink: SmtpSink) -> Iterator[Runtime]:
     """The demo world on both backends, relaying to `sink`, with fast retries."""
     config = demo_config(

@@ -29,12 +29,6 @@ def raw_mail(n: int) -> bytes:
 
 
 @pytest.fixture
-def sink() -> Iterator[SmtpSink]:
-    with SmtpSink() as running:
-        yield running
-
-
-@pytest.fixture
 def desk(db_url: str, tmp_path: Path, sink: SmtpSink) -> Iterator[Runtime]:
     runtime = Runtime.open(demo_config(tmp_path, db_url, sink_port=sink.port, outbound={"retry_base_seconds": 1}))
     yield runtime
