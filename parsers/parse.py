@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from email.message import Message
-from email.parser import BytesHeaderParser, BytesParser
+from email.parser import BytesHeaderParser, Parser
 from email.policy import compat32
 from typing import TypeVar
 
@@ -27,6 +27,7 @@ from parsers.message import Address, Bounce, Forward, ForwardedOriginal, ParsedM
 from parsers.mime import MAX_PARTS, MimeContent, RawSource, content_param, walk
 from parsers.reply import split_reply
 from parsers.sender import group_author
+from parsers.single_part import parse_single_part
 
 _HEADER_LIMIT = 1000  # headers kept per message; more is an attack, not mail
 _VALUE_LIMIT = 64 * 1024
@@ -68,8 +69,10 @@ def _cap_boundaries(raw: bytes) -> tuple[bytes, list[str]]:
 
 def _tree(raw: bytes) -> Message | str:
     """The MIME tree, or a problem line when even the lenient parser gives up."""
+    text = raw.decode("ascii", "surrogateescape")  # as BytesParser does
     try:
-        return BytesParser(policy=compat32).parsebytes(raw)
+        tree = parse_single_part(text)
+        return Parser(policy=compat32).parsestr(text) if tree is None else tree
     except RecursionError:
         return "MIME structure too deeply nested to parse; headers only"
 
