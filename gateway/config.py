@@ -83,6 +83,11 @@ class SmtpConfig(_Section):
         _host_port(value)
         return value
 
+    @field_validator("auth_users")
+    @classmethod
+    def _secrets(cls, users: dict[str, str]) -> dict[str, str]:
+        return {login: _resolve_secret(password) or "" for login, password in users.items()}
+
     @property
     def address(self) -> tuple[str, int]:
         return _host_port(self.listen)

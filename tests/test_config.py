@@ -70,6 +70,8 @@ def test_unknown_partner_and_unknown_key_are_refused() -> None:
 def test_secret_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MY_SECRET", "s" * 32)
     assert parse_config({"security": {"secret": "env:MY_SECRET"}}).security.secret == "s" * 32
+    assert parse_config({"security": {"secret": "env:MY_SECRET"}, "smtp": {"auth_users": {"mta": "env:MY_SECRET"}}}
+                        ).smtp.auth_users == {"mta": "s" * 32}
     monkeypatch.delenv("MY_SECRET")
     with pytest.raises(ConfigError, match="MY_SECRET is not set"):
         parse_config({"security": {"secret": "env:MY_SECRET"}})
