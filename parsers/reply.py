@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from parsers.html import html_to_text
 from parsers.quotes import (
     FORWARD_INTRO,
-    REPLY_ABOVE_MARKER,
     REPLY_HEADER,
     SEPARATOR,
     field_role,
+    has_reply_above_marker,
     is_reply_header,
     may_start_reply_header,
     starts_header_block,
@@ -52,6 +52,8 @@ _BLANK_RUNS = re.compile(r"\n{3,}")
 _MIN_ANSWER_CHARS = 3
 _MAX_HEADER_LINES = 4
 _MAX_HEADER_SPAN = 6
+_COLONS = (":", "：")
+_VERB_ENDINGS = ("wrote", "writes")
 
 
 def split_reply(text: str, html: str | None = None) -> ReplySplit:
@@ -151,6 +153,7 @@ def _history_start(lines: list[str], start: int) -> int:
     """
     index = start
     budget = MAX_SCANNED_LINES
+    ending = -1  # the next line from `index` on that could end an attribution
     while index < len(lines) and budget:
         line = lines[index]
         if not line.strip() or _QUOTED.match(line) or len(line) > MAX_MARKER_LINE:
@@ -159,8 +162,13 @@ def _history_start(lines: list[str], start: int) -> int:
         budget -= 1
         if SEPARATOR.match(line) or FORWARD_INTRO.match(line) or starts_header_block(lines, index):
             return _include_bar_above(lines, index)
-        if REPLY_ABOVE_MARKER.search(line):
+        if has_reply_above_marker(line):
             return index
+        if ending < index:
+            ending = _attribution_end_from(lines, index, len(lines))
+        if (ending == len(lines) or ending - index > _MAX_HEADER_SPAN) and not _opens_with_digit(line):
+            index += 1
+            continue
         size = _reply_header_size(lines, index)
         if size and not _answers_inline(lines, index + size):
             return index
@@ -175,6 +183,9 @@ def _reply_header_size(lines: list[str], index: int) -> int:
     a few lines, blank ones included; a later line that is an attribution on
     its own and starts like one is a header of its own instead.
     """
+    last = min(index + _MAX_HEADER_SPAN + 1, len(lines))
+    if not _opens_with_digit(lines[index]) and _attribution_end_from(lines, index, last) == last:
+        return 0
     if is_reply_header(lines[index].strip()):
         return 1
     if _SENTENCE_END.search(lines[index]) or not may_start_reply_header(lines[index]):
@@ -198,6 +209,24 @@ def _reply_header_size(lines: list[str], index: int) -> int:
         if is_reply_header(" ".join(parts)):
             return position - index + 1
     return 0
+
+
+def _opens_with_digit(line: str) -> bool:
+    return line.strip().lstrip("-– \t")[:1].isdigit()
+
+
+def _attribution_end_from(lines: list[str], start: int, stop: int) -> int:
+    """First index in [start, stop) whose line could end an attribution, else `stop`.
+
+    An attribution ends in a colon or "wrote"/"writes" (dashes of a frame
+    aside) unless it opens with a date: this cheap test lets the scan skip
+    the attribution patterns, which cost far more, on most lines.
+    """
+    for index in range(start, stop):
+        tail = lines[index].rstrip().rstrip("-– \t")[-6:]
+        if tail.endswith(_COLONS) or tail.lower().endswith(_VERB_ENDINGS):
+            return index
+    return stop
 
 
 def _include_bar_above(lines: list[str], index: int) -> int:
