@@ -73,3 +73,11 @@ def test_sentence_starting_with_on_is_kept() -> None:
     result = split_reply(body)
     assert result.text == body
     assert result.elided == ""
+
+
+@pytest.mark.parametrize(("client", "attribution"), ATTRIBUTIONS, ids=[a[0] for a in ATTRIBUTIONS])
+def test_attribution_far_below_other_colons_still_cuts(client: str, attribution: str) -> None:
+    new = "Steps so far:\n" + "\n".join(f"step {n} done without luck" for n in range(12)) + "\nStill broken."
+    result = split_reply(f"{new}\n\n{attribution}\n{QUOTE}\n")
+    assert result.text == new
+    assert result.elided == f"{attribution}\n{QUOTE}"
