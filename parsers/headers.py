@@ -51,13 +51,18 @@ def decode_value(value: object, fallback_charset: str | None = None) -> tuple[st
     """
     if isinstance(value, str) and value.isascii() and "=?" not in value:
         # The common case: nothing to decode, only unfolding and cleaning.
-        return _CONTROLS.sub(" ", _LINE_BREAKS.sub("", value)).strip(), []
+        return _one_line(value).strip(), []
     problems: list[str] = []
     data = raw_bytes(value)
     text = _text_of(data, fallback_charset, problems)
     text = _LINE_BREAKS.sub("", text)
     decoded = _decode_words(text, problems)
     return _CONTROLS.sub(" ", decoded).strip(), problems
+
+
+def _one_line(text: str) -> str:
+    """Unfold and blank out controls; a printable text has neither, and most have not."""
+    return text if text.isprintable() else _CONTROLS.sub(" ", _LINE_BREAKS.sub("", text))
 
 
 def _text_of(data: bytes, fallback_charset: str | None, problems: list[str]) -> str:
@@ -138,13 +143,15 @@ def parse_addresses(values: list[object], fallback_charset: str | None = None) -
     problems: list[str] = []
     raw: list[str] = []
     for value in values:
+        if isinstance(value, str) and value.isascii() and len(value) <= _ADDRESS_LIST_LIMIT:
+            raw.append(_one_line(value))  # its bytes are its characters: nothing to cut or decode
+            continue
         data = raw_bytes(value)
         if len(data) > _ADDRESS_LIST_LIMIT:
             # Thousands of recipients are an attack or a mistake; keep the first ones.
             data = data[: data.rfind(b",", 0, _ADDRESS_LIST_LIMIT) + 1 or _ADDRESS_LIST_LIMIT]
             problems.append(f"address list longer than {_ADDRESS_LIST_LIMIT} bytes; the rest ignored")
-        text = _text_of(data, fallback_charset, problems)
-        raw.append(_CONTROLS.sub(" ", _LINE_BREAKS.sub("", text)))
+        raw.append(_one_line(_text_of(data, fallback_charset, problems)))
     found: list[Address] = []
     for name, email in _split_addresses(raw):
         email = email.strip()
@@ -175,10 +182,11 @@ def normalise_email(email: str) -> str:
     """Lower-case the address; the domain as IDNA ASCII, so one mailbox has one spelling."""
     local, _, domain = email.strip().strip("<>").rpartition("@")
     domain = domain.strip().rstrip(".").lower()
-    try:
-        domain = domain.encode("idna").decode("ascii")
-    except (UnicodeError, ValueError):
-        pass  # not a valid IDN (empty label, too long): keep it lower-cased as sent
+    if not domain.isascii():  # IDNA leaves an ASCII name as it is, or rejects it and it is kept anyway
+        try:
+            domain = domain.encode("idna").decode("ascii")
+        except (UnicodeError, ValueError):
+            pass  # not a valid IDN (empty label, too long): keep it lower-cased as sent
     return f"{local.lower()}@{domain}"
 
 

@@ -11,6 +11,7 @@ import hashlib
 import mimetypes
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from email.message import Message
 from email.parser import BytesParser
 from email.policy import compat32
@@ -23,6 +24,7 @@ from parsers.uuencode import split_uuencoded
 
 MAX_DEPTH = 20
 MAX_PARTS = 1000
+_CACHED_VALUE_LIMIT = 256  # longer Content-Type values are rare and not worth keeping
 _BODY_TYPES = ("text/plain", "text/html")
 _REPORT_TYPES = ("message/delivery-status", "message/global-delivery-status")
 _RETURNED_HEADER_TYPES = ("text/rfc822-headers", "message/rfc822-headers", "text/rfc822-header")
@@ -227,13 +229,25 @@ def filename_of(part: Message) -> str:
 
 
 def content_param(part: Message, name: str) -> object:
-    """`part.get_param(name)`, without parsing Content-Type when `name` is not even in it.
+    """`part.get_param(name)`, without parsing Content-Type again when it was seen before.
 
-    get_param splits the whole header on each call; most parts have no such parameter.
+    get_param splits the whole header on each call, and most mail repeats a
+    handful of Content-Type values ("text/plain; charset=utf-8").
     """
-    if name not in str(part.get("content-type", "")).lower():
+    value = part.get("content-type")
+    if value is None or name not in str(value).lower():
         return None
+    if isinstance(value, str) and len(value) <= _CACHED_VALUE_LIMIT:
+        return _param_in(value, name)
     return part.get_param(name)
+
+
+@lru_cache(maxsize=1024)
+def _param_in(content_type: str, name: str) -> object:
+    """get_param of a Content-Type value alone: it depends on nothing else (results are str or tuples)."""
+    probe = Message(policy=compat32)
+    probe["Content-Type"] = content_type
+    return probe.get_param(name)
 
 
 def _named(part: Message) -> bool:

@@ -82,13 +82,13 @@ def _from_tree(tree: Message, source: RawSource, options: ParseOptions, problems
     """Build the ParsedMessage of the top-level message."""
     charset = _declared_charset(tree)
     headers = _decoded_headers(tree, charset, problems)
-    fields = _Fields(tree)
+    fields = _Fields(tree, charset)
     subject = (headers.get("subject") or [""])[0]
-    sender = _addresses(fields, ("from",), charset, problems) or _addresses(fields, ("sender",), charset, problems)
+    sender = _addresses(fields, "from", problems) or _addresses(fields, "sender", problems)
     if not sender:
         problems.append("no sender address (From/Sender missing or unreadable)")
-    sender = group_author(sender, _addresses(fields, ("x-original-from",), charset, []),
-                          _addresses(fields, ("reply-to",), charset, []), problems)
+    sender = group_author(sender, _addresses(fields, "x-original-from", []),
+                          _addresses(fields, "reply-to", []), problems)
     date, date_problem = parse_date(fields.get("date"))
     if date_problem:
         problems.append(date_problem)
@@ -121,9 +121,9 @@ def _from_tree(tree: Message, source: RawSource, options: ParseOptions, problems
         message_id=message_id,
         subject=subject,
         sender=sender[0] if sender else None,
-        to=_addresses(fields, ("to",), charset, problems),
-        cc=_addresses(fields, ("cc",), charset, problems),
-        reply_to=_addresses(fields, ("reply-to",), charset, problems),
+        to=_addresses(fields, "to", problems),
+        cc=_addresses(fields, "cc", problems),
+        reply_to=_addresses(fields, "reply-to", problems),
         date=date,
         in_reply_to=next(iter(message_ids(fields.get("in-reply-to"))), None),
         references=message_ids(" ".join(str(v) for v in fields.get_all("references"))),
@@ -157,15 +157,15 @@ def _body(content: MimeContent, html: str | None) -> tuple[str, str | None]:
 def _original(inner: Message, source: RawSource, options: ParseOptions) -> ForwardedOriginal:
     """The original of a forward-as-attachment: its headers and whole body text."""
     charset = _declared_charset(inner)
-    fields = _Fields(inner)
-    sender = _addresses(fields, ("from",), charset, []) or _addresses(fields, ("sender",), charset, [])
+    fields = _Fields(inner, charset)
+    sender = _addresses(fields, "from", []) or _addresses(fields, "sender", [])
     date, _ = parse_date(inner.get("date"))
     subject, _ = decode_value(inner.get("subject", ""), charset)
     content = walk(inner, source, options, depth=1, files=False)
     body, _ = _body(content, "\n".join(content.html) or None)
     return ForwardedOriginal(sender[0] if sender else None, date, subject,
                              next(iter(message_ids(inner.get("message-id"))), None), body,
-                             _addresses(fields, ("cc",), charset, []))
+                             _addresses(fields, "cc", []))
 
 
 def _bounce(content: MimeContent, body: str) -> Bounce:
@@ -197,11 +197,14 @@ class _Fields:
 
     Message.get and get_all scan every field on each call, and a parse asks
     for about a dozen; values still go through the policy exactly as get_all
-    returns them (8-bit ones as Header objects).
+    returns them (8-bit ones as Header objects).  Address fields are parsed
+    once each (Reply-To is read twice: for a group's author and as itself).
     """
 
-    def __init__(self, message: Message) -> None:
+    def __init__(self, message: Message, charset: str | None) -> None:
         self._fetch = message.policy.header_fetch_parse
+        self._charset = charset
+        self._addresses: dict[str, tuple[tuple[Address, ...], list[str]]] = {}
         self._by_name: dict[str, list[tuple[str, str]]] = {}
         for name, value in message.raw_items():
             self._by_name.setdefault(name.lower(), []).append((name, value))
@@ -213,11 +216,14 @@ class _Fields:
     def get_all(self, name: str) -> list[object]:
         return [self._fetch(key, value) for key, value in self._by_name.get(name, ())]
 
+    def addresses(self, name: str) -> tuple[tuple[Address, ...], list[str]]:
+        if name not in self._addresses:
+            self._addresses[name] = parse_addresses(self.get_all(name), self._charset)
+        return self._addresses[name]
 
-def _addresses(fields: _Fields, names: tuple[str, ...], charset: str | None,
-               problems: list[str]) -> tuple[Address, ...]:
-    values = [v for name in names for v in fields.get_all(name)]
-    found, address_problems = parse_addresses(values, charset)
+
+def _addresses(fields: _Fields, name: str, problems: list[str]) -> tuple[Address, ...]:
+    found, address_problems = fields.addresses(name)
     problems.extend(address_problems)
     return found
 
