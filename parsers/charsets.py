@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 from dataclasses import dataclass
+from functools import lru_cache
 
 from charset_normalizer import from_bytes
 
@@ -43,6 +44,7 @@ _SUPERSETS = {
 _FALLBACKS = ("gb18030", "cp1251", "cp1252")
 
 _MAX_GUESS_BYTES = 64 * 1024
+_CACHED_LABEL_LIMIT = 64
 _MIN_STATISTICAL_BYTES = 24
 _RUSSIAN_COMMON = frozenset("оеаинтсрвлкмдпуя")  # about 80% of the letters of Russian text
 _RUSSIAN_THRESHOLD = 0.7
@@ -62,9 +64,19 @@ class Decoded:
 
 
 def codec_for(label: str | None) -> str | None:
-    """The Python codec name for a MIME charset label, or None if unknown."""
+    """The Python codec name for a MIME charset label, or None if unknown.
+
+    Remembered per label: a mailbox sees a few labels over and over, and the
+    codec registry is searched up to four times for each.
+    """
     if not label:
         return None
+    if len(label) > _CACHED_LABEL_LIMIT:  # no real label is this long; not worth keeping
+        return _codec_named(label)
+    return _cached_codec_named(label)
+
+
+def _codec_named(label: str) -> str | None:
     name = label.strip().strip("\"'").lower()
     for candidate in _label_variants(name):
         try:
@@ -72,6 +84,9 @@ def codec_for(label: str | None) -> str | None:
         except (LookupError, ValueError):
             continue
     return None
+
+
+_cached_codec_named = lru_cache(maxsize=256)(_codec_named)
 
 
 def _label_variants(name: str) -> list[str]:
@@ -218,6 +233,7 @@ def _decodes(data: bytes, codec: str) -> bool:
     return True
 
 
+@lru_cache(maxsize=None)  # one entry per codec name, and codec names are few
 def _ascii_compatible(codec: str) -> bool:
     """True for codecs where ASCII bytes mean ASCII characters."""
     try:
