@@ -135,6 +135,18 @@ def start_gateway(data: Path, smarthost_port: int) -> tuple[subprocess.Popen[byt
     raise RuntimeError("relaydesk serve did not start within 30 s")
 
 
+def stop_gateway(process: subprocess.Popen[bytes], data: Path) -> None:
+    """SIGTERM; a server that has not stopped in a minute is reported with its log and killed."""
+    process.terminate()
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        print("relaydesk serve did not stop within 60 s of SIGTERM; its log ends:", file=sys.stderr)
+        print((data / "serve.log").read_text(errors="replace")[-4000:], file=sys.stderr)
+        process.kill()
+        process.wait()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
@@ -151,8 +163,7 @@ def main() -> None:
             try:
                 gateway = measure(port, args.rounds, args.mails)
             finally:
-                process.terminate()
-                process.wait(timeout=30)
+                stop_gateway(process, Path(tmp))
     finally:
         bare.stop()
 
