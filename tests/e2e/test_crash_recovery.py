@@ -6,8 +6,8 @@ test kills the server with SIGKILL four times — three times while mail is
 arriving, once while the backlog is being processed and acknowledged — and
 restarts it each time.  Afterwards every mail is exactly one message on
 exactly one ticket, and every ticket got exactly one acknowledgement.  An
-acknowledgement whose send was cut off by a kill is retried once its
-delivery lease runs out, so settling may take that long.
+acknowledgement whose send was cut off by a kill is due again as soon as the
+restarted server releases its dead predecessor's delivery leases.
 
 Delivery is at least once by design (SPEC §7): a kill between the sink's
 `250` and the `sent` commit sends the same mail (same Message-ID) again.  So
@@ -121,7 +121,7 @@ def test_sigkill_loses_nothing_and_stores_nothing_twice(tmp_path: Path) -> None:
 
             runtime = Runtime.open(load_config(config_path))
             try:
-                # A delivery cut off mid-send waits out its lease (gateway.delivery) before it is retried.
+                # A send cut off by the last kill is released at restart (delivery.release_leases).
                 wait_settled(runtime, TOTAL, timeout=LEASE_MIN_SECONDS + 90)
                 assert_each_mail_once(runtime, range(1, TOTAL + 1))
             finally:
