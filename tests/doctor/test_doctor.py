@@ -16,7 +16,7 @@ from gateway.cli import app
 from gateway.doctor import run_checks
 from gateway.runtime import Runtime
 from tests.conftest import demo_config, demo_config_text
-from tests.delivery.conftest import closed_port, sink  # noqa: F401 (the sink fixture)
+from tests.delivery.conftest import closed_port
 from tests.smtp_sink import SmtpSink
 from tests.services import AMQP_URL, REDIS_URL, port_open, unavailable
 
