@@ -12,9 +12,9 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 DEFAULT_CONFIG_PATH = Path("relaydesk.toml")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -29,9 +29,9 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _resolve_secret(value: str | None) -> str | None:
+def _resolve_secret(value: str) -> str:
     """`env:NAME` → the variable's value; anything else is taken literally."""
-    if value is None or not value.startswith("env:"):
+    if not value.startswith("env:"):
         return value
     name = value[4:]
     if name not in os.environ:
@@ -44,6 +44,18 @@ def _host_port(value: str) -> tuple[str, int]:
     if not sep or not port.isdigit():
         raise ValueError(f"expected HOST:PORT, got {value!r}")
     return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def _checked_host_port(value: str) -> str:
+    _host_port(value)
+    return value
+
+
+HostPort = Annotated[str, AfterValidator(_checked_host_port)]
+"""A `HOST:PORT` string, checked when the config loads."""
+
+Secret = Annotated[str, AfterValidator(_resolve_secret)]
+"""A secret: `env:NAME` is read from the environment, anything else is taken literally."""
 
 
 class StorageConfig(_Section):
@@ -68,25 +80,14 @@ class QueueConfig(_Section):
 
 
 class SmtpConfig(_Section):
-    listen: str = "127.0.0.1:2525"
+    listen: HostPort = "127.0.0.1:2525"
     max_message_bytes: int = Field(default=26_214_400, gt=0)
     hostname: str | None = None
     tls_cert: Path | None = None
     tls_key: Path | None = None
     require_starttls: bool = False
-    auth_users: dict[str, str] = Field(default_factory=dict)
+    auth_users: dict[str, Secret] = Field(default_factory=dict)
     max_messages_per_sender_per_hour: int = Field(default=200, ge=1)
-
-    @field_validator("listen")
-    @classmethod
-    def _valid_listen(cls, value: str) -> str:
-        _host_port(value)
-        return value
-
-    @field_validator("auth_users")
-    @classmethod
-    def _secrets(cls, users: dict[str, str]) -> dict[str, str]:
-        return {login: _resolve_secret(password) or "" for login, password in users.items()}
 
     @property
     def address(self) -> tuple[str, int]:
@@ -102,9 +103,9 @@ class SmtpConfig(_Section):
 
 
 class OutboundConfig(_Section):
-    smarthost: str = "127.0.0.1:25"
+    smarthost: HostPort = "127.0.0.1:25"
     username: str | None = None
-    password: str | None = None
+    password: Secret | None = None
     starttls: bool = False
     timeout_seconds: float = Field(default=30.0, gt=0)
     message_id_domain: str = "relaydesk.invalid"
@@ -114,35 +115,23 @@ class OutboundConfig(_Section):
     max_attempts: int = Field(default=10, ge=1)
     mirror_cap_per_minute: int = Field(default=20, ge=1)
 
-    @field_validator("smarthost")
-    @classmethod
-    def _valid_smarthost(cls, value: str) -> str:
-        _host_port(value)
-        return value
-
-    @field_validator("password")
-    @classmethod
-    def _secret(cls, value: str | None) -> str | None:
-        return _resolve_secret(value)
-
     @property
     def address(self) -> tuple[str, int]:
         return _host_port(self.smarthost)
 
 
 class SecurityConfig(_Section):
-    secret: str = Field(default="env:RELAYDESK_SECRET", validate_default=True)
+    secret: Secret = Field(default="env:RELAYDESK_SECRET", validate_default=True)
     max_hops: int = Field(default=8, ge=1)
     trusted_authserv_ids: tuple[str, ...] = ()
     require_dkim_for_commands: bool = False
 
     @field_validator("secret")
     @classmethod
-    def _secret(cls, value: str) -> str:
-        resolved = _resolve_secret(value) or ""
-        if len(resolved) < 16:
+    def _long_enough(cls, value: str) -> str:
+        if len(value) < 16:
             raise ValueError("must be at least 16 characters (use env:NAME in production)")
-        return resolved
+        return value
 
 
 class AgentConfig(_Section):
@@ -213,17 +202,12 @@ class ImapConfig(_Section):
     port: int = 993
     security: Literal["tls", "starttls", "none"] = "tls"
     user: str
-    password: str
+    password: Secret
     folders: tuple[str, ...] = ("INBOX",)
     sent_folders: tuple[str, ...] = ()
     after_import: str = "flag"
     since: str | None = None
     poll_seconds: float = Field(default=60.0, gt=0)
-
-    @field_validator("password")
-    @classmethod
-    def _secret(cls, value: str) -> str:
-        return _resolve_secret(value) or ""
 
     @field_validator("after_import")
     @classmethod
@@ -234,18 +218,13 @@ class ImapConfig(_Section):
 
 
 class TelegramConfig(_Section):
-    token: str
+    token: Secret
     base_url: str = "https://api.telegram.org/bot"
     mode: Literal["polling", "webhook"] = "polling"
     webhook_url: str | None = None
     accounts: tuple[str, ...] = ()
     team_chats: dict[str, int] = Field(default_factory=dict)
     agents: dict[int, str] = Field(default_factory=dict)
-
-    @field_validator("token")
-    @classmethod
-    def _secret(cls, value: str) -> str:
-        return _resolve_secret(value) or ""
 
 
 class FingerprintConfig(_Section):
