@@ -2,7 +2,9 @@
 
 Config is the source of truth; the tables exist so that queries can join on
 accounts and so tickets keep pointing at a stable id when config changes.
-Ticket numbering (`last_number`) is never touched here.
+Ticket numbering (`last_number`) is never touched here.  A few accounts
+exist only in the database (partners added by external handoff, accounts
+since removed from config); `settings_for` answers for those too.
 """
 
 from __future__ import annotations
@@ -15,6 +17,19 @@ from storage.models import Account, AccountAddress, Agent
 
 
 _SYNC_LOCK_ID = 0x72656C62  # PostgreSQL advisory lock: one process syncs at a time
+
+
+def settings_for(config: Config, account: Account) -> AccountConfig:
+    """The account's configured settings, else defaults around what the database knows of it."""
+    for spec in config.accounts:
+        if spec.slug == account.slug:
+            return spec
+    stored = [a.address for a in account.addresses]
+    return AccountConfig.model_construct(
+        slug=account.slug, name=account.name, prefix=account.prefix, kind=account.kind,
+        addresses=tuple(a for a in stored if not a.startswith("@")),
+        domains=tuple(a[1:] for a in stored if a.startswith("@")),
+    )
 
 
 def sync_accounts(session: Session, config: Config) -> None:

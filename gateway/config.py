@@ -19,6 +19,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 DEFAULT_CONFIG_PATH = Path("relaydesk.toml")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _PREFIX = re.compile(r"^[A-Z][A-Z0-9]{0,9}$")
+ADHOC_PREFIX = "EXT"  # EXT<n>: refs of partners made on the fly (gateway.adhoc_partners), never configured
 
 
 class ConfigError(Exception):
@@ -180,6 +181,8 @@ class AccountConfig(_Section):
     def _prefix(cls, value: str) -> str:
         if not _PREFIX.match(value):
             raise ValueError("upper-case letters and digits, starting with a letter, at most 10")
+        if re.fullmatch(rf"{ADHOC_PREFIX}\d+", value):
+            raise ValueError(f"{ADHOC_PREFIX} followed by digits is kept for partners added by external handoff")
         return value
 
     @field_validator("addresses", "domains")

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from gateway import chain_notices, links, mirroring, outbox
+from gateway.accounts import settings_for
+from gateway import adhoc_partners, chain_notices, links, mirroring, outbox
 from gateway.config import AccountConfig, Config
 from gateway.handoff_detection import HandoffIntent
 from gateway.loop_guard import hop_count
@@ -60,7 +61,10 @@ class HandoffResult:
 def hand_off(session: Session, runtime: Runtime, parent: Ticket, intent: HandoffIntent,
              source: HandoffSource) -> HandoffResult:
     """Open (or find) the child of `parent` at the intent's partner and notify the partner's side."""
-    partner = repositories.account_by_slug(session, intent.partner.slug)
+    if intent.adhoc:
+        partner = adhoc_partners.ensure_account(session, intent.partner)
+    else:
+        partner = repositories.account_by_slug(session, intent.partner.slug)
     if partner is None:
         raise LookupError(f"partner account {intent.partner.slug!r} is configured but not synced")
     existing = _existing_link(session, parent, partner.id, source.parsed.message_id)
@@ -116,7 +120,7 @@ def _customer_contact(session: Session, parent: Ticket, config: Config) -> Addre
     None when the handing account hides its customers from partners (and so
     further down, since a hidden contact is never copied to the child).
     """
-    if config.account(parent.account.slug).hide_customer_contact:
+    if settings_for(config, parent.account).hide_customer_contact:
         return None
     contact = next((p for p in parent.participants if p.role == CONTACT_ROLE and p.email), None)
     if contact is None and repositories.parent_link(session, parent.id) is None:

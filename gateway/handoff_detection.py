@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from gateway.adhoc_partners import PUBLIC_MAILBOX_DOMAINS, adhoc_settings, is_outside
 from gateway.config import AccountConfig, Config
 from gateway.rejections import UnknownPartner
 from parsers.message import Command, ParsedMessage
@@ -22,12 +23,16 @@ HANDOFF_COMMAND = "handoff"
 
 @dataclass(frozen=True)
 class HandoffIntent:
-    """A detected handoff: the partner account, the address the dispatcher used, the note."""
+    """A detected handoff: the partner account, the address the dispatcher used, the note.
+
+    `adhoc` marks a partner nobody configured, whose account the handoff makes.
+    """
 
     partner: AccountConfig
     address: str
     note: str
     by_command: bool
+    adhoc: bool = False
 
 
 def recipients(parsed: ParsedMessage, envelope_rcpts: Iterable[str] = ()) -> list[str]:
@@ -79,31 +84,54 @@ def detect_handoff(
 def _by_command(parsed: ParsedMessage, command: Command, owner: AccountConfig, config: Config,
                 addressed: list[str]) -> HandoffIntent:
     slug = command.args[0].lower() if command.args else ""
+    parts = [command.args[1] if len(command.args) > 1 else "", parsed.forward.note if parsed.forward else parsed.text]
+    note = "\n\n".join(part.strip() for part in parts if part and part.strip())
+    if "@" in slug and owner.allow_external_handoff:
+        return _to_address(slug, owner, config, note)
     if slug not in owner.partners:
         raise UnknownPartner(slug or "(no partner named)")
     partner = config.account(slug)
     address = _first_match(partner, addressed) or _default_address(partner)
-    parts = [command.args[1] if len(command.args) > 1 else "", parsed.forward.note if parsed.forward else parsed.text]
-    note = "\n\n".join(part.strip() for part in parts if part and part.strip())
     return HandoffIntent(partner, address, note, by_command=True)
+
+
+def _to_address(address: str, owner: AccountConfig, config: Config, note: str) -> HandoffIntent:
+    """`#handoff someone@example.com`: a configured external account's address, or an outside one."""
+    for account in config.accounts:
+        if account.kind == "external" and account.slug != owner.slug and account_matches(account, address):
+            return HandoffIntent(account, address, note, by_command=True)
+    if not is_outside(config, address):
+        raise UnknownPartner(f"{address} (an address of this installation)")
+    return HandoffIntent(adhoc_settings(address), address, note, by_command=True, adhoc=True)
 
 
 def _external(parsed: ParsedMessage, owner: AccountConfig, config: Config, addressed: list[str],
               participants: set[str]) -> HandoffIntent | None:
-    """With allow_external_handoff: a configured external account addressed by the forward.
+    """With allow_external_handoff: a configured external account addressed by the forward, else any outside address.
 
-    Addresses of hosted accounts, of the owner itself and of the ticket's
-    participants never count — forwarding to a colleague or back to the
-    customer is not a handoff.
+    Addresses of hosted accounts (and anyone at their domains), of the owner
+    itself and of the ticket's participants never count — forwarding to a
+    colleague or back to the customer is not a handoff.  Nor does, for a
+    partner nobody configured, anyone at a participant's own company domain.
     """
+    candidates = [a for a in addressed if a not in participants]
+    note = parsed.forward.note.strip() if parsed.forward else ""
     for account in config.accounts:
         if account.kind != "external" or account.slug == owner.slug:
             continue
-        for address in addressed:
-            if address not in participants and account_matches(account, address):
-                return HandoffIntent(account, address, parsed.forward.note.strip() if parsed.forward else "",
-                                     by_command=False)
-    return None
+        for address in candidates:
+            if account_matches(account, address):
+                return HandoffIntent(account, address, note, by_command=False)
+    outside = next((a for a in candidates if is_outside(config, a) and not _colleague(a, participants)), None)
+    if outside is None:
+        return None
+    return HandoffIntent(adhoc_settings(outside), outside, note, by_command=False, adhoc=True)
+
+
+def _colleague(address: str, participants: set[str]) -> bool:
+    """`address` shares a company domain (not a public mailbox provider) with a participant."""
+    domain = address.rpartition("@")[2]
+    return domain not in PUBLIC_MAILBOX_DOMAINS and any(p.rpartition("@")[2] == domain for p in participants)
 
 
 def _partners(owner: AccountConfig, config: Config) -> list[AccountConfig]:

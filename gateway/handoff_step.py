@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from gateway.accounts import settings_for
 from gateway.fingerprints import profiles
 from gateway.handoff import REPEATED, HandoffSource, hand_off
 from gateway.handoff_detection import HANDOFF_COMMAND, detect_handoff
@@ -40,7 +41,7 @@ def handoff_step(ctx: Inbound) -> None:
         return
     owner, parent = found
     config = ctx.runtime.config
-    owner_config = config.account(owner.slug)
+    owner_config = settings_for(config, owner)
     participants = [p.email for p in parent.participants if p.email]
     try:
         intent = detect_handoff(parsed, owner_config, config, ctx.recipients, participants)
@@ -90,6 +91,6 @@ def _senders_ticket(ctx: Inbound) -> tuple[Account, Ticket] | None:
 
 def _adopt(ctx: Inbound, owner: Account, parent: Ticket) -> None:
     """The mail belongs to the parent, from one of its agents, as an internal note."""
-    ctx.account, ctx.account_config = owner, ctx.runtime.config.account(owner.slug)
+    ctx.account, ctx.account_config = owner, settings_for(ctx.runtime.config, owner)
     ctx.ticket, ctx.related = parent, None
     ctx.sender_role, ctx.visibility, ctx.unverified = "agent", "internal", False

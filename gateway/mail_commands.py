@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.accounts import settings_for
 from gateway import links, mirroring, status_propagation
 from gateway.handoff_detection import detect_handoff
 from gateway.partner_side import is_executor
@@ -129,7 +130,7 @@ def _handoff(ctx: Inbound, command: Command) -> Action:
     """Reached only when the handoff step did not apply it; say why."""
     config = ctx.runtime.config
     participants = [p.email for p in ctx.ticket.participants if p.email]
-    detect_handoff(ctx.parsed, config.account(ctx.ticket.account.slug), config, ctx.recipients, participants)
+    detect_handoff(ctx.parsed, settings_for(config, ctx.ticket.account), config, ctx.recipients, participants)
     raise NoTicketToHandOff(f"this mail does not answer a ticket of your account (it opened {ctx.ticket.ref})")
 
 
@@ -160,7 +161,7 @@ def _rate(ctx: Inbound, command: Command) -> Action:
 
 def _assign(ctx: Inbound, command: Command) -> Action:
     wanted = " ".join(command.args).strip().lower()
-    account = ctx.runtime.config.account(ctx.ticket.account.slug)
+    account = settings_for(ctx.runtime.config, ctx.ticket.account)
     matches = [a for a in account.agents if wanted and _names_agent(wanted, a.email or "", a.name)]
     if len(matches) != 1:
         raise UnknownAgent(wanted or "(nobody)")

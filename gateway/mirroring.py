@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.accounts import settings_for
 from gateway import chain_notices, links, loop_guard, outbox
 from gateway.config import Config
 from gateway.participants import add_participant
@@ -104,7 +105,7 @@ def _from_requester_side(config: Config, link: Link, message: Message) -> bool:
     email = (message.from_email or "").lower()
     if not email:
         return False
-    parent_account = config.account(link.parent.account.slug)
+    parent_account = settings_for(config, link.parent.account)
     if any(agent.email == email for agent in parent_account.agents):
         return True
     return any(p.role == "requester" and p.email == email for p in link.child.participants)
@@ -150,7 +151,7 @@ def _relay_to_parent_side(session: Session, runtime: Runtime, link: Link, copy: 
                           told: frozenset[tuple[int, str]]) -> list[OutboxItem]:
     """The parent account's agents always; its requester (and copied contacts) under the "requester" policy."""
     parent = link.parent
-    policy = runtime.config.account(parent.account.slug)
+    policy = settings_for(runtime.config, parent.account)
     recipients = [p for p in agent_participants(session, runtime.config, parent) if (parent.id, p.email) not in told]
     if policy.relay_partner_replies == "requester":
         recipients[:0] = [p for p in parent.participants if p.role in REQUESTER_SIDE]
@@ -185,7 +186,7 @@ def _send(session: Session, runtime: Runtime, ticket: Ticket, message: Message, 
 
 def agent_participants(session: Session, config: Config, ticket: Ticket) -> list[Participant]:
     """Participant rows for the ticket account's agents (created on first need), for mail to them."""
-    account = config.account(ticket.account.slug)
+    account = settings_for(config, ticket.account)
     return [
         add_participant(session, ticket, "agent", Address(agent.name, agent.email), account_id=ticket.account_id)
         for agent in account.agents if agent.email

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from gateway.accounts import settings_for
 from gateway.config import Config
 from gateway.handoff_detection import account_matches
 from storage.models import Participant, Ticket
@@ -22,7 +23,7 @@ def is_executor(config: Config, ticket: Ticket, email: str | None, participants:
     if not email:
         return False
     email = email.lower()
-    if account_matches(config.account(ticket.account.slug), email):
+    if account_matches(settings_for(config, ticket.account), email):
         return True
     return any(p.role == EXECUTOR_ROLE and p.email == email for p in participants)
 

@@ -25,6 +25,7 @@ from email.utils import getaddresses
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from gateway.accounts import settings_for
 from gateway.bounces import handle_bounces
 from gateway.config import AccountConfig
 from gateway.federation_step import elide_body_markers, federation_step
@@ -149,7 +150,7 @@ def receive(ctx: Inbound) -> None:
         ctx.account = account
     else:
         ctx.account = _addressed_account(ctx)
-    ctx.account_config = ctx.runtime.config.account(ctx.account.slug)
+    ctx.account_config = settings_for(ctx.runtime.config, ctx.account)
 
 
 def _addressed_account(ctx: Inbound) -> Account:
@@ -197,7 +198,8 @@ def classify_sender(ctx: Inbound) -> None:
 
     Machines' mail is `auto`.  On an existing ticket, only participants (or
     whoever replies through a valid token) write normal follow-ups; anyone
-    else's mail is kept `internal` and flagged unverified.
+    else's mail is kept `internal` and flagged unverified.  An agent's
+    forward to people outside the ticket is an internal note.
     """
     if ctx.ticket is None:
         ctx.sender_role = "requester"
@@ -211,6 +213,20 @@ def classify_sender(ctx: Inbound) -> None:
         ctx.visibility = "auto"
     elif ctx.sender_role is None:
         ctx.visibility, ctx.unverified = "internal", True
+    elif ctx.sender_role == "agent" and _forwarded_past_the_requester(ctx):
+        ctx.visibility = "internal"
+
+
+def _forwarded_past_the_requester(ctx: Inbound) -> bool:
+    """An agent forwarded the ticket to someone else (a colleague, the customer's manager).
+
+    That mail was written to them, not to the requester: it is kept as a
+    note and never relayed.  A handoff is decided later and is a note too.
+    """
+    if ctx.parsed.forward is None:
+        return False
+    addressed = {a.email for a in (*ctx.parsed.to, *ctx.parsed.cc)}
+    return not any(p.role in ("requester", "cc") and p.email in addressed for p in ctx.ticket.participants)
 
 
 def follow_up_finished(ctx: Inbound) -> None:

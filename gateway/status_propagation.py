@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from gateway.accounts import settings_for
 from gateway import chain_notices, links, outbox
 from gateway.mirroring import agent_participants
 from gateway.partner_side import executors_of
@@ -50,7 +51,7 @@ def recall(session: Session, runtime: Runtime, link: Link, by: str | None, hops:
 
 def close_children(session: Session, runtime: Runtime, parent: Ticket, hops: int) -> list[OutboxItem]:
     """Close the unfinished children of a finished ticket, all the way down, if its account wants that."""
-    if not runtime.config.account(parent.account.slug).close_children_on_close:
+    if not settings_for(runtime.config, parent.account).close_children_on_close:
         return []
     queued: list[OutboxItem] = []
     for link in repositories.child_links(session, parent.id):

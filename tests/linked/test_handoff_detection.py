@@ -65,3 +65,23 @@ def test_the_handoff_command_names_the_partner(config) -> None:
     assert intent.note == "today please\n\nPlease help."
     with pytest.raises(UnknownPartner):
         detect_handoff(forward(["support@vendor.example"], commands="#handoff subco\n\n"), vendor, config)
+
+
+def test_external_handoff_to_an_address_nobody_configured(tmp_path) -> None:
+    data = demo_config(tmp_path).model_dump()
+    next(a for a in data["accounts"] if a["slug"] == "vendor")["allow_external_handoff"] = True
+    allowed = parse_config(data)
+    vendor = allowed.account("vendor")
+
+    firm = detect_handoff(forward(["bob@plumbing.example"]), vendor, allowed)
+    assert (firm.adhoc, firm.partner.slug, firm.partner.kind, firm.partner.domains, firm.address) == (
+        True, "ext-plumbing-example", "external", ("plumbing.example",), "bob@plumbing.example")
+    person = detect_handoff(forward(["carol@gmail.com"]), vendor, allowed).partner
+    assert (person.slug, person.addresses, person.domains) == ("ext-carol-gmail-com", ("carol@gmail.com",), ())
+    assert detect_handoff(forward(["service@partner.example"]), vendor, allowed).partner.slug == "partner"
+    assert detect_handoff(forward(["pat@partner.example"]), vendor, allowed) is None  # at a hosted account
+    assert detect_handoff(forward(["new.hire@vendor.example"]), vendor, allowed) is None  # a colleague
+    assert detect_handoff(forward(["boss@client.example"]), vendor, allowed,
+                          participants=["alice@client.example"]) is None  # the customer's company
+    closed = demo_config(tmp_path)
+    assert detect_handoff(forward(["bob@plumbing.example"]), closed.account("vendor"), closed) is None
