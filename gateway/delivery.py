@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from gateway.outbox import queue_mail
+from gateway.outbox import NOTICE_KIND, queue_mail
 from gateway.participants import add_participant
 from gateway.runtime import Runtime
 from gateway.tickets import add_event, hosting_account
@@ -36,7 +36,6 @@ from storage.repositories import parent_link
 
 log = logging.getLogger(__name__)
 
-NOTICE_KIND = "notice"
 MAX_RETRY_DELAY_SECONDS = 6 * 3600.0
 LEASE_MIN_SECONDS = 120.0
 FINAL_STATUSES = frozenset({"sent", "failed"})

@@ -24,6 +24,8 @@ from gateway.tokens import make_body_marker, make_verp_address, reply_address
 from storage.models import OutboxItem, Participant, Ticket, utcnow
 from storage.repositories import first_inbound_address, last_message_from, last_outbox_to
 
+NOTICE_KIND = "notice"  # mail to agents about the ticket (a failed delivery, a declined or closed child)
+
 DraftDecorator = Callable[[Session, Ticket, Draft], None]
 
 # Applied in order to every draft before rendering.

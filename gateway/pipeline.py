@@ -33,9 +33,9 @@ from gateway.fingerprints import profiles
 from gateway.handoff_step import handoff_step
 from gateway.loop_guard import hop_count
 from gateway.mail_commands import commands_step
-from gateway.mirroring import mirror_step
+from gateway.mirroring import RATING_KIND, mirror_step
 from gateway.notices import acknowledgement
-from gateway.outbox import queue_mail
+from gateway.outbox import NOTICE_KIND, queue_mail
 from gateway.participants import add_participant, copied_contacts, participant_for, role_of
 from gateway.runtime import Runtime
 from gateway.shared_files import file_refs
@@ -64,6 +64,7 @@ from storage.repositories import (
     lock_inbox_item,
     messages_of_inbox_item,
     outbox_count_since,
+    outbox_kind,
     parent_link,
 )
 
@@ -199,7 +200,8 @@ def classify_sender(ctx: Inbound) -> None:
     Machines' mail is `auto`.  On an existing ticket, only participants (or
     whoever replies through a valid token) write normal follow-ups; anyone
     else's mail is kept `internal` and flagged unverified.  An agent's
-    forward to people outside the ticket is an internal note.
+    forward to people outside the ticket, or answer to mail only agents got,
+    is an internal note.
     """
     if ctx.ticket is None:
         ctx.sender_role = "requester"
@@ -213,8 +215,14 @@ def classify_sender(ctx: Inbound) -> None:
         ctx.visibility = "auto"
     elif ctx.sender_role is None:
         ctx.visibility, ctx.unverified = "internal", True
-    elif ctx.sender_role == "agent" and _forwarded_past_the_requester(ctx):
+    elif ctx.sender_role == "agent" and (_forwarded_past_the_requester(ctx) or _answers_agents_only_mail(ctx)):
         ctx.visibility = "internal"
+
+
+def _answers_agents_only_mail(ctx: Inbound) -> bool:
+    """An agent answered a notice or rating request, which only agents got: a note among them."""
+    answered = ctx.parsed.in_reply_to
+    return bool(answered) and outbox_kind(ctx.session, ctx.ticket.id, answered) in (NOTICE_KIND, RATING_KIND)
 
 
 def _forwarded_past_the_requester(ctx: Inbound) -> bool:

@@ -23,7 +23,6 @@ from gateway.tickets import FINISHED, add_event, change_status
 from storage import repositories
 from storage.models import Link, OutboxItem, Participant, Ticket
 
-NOTICE_KIND = "notice"
 _DONE = ("resolved", "closed")
 
 
@@ -88,7 +87,7 @@ def _upward(session: Session, runtime: Runtime, ticket: Ticket, by: str | None, 
 def _tell(session: Session, runtime: Runtime, ticket: Ticket, people: list[Participant], subject: str, text: str,
           hops: int) -> list[OutboxItem]:
     return [
-        outbox.queue_mail(session, runtime, ticket, person, kind=NOTICE_KIND, subject=subject, text=text,
+        outbox.queue_mail(session, runtime, ticket, person, kind=outbox.NOTICE_KIND, subject=subject, text=text,
                           auto=True, inbound_hops=hops)
         for person in people if person.email
     ]

@@ -224,6 +224,13 @@ def last_outbox_to(session: Session, ticket_id: int, recipient: str) -> OutboxIt
     )
 
 
+def outbox_kind(session: Session, ticket_id: int, rfc_message_id: str) -> str | None:
+    """The kind of the mail we sent on the ticket with that Message-ID, if we sent it."""
+    return session.scalar(
+        select(OutboxItem.kind).where(OutboxItem.ticket_id == ticket_id, OutboxItem.rfc_message_id == rfc_message_id)
+    )
+
+
 def outbox_of(session: Session, ticket_id: int) -> list[OutboxItem]:
     return list(session.scalars(select(OutboxItem).where(OutboxItem.ticket_id == ticket_id).order_by(OutboxItem.id)))
 

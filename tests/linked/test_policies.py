@@ -211,3 +211,35 @@ def test_a_partner_reply_travels_up_with_its_files(sqlite_runtime) -> None:
     to_alice = only(new_mail_since(runtime, before, "alice@client.example"))
     [pdf] = sent_mail(runtime, to_alice).iter_attachments()
     assert pdf.get_filename() == "report.pdf" and pdf.get_content() == report
+
+
+def test_answers_to_mail_only_agents_got_stay_among_agents(sqlite_runtime) -> None:
+    """A dispatcher answering a rating request or a notice writes a note, not a reply to the customer."""
+    runtime = sqlite_runtime
+    customer_writes(runtime)
+    dana_forwards_to_partner(runtime)
+    answer(runtime, paul_notice(runtime), PAUL, "#status resolved\n\nDone.")
+    request = only([o for o in outbox(runtime) if o.kind == "rating"])
+    before = len(outbox(runtime))
+
+    answer(runtime, request, DANA, "Paul was quick, but he left a mess. Let us talk.")
+    answer(runtime, request, DANA, "#rate 4 quick")
+
+    notes = [m for m in ticket(runtime, "VND-1").messages if m.from_email == "dana@vendor.example"]
+    assert [m.visibility for m in notes[-2:]] == ["internal", "internal"]
+    assert new_mail_since(runtime, before) == []
+    assert link_of(runtime, "PTN-1").rating == 4
+
+
+def test_an_answer_to_a_decline_notice_is_a_note(sqlite_runtime) -> None:
+    runtime = sqlite_runtime
+    customer_writes(runtime)
+    dana_forwards_to_partner(runtime)
+    answer(runtime, paul_notice(runtime), PAUL, "#status cancelled\n\nSorry, we do not service this model.")
+    notice = only([o for o in outbox(runtime) if o.kind == "notice"])
+    before = len(outbox(runtime))
+
+    answer(runtime, notice, DANA, "I will call FixIt instead.")
+
+    assert ticket(runtime, "VND-1").messages[-1].visibility == "internal"
+    assert new_mail_since(runtime, before) == []
