@@ -83,6 +83,7 @@ class Inbound:
       runtime, session, item, parsed, hops — before the first step;
       recipients — envelope RCPT TO addresses, else To/Cc/Delivered-To (lower-case);
       account / account_config — the hosted account that received it (`receive`);
+      other_accounts — further hosted accounts a non-agent wrote to; each gets a run of its own (`receive`);
       match, ticket — which ticket it belongs to, None for a new one (`thread`);
       related — a finished ticket this mail followed up, for linking (`follow_up_finished`);
       new_ticket — True once `open_new_ticket` created the ticket;
@@ -104,6 +105,7 @@ class Inbound:
     hops: int
     account: Account | None = None
     account_config: AccountConfig | None = None
+    other_accounts: list[Account] = field(default_factory=list)
     match: ThreadMatch | None = None
     ticket: Ticket | None = None
     related: Ticket | None = None
@@ -140,8 +142,9 @@ def receive(ctx: Inbound) -> None:
     names it in the envelope as `"account": slug` — an agent's Sent folder
     holds mail addressed to partners, not to us.  Otherwise the recipients
     decide (envelope first, then headers): when several hosted accounts are
-    addressed, the one the sender works for wins (a dispatcher Cc-ing a
-    hosted partner writes as their own account), else the first in order.
+    addressed, the one the sender works for takes it alone (a dispatcher
+    Cc-ing a hosted partner writes as their own account); anyone else wrote
+    to each of them, and each gets the mail (`other_accounts`).
     """
     named = (ctx.item.envelope or {}).get("account")
     if named:
@@ -150,22 +153,22 @@ def receive(ctx: Inbound) -> None:
             raise Unprocessable(f"envelope names {named!r}, which is not a hosted account")
         ctx.account = account
     else:
-        ctx.account = _addressed_account(ctx)
+        ctx.account, *ctx.other_accounts = _addressed_accounts(ctx)
     ctx.account_config = settings_for(ctx.runtime.config, ctx.account)
 
 
-def _addressed_account(ctx: Inbound) -> Account:
+def _addressed_accounts(ctx: Inbound) -> list[Account]:
     by_base = {}
     for address in ctx.recipients:
         base, _, domain = split_plus(address)
         by_base.setdefault(f"{base}@{domain}", address)
     rows = inbound_addresses(ctx.session, by_base)
-    candidates = [rows[a].account for a in by_base if a in rows]
+    candidates = list({rows[a].account.id: rows[a].account for a in by_base if a in rows}.values())
     if not candidates:
         raise Unprocessable(f"no hosted account owns any recipient address ({', '.join(ctx.recipients) or 'none'})")
     sender = ctx.sender_email
     own = [a for a in candidates if sender and agent_by_email(ctx.session, a.id, sender)]
-    return (own or candidates)[0]
+    return own[:1] or candidates
 
 
 def skip_duplicate(ctx: Inbound) -> None:
@@ -432,10 +435,11 @@ def process_inbox_item(runtime: Runtime, inbox_id: int) -> list[int]:
                 return []
             ctx = _context(runtime, session, item, parsed)
             run_steps(ctx)
+            runs = [ctx, *_runs_for_other_accounts(ctx)]
             item.status, item.error = "done", None
-            item.problems = list(ctx.parsed.problems) + ctx.problems
+            item.problems = list(ctx.parsed.problems) + [p for run in runs for p in run.problems]
             session.flush()
-            return [row.id for row in ctx.outbox]
+            return [row.id for run in runs for row in run.outbox]
     except IntegrityError as exc:
         if _stored_by_another_worker(runtime, inbox_id):
             return []
@@ -449,6 +453,17 @@ def process_inbox_item(runtime: Runtime, inbox_id: int) -> list[int]:
         log.exception("inbox item %s failed outside the steps", inbox_id)
         _record_failure(runtime, inbox_id, f"transaction: {type(exc).__name__}: {_first_line(str(exc))}", park=False)
     return []
+
+
+def _runs_for_other_accounts(first: Inbound) -> list[Inbound]:
+    """The steps after `receive` once more for each further account the mail was addressed to."""
+    runs = []
+    for account in first.other_accounts:
+        run = _context(first.runtime, first.session, first.item, first.parsed)
+        run.account, run.account_config = account, settings_for(first.runtime.config, account)
+        run_steps(run, STEPS[STEPS.index(receive) + 1:])
+        runs.append(run)
+    return runs
 
 
 def _claim(runtime: Runtime, inbox_id: int) -> str | None:

@@ -69,3 +69,26 @@ def test_the_ack_period_is_per_account(runtime) -> None:
     deliver(runtime, mail(subject="For the vendor"))
     deliver(runtime, mail(to="service@partner.example", subject="For the partner"), rcpt=["service@partner.example"])
     assert sorted(o.recipient for o in outbox(runtime) if o.kind == "ack") == ["alice@client.example"] * 2
+
+
+def test_a_customer_writing_to_two_hosted_accounts_reaches_both(runtime) -> None:
+    """Each firm gets the mail it was sent, as its own ticket with its own acknowledgement."""
+    raw = mail(to="support@vendor.example", cc="service@partner.example", message_id="<both@client.example>")
+    inbox_id, outbox_ids = deliver(runtime, raw, rcpt=["support@vendor.example", "service@partner.example"])
+
+    vnd, ptn = ticket(runtime, "VND-1"), ticket(runtime, "PTN-1")
+    assert [m.text.strip() for m in vnd.messages] == [m.text.strip() for m in ptn.messages] == [
+        "The printer jams every morning."]
+    acks = outbox(runtime)
+    assert sorted(outbox_ids) == sorted(a.id for a in acks)
+    assert sorted((a.kind, a.recipient, sent_mail(runtime, a)["Subject"]) for a in acks) == [
+        ("ack", "alice@client.example", "[PTN-1] Printer jams on tray 2"),
+        ("ack", "alice@client.example", "[VND-1] Printer jams on tray 2"),
+    ]
+
+    from gateway.pipeline import process_inbox_item
+
+    with runtime.db.transaction() as session:
+        session.get(InboxItem, inbox_id).status = "pending"
+    assert process_inbox_item(runtime, inbox_id) == []  # a second run stores nothing in either account
+    assert len(ticket(runtime, "VND-1").messages) == len(ticket(runtime, "PTN-1").messages) == 1
