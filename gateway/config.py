@@ -109,7 +109,7 @@ class OutboundConfig(_Section):
     password: Secret | None = None
     starttls: bool = False
     timeout_seconds: float = Field(default=30.0, gt=0)
-    message_id_domain: str = "relaydesk.invalid"
+    message_id_domain: str | None = None  # see Config.message_id_domain
     bounce_address: str | None = None
     ack_period_seconds: int = Field(default=3600, ge=0)
     retry_base_seconds: float = Field(default=30.0, gt=0)
@@ -279,6 +279,19 @@ class Config(_Section):
             if account.slug == slug:
                 return account
         raise KeyError(slug)
+
+    @property
+    def message_id_domain(self) -> str:
+        """Right-hand side of our Message-IDs: as configured, else `relaydesk.<first hosted account's domain>`.
+
+        Mail coming back with it is our own (a loop), so it must differ between
+        installations: two relaydesks linked by mail, both on one fixed
+        default, would each drop the other's mail as a loop.
+        """
+        if self.outbound.message_id_domain:
+            return self.outbound.message_id_domain.lower()
+        hosted = next((a for a in self.accounts if a.kind == "hosted"), None)
+        return f"relaydesk.{hosted.addresses[0].rpartition('@')[2]}" if hosted else "relaydesk.invalid"
 
     @property
     def hosted_addresses(self) -> dict[str, str]:

@@ -8,8 +8,9 @@ reading side:
 - `read_remote` decodes those headers from an inbound mail, tolerating junk;
 - `ticket_for_remote` backs a threading rule: a mail from the other installation
   about its ticket `FX-7` threads to our ticket that learnt the remote ref
-  (`external_id = "relaydesk:FX-7"`), even when the other side's client lost
-  our Message-IDs and tokens;
+  (`external_id = "relaydesk:fixit.example:FX-7"`, qualified by the sender's
+  domain because two installations may both number `FX-…`), even when the
+  other side's client lost our Message-IDs and tokens;
 - `apply_remote` (run by `gateway.federation_step`): our ticket learns the remote ref, and
   when the mail comes from the partner side of one of our child tickets its
   status follows the remote ticket's (their `resolved` resolves our child,
@@ -64,15 +65,16 @@ class RemoteTicket:
     ref: str
     status: str | None
     chain: tuple[ChainHop, ...]
+    origin: str  # the sender's domain: which installation's numbering `ref` belongs to
 
     @property
     def external_id(self) -> str:
-        return external_id_for(self.ref)
+        return external_id_for(self.origin, self.ref)
 
 
-def external_id_for(remote_ref: str) -> str:
+def external_id_for(origin: str, remote_ref: str) -> str:
     """How our ticket remembers the other installation's ref."""
-    return f"{EXTERNAL_ID_PREFIX}{remote_ref}"
+    return f"{EXTERNAL_ID_PREFIX}{origin}:{remote_ref}"
 
 
 def _valid_ref(value: str | None) -> str | None:
@@ -105,15 +107,16 @@ def encode_chain(hops: tuple[ChainHop, ...]) -> str:
 
 
 def read_remote(parsed: ParsedMessage) -> RemoteTicket | None:
-    """The remote ticket an inbound mail speaks for, or None when it carries no valid ref."""
+    """The remote ticket an inbound mail speaks for, or None when it carries no valid ref or sender."""
     ref = _valid_ref(parsed.header(TICKET_HEADER))
-    if ref is None:
+    origin = parsed.sender.email.rpartition("@")[2].lower() if parsed.sender and parsed.sender.email else ""
+    if ref is None or not origin:
         return None
     chain = decode_chain(parsed.header(CHAIN_HEADER))
     status = _valid_status(parsed.header(STATUS_HEADER))
     if status is None:  # fall back to the ticket's own entry in the chain
         status = next((hop.status for hop in chain if hop.ref == ref), None)
-    return RemoteTicket(ref=ref, status=status, chain=chain)
+    return RemoteTicket(ref=ref, status=status, chain=chain, origin=origin)
 
 
 def ticket_for_remote(session: Session, account: Account, parsed: ParsedMessage) -> Ticket | None:

@@ -54,7 +54,7 @@ def over_hop_limit(parsed: ParsedMessage, config: Config) -> bool:
 
 def came_back(parsed: ParsedMessage, config: Config) -> bool:
     """Our own mail, returned to us (its Message-ID is in our Message-ID domain)."""
-    return _message_id_domain(parsed.message_id) == config.outbound.message_id_domain.lower()
+    return _message_id_domain(parsed.message_id) == config.message_id_domain
 
 
 def is_automatic(parsed: ParsedMessage) -> bool:
@@ -78,7 +78,7 @@ def is_own_address(address: str, config: Config) -> bool:
         return True
     if read_verp_address(config.security.secret, address) is not None:
         return True
-    return domain == config.outbound.message_id_domain.lower()
+    return domain == config.message_id_domain
 
 
 def mirror_cap_reached(session: Session, ticket_id: int, config: Config, now: datetime | None = None) -> bool:

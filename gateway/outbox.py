@@ -110,7 +110,7 @@ def _draft(
         reply_to=reply_address(config.security.secret, from_email, ticket.id, participant.id),
         subject=tagged_subject(ticket.ref, subject if subject is not None else ticket.subject),
         text=text,
-        message_id=new_message_id(config.outbound.message_id_domain),
+        message_id=new_message_id(config.message_id_domain),
         marker=make_body_marker(config.security.secret, ticket.ref),
         thread_topic=bare_subject(ticket.subject) or ticket.ref,
         thread_index=thread_index(f"relaydesk:{ticket.id}:{ticket.ref}", ticket.created_at, now, bool(previous)),

@@ -502,7 +502,7 @@ def requeue_parked(runtime: Runtime, inbox_id: int) -> bool:
 def parse_options(runtime: Runtime) -> ParseOptions:
     config = runtime.config
     return ParseOptions(
-        own_domains=(config.outbound.message_id_domain,),
+        own_domains=(config.message_id_domain,),
         max_hops=config.security.max_hops,
     )
 

@@ -75,3 +75,20 @@ def test_secret_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MY_SECRET")
     with pytest.raises(ConfigError, match="MY_SECRET is not set"):
         parse_config({"security": {"secret": "env:MY_SECRET"}})
+
+
+def test_message_id_domain_defaults_to_one_per_installation(tmp_path: Path) -> None:
+    demo = load_config(_written(tmp_path, demo_config_text(tmp_path)))
+    assert demo.message_id_domain == "relaydesk.vendor.example"
+    other = parse_config({"accounts": [{"slug": "fixit", "name": "FixIt", "prefix": "JOB",
+                                        "addresses": ["jobs@FixIt.example"]}]})
+    assert other.message_id_domain == "relaydesk.fixit.example"
+    chosen = parse_config({"outbound": {"message_id_domain": "Mail.Vendor.example"}})
+    assert chosen.message_id_domain == "mail.vendor.example"
+    assert parse_config({}).message_id_domain == "relaydesk.invalid"  # nothing hosted yet
+
+
+def _written(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "relaydesk.toml"
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -33,7 +33,7 @@ def test_hop_limit_stores_auto_and_never_answers(runtime: Runtime) -> None:
 
 
 def test_our_own_mail_coming_back_opens_nothing(runtime: Runtime) -> None:
-    own = f"<abc@{runtime.config.outbound.message_id_domain}>"
+    own = f"<abc@{runtime.config.message_id_domain}>"
     assert send(runtime, "Printer jams", message_id=own) == []
     with runtime.db.transaction() as session:
         assert session.scalars(select(Ticket)).all() == []

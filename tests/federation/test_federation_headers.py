@@ -47,7 +47,7 @@ def test_read_remote() -> None:
         "X-Relaydesk-Ticket": "fx-7", "X-Relaydesk-Status": "Resolved", "X-Relaydesk-Chain": "FX-7=resolved"}))
     remote = read_remote(parsed)
     assert remote is not None and (remote.ref, remote.status) == ("FX-7", "resolved")
-    assert remote.external_id == "relaydesk:FX-7"
+    assert remote.external_id == "relaydesk:fixit.example:FX-7"
     no_status = read_remote(parse_message(mail("a@b.example", {"X-Relaydesk-Ticket": "FX-7", "X-Relaydesk-Chain": "FX-7=pending"})))
     assert no_status.status == "pending"
     assert read_remote(parse_message(mail("a@b.example", {"X-Relaydesk-Ticket": "not a ref; DROP"}))) is None
@@ -73,12 +73,14 @@ def test_executor_resolves_our_child_and_later_mail_threads_by_the_ref(sqlite_ru
         parsed = parse_message(mail("jobs@fixit.example", RESOLVED))
         update = apply_remote(session, fix, parsed, "executor", resolve)
         assert (update.learnt_ref, update.status_before, update.status_after) == ("FX-7", "open", "resolved")
-        assert fix.external_id == external_id_for("FX-7") and calls == [("FIX-1", "resolved", "jobs@fixit.example")]
+        assert fix.external_id == external_id_for("fixit.example", "FX-7") and calls == [("FIX-1", "resolved", "jobs@fixit.example")]
         assert apply_remote(session, fix, parsed, "executor", resolve).status_after is None  # already resolved
         assert len(calls) == 1
         vendor, partner = (session.scalar(select(Account).where(Account.slug == s)) for s in ("vendor", "partner"))
         assert ticket_for_remote(session, vendor, parsed) is fix  # kept by vendor on fixit's behalf
         assert ticket_for_remote(session, partner, parsed) is None  # never across accounts
+        namesake = parse_message(mail("jobs@other-installation.example", RESOLVED))  # numbers FX-… too
+        assert ticket_for_remote(session, vendor, namesake) is None
 
 
 def test_claims_from_others_change_nothing(sqlite_runtime: Runtime) -> None:
