@@ -9,14 +9,12 @@ since removed from config); `settings_for` answers for those too.
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from gateway.config import AccountConfig, Config
 from storage.models import Account, AccountAddress, Agent
-
-
-_SYNC_LOCK_ID = 0x72656C62  # PostgreSQL advisory lock: one process syncs at a time
+from storage.repositories import serialize_on
 
 
 def settings_for(config: Config, account: Account) -> AccountConfig:
@@ -39,8 +37,7 @@ def sync_accounts(session: Session, config: Config) -> None:
     a fresh database; without the lock two of them insert the same account
     and one fails on the unique slug.  SQLite serialises writers already.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _SYNC_LOCK_ID})
+    serialize_on(session, "account sync")
     for spec in config.accounts:
         account = session.scalar(select(Account).where(Account.slug == spec.slug))
         if account is None:

@@ -25,6 +25,7 @@ from gateway.participants import add_participant, participant_for, role_of
 from gateway.runtime import Runtime
 from parsers.message import Address, ParsedMessage
 from storage.models import OutboxItem, Participant, Ticket
+from storage.repositories import serialize_on
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +130,7 @@ def queue_rejection(
     if loop_guard.is_own_address(to_address, config):
         log.info("no error reply (%s) to our own address %s", error.reason, to_address)
         return None
+    serialize_on(session, f"error reply:{to_address.strip().lower()}")  # two workers, one reply
     if loop_guard.error_reply_sent_recently(session, to_address, error.reason):
         log.info("no error reply (%s) to %s: one was sent within the last day", error.reason, to_address)
         return None

@@ -7,10 +7,11 @@ another account's ticket.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from storage.models import (
@@ -26,6 +27,21 @@ from storage.models import (
     Participant,
     Ticket,
 )
+
+# --- serialising --------------------------------------------------------------
+
+
+def serialize_on(session: Session, key: str) -> None:
+    """Until this transaction ends, no other one passes this call with the same key.
+
+    For check-then-insert decisions that no unique constraint can guard
+    (at most one error reply per day, one account sync at a time).  A
+    PostgreSQL advisory lock; SQLite lets only one writer in anyway.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        lock_id = int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})
+
 
 # --- accounts ------------------------------------------------------------------
 
