@@ -5,12 +5,17 @@ and the sweeper in the same process — with the embedded broker that is the
 whole installation in one command.  `worker` runs only actors and the
 sweeper, for shared brokers (Redis, RabbitMQ) where ingress and workers are
 separate processes.  Both stop cleanly on SIGTERM/SIGINT: the listener stops
-accepting first, then in-flight actor work is given time to finish.
+accepting first, then in-flight actor work is given time to finish.  A stop
+that takes longer than SHUTDOWN_GRACE_SECONDS, or a second signal, ends the
+process at once with every thread's stack on stderr: nothing is lost (all
+work is in the database) and the stacks say what held it up.
 """
 
 from __future__ import annotations
 
+import faulthandler
 import logging
+import os
 import signal
 import threading
 from contextlib import ExitStack
@@ -27,6 +32,7 @@ from gateway.smtp_server import SmtpServer
 log = logging.getLogger("relaydesk")
 
 WORKER_STOP_TIMEOUT_MS = 15_000
+SHUTDOWN_GRACE_SECONDS = 45.0
 
 
 class ServeError(Exception):
@@ -112,12 +118,24 @@ def _first_line(text: str) -> str:
 
 
 def _wait_for_stop_signal() -> None:
+    """Block until SIGTERM/SIGINT; from then on the shutdown is bounded (`bound_shutdown`)."""
     stop = threading.Event()
 
     def request_stop(signum: int, _frame: object) -> None:
-        log.info("received %s", signal.Signals(signum).name)
+        name = signal.Signals(signum).name
+        if stop.is_set():
+            log.warning("received %s again: stopping now", name)
+            faulthandler.dump_traceback(all_threads=True)
+            os._exit(1)
+        log.info("received %s", name)
         stop.set()
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, request_stop)
     stop.wait()
+    bound_shutdown(SHUTDOWN_GRACE_SECONDS)
+
+
+def bound_shutdown(seconds: float) -> None:
+    """Unless the process has ended within `seconds`, print every thread's stack and exit with status 1."""
+    faulthandler.dump_traceback_later(seconds, exit=True)
