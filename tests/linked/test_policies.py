@@ -39,6 +39,13 @@ def paul_notice(runtime: Runtime):
     return only([o for o in outbox(runtime) if o.kind == "handoff"])
 
 
+def paul_answers_a_handoff(runtime: Runtime, text: str) -> None:
+    """alice writes, dana hands VND-1 to partner, paul answers the handoff notice with `text`."""
+    customer_writes(runtime)
+    dana_forwards_to_partner(runtime)
+    answer(runtime, paul_notice(runtime), PAUL, text)
+
+
 def test_agents_policy_tells_only_the_agents_and_without_attribution(tmp_path) -> None:
     runtime = handed_off_world(tmp_path, vendor={"relay_partner_replies": "agents", "attribute_partner": False})
     before = len(outbox(runtime))
@@ -111,9 +118,7 @@ def test_forward_as_attachment_threads_by_the_originals_message_id(sqlite_runtim
 
 def test_a_bad_rating_is_answered_and_not_recorded(sqlite_runtime) -> None:
     runtime = sqlite_runtime
-    customer_writes(runtime)
-    dana_forwards_to_partner(runtime)
-    answer(runtime, paul_notice(runtime), PAUL, "#status resolved\n\nDone.")
+    paul_answers_a_handoff(runtime, "#status resolved\n\nDone.")
     request = only([o for o in outbox(runtime) if o.kind == "rating"])
     before = len(outbox(runtime))
 
@@ -216,9 +221,7 @@ def test_a_partner_reply_travels_up_with_its_files(sqlite_runtime) -> None:
 def test_answers_to_mail_only_agents_got_stay_among_agents(sqlite_runtime) -> None:
     """A dispatcher answering a rating request or a notice writes a note, not a reply to the customer."""
     runtime = sqlite_runtime
-    customer_writes(runtime)
-    dana_forwards_to_partner(runtime)
-    answer(runtime, paul_notice(runtime), PAUL, "#status resolved\n\nDone.")
+    paul_answers_a_handoff(runtime, "#status resolved\n\nDone.")
     request = only([o for o in outbox(runtime) if o.kind == "rating"])
     before = len(outbox(runtime))
 
@@ -233,9 +236,7 @@ def test_answers_to_mail_only_agents_got_stay_among_agents(sqlite_runtime) -> No
 
 def test_an_answer_to_a_decline_notice_is_a_note(sqlite_runtime) -> None:
     runtime = sqlite_runtime
-    customer_writes(runtime)
-    dana_forwards_to_partner(runtime)
-    answer(runtime, paul_notice(runtime), PAUL, "#status cancelled\n\nSorry, we do not service this model.")
+    paul_answers_a_handoff(runtime, "#status cancelled\n\nSorry, we do not service this model.")
     notice = only([o for o in outbox(runtime) if o.kind == "notice"])
     before = len(outbox(runtime))
 
