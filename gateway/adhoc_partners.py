@@ -54,10 +54,12 @@ def is_outside(config: Config, address: str) -> bool:
     return True
 
 
-def adhoc_settings(address: str) -> AccountConfig:
+def adhoc_settings(address: str, display_name: str = "") -> AccountConfig:
     """The settings of the ad-hoc partner behind `address` (its account may not exist yet).
 
-    The prefix is the family's; the stored account gets its number.
+    A firm is named by its domain, a person at a public provider by the name
+    the dispatcher's mail gave them.  The prefix is the family's; the stored
+    account gets its number.
     """
     address = address.lower()
     domain = address.rpartition("@")[2]
@@ -65,7 +67,7 @@ def adhoc_settings(address: str) -> AccountConfig:
     key = address if personal else domain
     return AccountConfig.model_construct(
         slug=SLUG_PREFIX + re.sub(r"[^a-z0-9]+", "-", key).strip("-")[:60],
-        name=key,
+        name=(display_name.strip() or key) if personal else key,
         prefix=ADHOC_PREFIX,
         kind="external",
         addresses=(address,) if personal else (),

@@ -125,7 +125,8 @@ def _external(parsed: ParsedMessage, owner: AccountConfig, config: Config, addre
     outside = next((a for a in candidates if is_outside(config, a) and not _colleague(a, participants)), None)
     if outside is None:
         return None
-    return HandoffIntent(adhoc_settings(outside), outside, note, by_command=False, adhoc=True)
+    name = next((a.name for a in (*parsed.to, *parsed.cc) if a.email == outside), "")
+    return HandoffIntent(adhoc_settings(outside, name), outside, note, by_command=False, adhoc=True)
 
 
 def _colleague(address: str, participants: set[str]) -> bool:

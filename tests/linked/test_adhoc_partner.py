@@ -105,10 +105,12 @@ def test_one_account_per_firm_but_one_per_person_at_public_mail_providers(open_w
         deliver(runtime, mails.customer_mail(subject=f"Job {n}", message_id=f"<c{n}@client.example>"))
     dana_forwards(runtime, "bob@plumbing.example", subject="Job 1", message_id="<fw1@vendor.example>")
     dana_forwards(runtime, "anna@plumbing.example", subject="Job 2", message_id="<fw2@vendor.example>")
-    dana_forwards(runtime, "Carol.Fixer@Gmail.com", subject="Job 3", message_id="<fw3@vendor.example>")
+    dana_forwards(runtime, "Carol Fixer <Carol.Fixer@Gmail.com>", subject="Job 3", message_id="<fw3@vendor.example>")
 
     assert refs_of(runtime, "ext-plumbing-example") == ["EXT1-1", "EXT1-2"]
     assert refs_of(runtime, "ext-carol-fixer-gmail-com") == ["EXT2-1"]
+    assert ticket(runtime, "EXT2-1").account.name == "Carol Fixer"
+    assert ticket(runtime, "EXT1-2").account.name == "plumbing.example"
     assert [link_of(runtime, ref).parent.ref for ref in ("EXT1-1", "EXT1-2", "EXT2-1")] == ["VND-1", "VND-2", "VND-3"]
     with runtime.db.transaction() as session:
         rows = {row.partner: row.tickets for row in partner_report(session)}
