@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from gateway.config import ADHOC_PREFIX, AccountConfig, Config
 from storage.models import Account, AccountAddress
+from storage.repositories import serialize_on
 
 SLUG_PREFIX = "ext-"
 
@@ -78,10 +79,10 @@ def adhoc_settings(address: str, display_name: str = "") -> AccountConfig:
 def ensure_account(session: Session, settings: AccountConfig) -> Account:
     """The stored account of an ad-hoc partner, created with the next free `EXT<n>` prefix.
 
-    Two workers creating the same partner at once collide on the unique slug;
-    the loser's transaction fails and its inbox item is retried, finding the
-    account then.
+    Workers adding partners at once take turns (the slug and the prefix
+    number are both decided here), so neither fails on a unique constraint.
     """
+    serialize_on(session, "ad-hoc partner")
     account = session.scalar(select(Account).where(Account.slug == settings.slug))
     if account is not None:
         return account
