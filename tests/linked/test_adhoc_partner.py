@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from gateway.adhoc_partners import adhoc_settings, ensure_account
 from gateway.config import ConfigError, parse_config
 from gateway.reports import partner_report
 from gateway.runtime import Runtime
@@ -183,3 +186,22 @@ def test_config_may_not_take_the_prefixes_of_added_partners(tmp_path: Path) -> N
                              "domains": ["late.example"]})
     with pytest.raises(ConfigError, match=r"accounts\[\d+\]\.prefix: .*EXT followed by digits"):
         parse_config(data)
+
+
+def test_two_workers_adding_partners_at_once_both_succeed(open_world) -> None:
+    together = threading.Barrier(2, timeout=30)
+    prefixes: list[str] = []
+
+    def worker(address: str) -> None:
+        together.wait()
+        with open_world.db.transaction() as session:
+            account = ensure_account(session, adhoc_settings(address))
+            time.sleep(0.2)  # hold the transaction while the other one decides
+            prefixes.append(account.prefix)
+
+    threads = [threading.Thread(target=worker, args=(a,)) for a in ("x@one.example", "y@two.example")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(prefixes) == ["EXT1", "EXT2"]
