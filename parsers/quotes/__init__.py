@@ -202,7 +202,29 @@ SEPARATOR = re.compile(
     re.IGNORECASE,
 )
 FORWARD_INTRO = re.compile(rf"^[ \t]*(?:{_any_word(FORWARD_INTROS)})[ \t]*[:：]?[ \t]*$", re.IGNORECASE)
-MOBILE_SIGNATURE = re.compile(rf"^[ \t]*(?:{'|'.join(MOBILE_SIGNATURES)})", re.IGNORECASE)
+
+
+def _guarded(fragments: tuple[str, ...]) -> str:
+    """Regex fragments behind a lookahead on the letters they open with.
+
+    A fragment that opens with anything but a plain letter (or an optional
+    parenthesis before one) is kept inside the lookahead whole, so the
+    lookahead lets through every position where some fragment can match.
+    """
+    letters: set[str] = set()
+    others: list[str] = []
+    for fragment in fragments:
+        word = fragment.removeprefix(r"\(?")
+        if word != fragment:
+            letters.add(r"\(")
+        if (word[:1].isalpha() or word[:1] == "<") and word[1:2] not in ("?", "*", "{"):
+            letters.add(re.escape(word[0]))
+        else:
+            others.append(fragment)
+    return f"(?=[{''.join(sorted(letters))}]{''.join('|' + other for other in others)})(?:{'|'.join(fragments)})"
+
+
+MOBILE_SIGNATURE = re.compile(rf"^[ \t]*{_guarded(MOBILE_SIGNATURES)}", re.IGNORECASE)
 # The formula alone on its line, or followed by a comma and a name ("Best, Anna").
 VALEDICTION = re.compile(
     rf"^[ \t]*(?:{_alternation(VALEDICTIONS)})[ \t]*(?:[.!。！]|[,،、][ \t]*(?P<rest>[^\W\d_][^\W\d_'.-]*"
