@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from parsers.html import html_to_text
 from parsers.quotes import (
     FORWARD_INTRO,
-    REPLY_HEADER,
     SEPARATOR,
     field_role,
     has_reply_above_marker,
     is_reply_header,
+    matches_reply_header,
     may_start_reply_header,
     starts_header_block,
 )
@@ -306,4 +306,4 @@ def _trailing_quote_start(lines: list[str], end: int) -> int | None:
 def _looks_like_attribution(line: str) -> bool:
     """An attribution without a date ("Bob wrote:") right above a quote."""
     stripped = line.strip()
-    return len(stripped) < 300 and stripped.endswith((":", "：")) and bool(REPLY_HEADER.match(stripped))
+    return len(stripped) < 300 and stripped.endswith((":", "：")) and matches_reply_header(stripped)

@@ -36,6 +36,7 @@ __all__ = [
     "split_inline_fields",
     "starts_header_block",
     "is_reply_header",
+    "matches_reply_header",
     "may_start_reply_header",
 ]
 
@@ -56,13 +57,17 @@ def _any_word(words: tuple[str, ...]) -> str:
     follows the few words sharing what it has read so far instead of trying
     every word; which word matched may differ, so no group may depend on it.
     """
+    return _first_letters(words) + _prefix_tree(words)
+
+
+def _prefix_tree(words: tuple[str, ...]) -> str:
     tree: dict[str, dict] = {}
     for word in words:
         node = tree
         for char in word:
             node = node.setdefault(char, {})
         node[""] = {}
-    return _first_letters(words) + _tree_pattern(tree)
+    return _tree_pattern(tree)
 
 
 def _tree_pattern(node: dict[str, dict]) -> str:
@@ -80,12 +85,59 @@ def _first_letters(words: tuple[str, ...]) -> str:
 _VERB = _any_word(REPLY_HEADER_VERBS)
 _START = _any_word(REPLY_HEADER_STARTS)
 
-# "On <date>, <name> wrote:" and its translations, after wrapped lines are
-# joined: the verb near the end, or an intro word at the start and a colon.
-REPLY_HEADER = re.compile(
-    rf"^(?:(?:{_START})\s.{{0,400}}?(?:{_VERB}).{{0,200}}|.{{0,400}}?(?:{_VERB})(?:\s.{{0,200}})?)[:：]?\s*$",
-    re.IGNORECASE,
-)
+
+def _reply_header(start: str, verb: str, flags: int = 0) -> re.Pattern[str]:
+    """"On <date>, <name> wrote:" and its translations, after wrapped lines are
+    joined: the verb near the end, or an intro word at the start and a colon."""
+    return re.compile(
+        rf"^(?:(?:{start})\s.{{0,400}}?(?:{verb}).{{0,200}}|.{{0,400}}?(?:{verb})(?:\s.{{0,200}})?)[:：]?\s*$", flags
+    )
+
+
+REPLY_HEADER = _reply_header(_START, _VERB, re.IGNORECASE)
+
+
+def _ascii_char(char: str) -> str:
+    """The lower-case ASCII character `char` matches under IGNORECASE, or "" if none.
+
+    Asked of the regex engine itself: a few non-ASCII letters match ASCII
+    ones (dotless ı matches i, long ſ matches s).
+    """
+    if char.isascii():
+        return char.lower()
+    pattern = re.compile(re.escape(char), re.IGNORECASE)
+    return next((chr(code).lower() for code in range(128) if pattern.fullmatch(chr(code))), "")
+
+
+def _ascii_words(words: tuple[str, ...]) -> tuple[str, ...]:
+    """The words as lower-cased ASCII text must contain them to match under IGNORECASE.
+
+    A word with a letter that matches no ASCII character cannot occur in
+    ASCII text at all and is left out.
+    """
+    found = []
+    for word in words:
+        chars = [_ascii_char(char) for char in word]
+        if all(chars):
+            found.append("".join(chars))
+    return tuple(found)
+
+
+# The same searches for ASCII text once lower-cased: without IGNORECASE the
+# engine compares plain characters, and it skips straight to those a verb
+# can start with.
+_ASCII_VERB = re.compile(_prefix_tree(_ascii_words(REPLY_HEADER_VERBS)))
+_ASCII_REPLY_HEADER = _reply_header(_prefix_tree(_ascii_words(REPLY_HEADER_STARTS)), _ASCII_VERB.pattern)
+
+
+def matches_reply_header(text: str) -> bool:
+    """`REPLY_HEADER.match(text)`, faster on ASCII text (most attributions are)."""
+    if text.isascii():
+        lowered = text.lower()
+        return _ASCII_VERB.search(lowered) is not None and _ASCII_REPLY_HEADER.match(lowered) is not None
+    return REPLY_HEADER.match(text) is not None
+
+
 # Gmail's older attribution: "2016-10-24 15:36 GMT+02:00 Name <addr>:" (no verb).
 _ADDRESS = r"<\s?[^<>\s]{1,120}@[^<>\s]{1,120}\s?>"
 _DATE_FIRST = re.compile(
@@ -123,7 +175,7 @@ def is_reply_header(candidate: str) -> bool:
             return True
     elif not candidate.lower().endswith(("wrote", "writes")):
         return False
-    if not REPLY_HEADER.match(candidate):
+    if not matches_reply_header(candidate):
         return False
     return bool(_EVIDENCE.search(candidate) or _STARTS_INTRO.match(candidate))
 
@@ -248,7 +300,15 @@ def may_start_reply_header(line: str) -> bool:
     if len(stripped) > 300:
         return False
     return bool(stripped[:1].isdigit() or "<" in stripped or _STARTS_INTRO.match(stripped)
-                or _VERB_ANYWHERE.search(stripped))
+                or _holds_verb(stripped))
+
+
+def _holds_verb(text: str) -> bool:
+    """Whether an attribution verb occurs anywhere in `text`, in any case."""
+    if text.isascii():
+        return _ASCII_VERB.search(text.lower()) is not None
+    return _VERB_ANYWHERE.search(text) is not None
+
 
 _REPLY_ABOVE_MARKERS = tuple(marker.lower() for marker in REPLY_ABOVE_MARKERS)
 
