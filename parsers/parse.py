@@ -129,7 +129,7 @@ def _from_tree(tree: Message, source: RawSource, options: ParseOptions, problems
         reply_to=_addresses(fields, "reply-to", problems),
         date=date,
         in_reply_to=next(iter(message_ids(fields.get("in-reply-to"))), None),
-        references=message_ids(" ".join(str(v) for v in fields.get_all("references"))),
+        references=_references(fields),
         text=text,
         elided=split.elided,
         signature=split.signature,
@@ -223,6 +223,12 @@ class _Fields:
         if name not in self._addresses:
             self._addresses[name] = parse_addresses(self.get_all(name), self._charset)
         return self._addresses[name]
+
+
+def _references(fields: _Fields) -> tuple[str, ...]:
+    """The ids of all References fields (most mail has none: nothing to decode then)."""
+    values = fields.get_all("references")
+    return message_ids(" ".join(str(v) for v in values)) if values else ()
 
 
 def _addresses(fields: _Fields, name: str, problems: list[str]) -> tuple[Address, ...]:

@@ -79,8 +79,9 @@ def _split_text(body: Body) -> ReplySplit:
     """The plain-text rules on one body."""
     lines = body.lines
     removed: set[int] = set()
-    start = _skip_leading_history(body, removed)
-    cut = _history_start(body, start)
+    sizes: dict[int, int] = {}  # attribution sizes by line: both scans may ask about the first line
+    start = _skip_leading_history(body, removed, sizes)
+    cut = _history_start(body, start, sizes)
     kept = [index for index in range(cut) if index not in removed]
     end, signature = _peel_tail([lines[index] for index in kept])
     removed.update(kept[end:])
@@ -89,7 +90,7 @@ def _split_text(body: Body) -> ReplySplit:
     return ReplySplit(text, _join_runs(lines, sorted(removed)), signature)
 
 
-def _skip_leading_history(body: Body, removed: set[int]) -> int:
+def _skip_leading_history(body: Body, removed: set[int], sizes: dict[int, int]) -> int:
     """Handle history at the very top: bottom-posted replies and bare forwards.
 
     A forward without a note shows the forwarded text (its header block is
@@ -105,7 +106,7 @@ def _skip_leading_history(body: Body, removed: set[int]) -> int:
         after = _header_block_end(lines, first)
         removed.update(range(first, after))
         return after
-    size = _reply_header_size(body, first)
+    size = _known_header_size(body, first, sizes)
     if not size:
         return first
     quote = next_content(lines, first + size)
@@ -146,7 +147,7 @@ def _join_runs(lines: Sequence[str], indexes: list[int]) -> str:
     return _BLANK_RUNS.sub("\n\n", "\n".join(parts)).strip()
 
 
-def _history_start(body: Body, start: int) -> int:
+def _history_start(body: Body, start: int, sizes: dict[int, int]) -> int:
     """First line of the quoted history from `start`, or len(lines) when none.
 
     An attribution above quotes answered inline stays: it says whom the
@@ -175,11 +176,18 @@ def _history_start(body: Body, start: int) -> int:
         if (ending == len(lines) or ending - index > _MAX_HEADER_SPAN) and not _opens_with_digit(line):
             index += 1
             continue
-        size = _reply_header_size(body, index)
+        size = _known_header_size(body, index, sizes)
         if size and not _answers_inline(lines, index + size):
             return index
         index += max(size, 1)
     return len(lines)
+
+
+def _known_header_size(body: Body, index: int, sizes: dict[int, int]) -> int:
+    """`_reply_header_size`, computed once per line."""
+    if index not in sizes:
+        sizes[index] = _reply_header_size(body, index)
+    return sizes[index]
 
 
 def _reply_header_size(body: Body, index: int) -> int:
