@@ -206,7 +206,7 @@ def _reply_header_size(body: Body, index: int) -> int:
         return 0
     if is_reply_header(lines[index].strip()):
         return 1
-    if _SENTENCE_END.search(lines[index]) or not may_start_reply_header(lines[index]):
+    if _ends_sentence(lines[index]) or not may_start_reply_header(lines[index]):
         return 0
     parts = [lines[index].strip()]
     position = index
@@ -220,13 +220,25 @@ def _reply_header_size(body: Body, index: int) -> int:
         part = raw.strip().lstrip(">").strip() if _QUOTED.match(raw) else raw.strip()
         if is_reply_header(part) and part[:1].isupper():
             return 0
-        if parts[-1].endswith("=") and _SOFT_BREAK.search(parts[-1]):
+        if _soft_break(parts[-1]):
             parts[-1] = parts[-1][:-1] + part  # quoted-printable soft break left undecoded
         else:
             parts.append(part)
         if is_reply_header(" ".join(parts)):
             return position - index + 1
     return 0
+
+
+def _ends_sentence(line: str) -> bool:
+    """`_SENTENCE_END.search(line)`, tried only where a match can start: three
+    characters before the trailing white space (a search tries every position)."""
+    start = len(line.rstrip()) - 3
+    return start >= 0 and _SENTENCE_END.match(line, start) is not None
+
+
+def _soft_break(line: str) -> bool:
+    """A line (without line breaks) that ends in a quoted-printable soft break."""
+    return line.endswith("=") and _SOFT_BREAK.search(line) is not None
 
 
 def _opens_with_digit(line: str) -> bool:
@@ -253,7 +265,7 @@ def _answers_inline(lines: Sequence[str], start: int) -> bool:
     for line in lines[start:]:
         if not line.strip():
             continue
-        if _SOFT_BREAK.search(previous) or len(line.strip()) <= _MIN_ANSWER_CHARS:
+        if _soft_break(previous) or len(line.strip()) <= _MIN_ANSWER_CHARS:
             previous = line
             continue  # the tail of a wrapped quoted-printable line, not an answer
         previous = line
