@@ -23,6 +23,7 @@ from parsers.quotes.vocabulary import (
     SEPARATOR_WORDS,
     VALEDICTIONS,
 )
+from parsers.quotes.wordpatterns import alternation, any_word, ascii_words, guarded, prefix_tree
 
 __all__ = [
     "FORWARD_INTRO",
@@ -41,49 +42,8 @@ __all__ = [
 ]
 
 
-def _alternation(words: tuple[str, ...]) -> str:
-    """Longest first, so `написала` wins over `написал`.
-
-    The lookahead on the first letters costs one test per position and saves
-    trying every word where none can start, which is almost everywhere.
-    """
-    return f"{_first_letters(words)}(?:{'|'.join(re.escape(w) for w in sorted(words, key=len, reverse=True))})"
-
-
-def _any_word(words: tuple[str, ...]) -> str:
-    """The words as a prefix tree, for patterns that are only tested for a match.
-
-    Matches the same text as `_alternation`, but at each position the engine
-    follows the few words sharing what it has read so far instead of trying
-    every word; which word matched may differ, so no group may depend on it.
-    """
-    return _first_letters(words) + _prefix_tree(words)
-
-
-def _prefix_tree(words: tuple[str, ...]) -> str:
-    tree: dict[str, dict] = {}
-    for word in words:
-        node = tree
-        for char in word:
-            node = node.setdefault(char, {})
-        node[""] = {}
-    return _tree_pattern(tree)
-
-
-def _tree_pattern(node: dict[str, dict]) -> str:
-    branches = [re.escape(char) + _tree_pattern(child) for char, child in sorted(node.items()) if char]
-    if not branches:
-        return ""
-    pattern = branches[0] if len(branches) == 1 else f"(?:{'|'.join(branches)})"
-    return f"(?:{pattern})?" if "" in node else pattern
-
-
-def _first_letters(words: tuple[str, ...]) -> str:
-    return f"(?=[{''.join(sorted({re.escape(w[0]) for w in words}))}])"
-
-
-_VERB = _any_word(REPLY_HEADER_VERBS)
-_START = _any_word(REPLY_HEADER_STARTS)
+_VERB = any_word(REPLY_HEADER_VERBS)
+_START = any_word(REPLY_HEADER_STARTS)
 
 
 def _reply_header(start: str, verb: str, flags: int = 0) -> re.Pattern[str]:
@@ -96,38 +56,11 @@ def _reply_header(start: str, verb: str, flags: int = 0) -> re.Pattern[str]:
 
 REPLY_HEADER = _reply_header(_START, _VERB, re.IGNORECASE)
 
-
-def _ascii_char(char: str) -> str:
-    """The lower-case ASCII character `char` matches under IGNORECASE, or "" if none.
-
-    Asked of the regex engine itself: a few non-ASCII letters match ASCII
-    ones (dotless ı matches i, long ſ matches s).
-    """
-    if char.isascii():
-        return char.lower()
-    pattern = re.compile(re.escape(char), re.IGNORECASE)
-    return next((chr(code).lower() for code in range(128) if pattern.fullmatch(chr(code))), "")
-
-
-def _ascii_words(words: tuple[str, ...]) -> tuple[str, ...]:
-    """The words as lower-cased ASCII text must contain them to match under IGNORECASE.
-
-    A word with a letter that matches no ASCII character cannot occur in
-    ASCII text at all and is left out.
-    """
-    found = []
-    for word in words:
-        chars = [_ascii_char(char) for char in word]
-        if all(chars):
-            found.append("".join(chars))
-    return tuple(found)
-
-
 # The same searches for ASCII text once lower-cased: without IGNORECASE the
 # engine compares plain characters, and it skips straight to those a verb
 # can start with.
-_ASCII_VERB = re.compile(_prefix_tree(_ascii_words(REPLY_HEADER_VERBS)))
-_ASCII_REPLY_HEADER = _reply_header(_prefix_tree(_ascii_words(REPLY_HEADER_STARTS)), _ASCII_VERB.pattern)
+_ASCII_VERB = re.compile(prefix_tree(ascii_words(REPLY_HEADER_VERBS)))
+_ASCII_REPLY_HEADER = _reply_header(prefix_tree(ascii_words(REPLY_HEADER_STARTS)), _ASCII_VERB.pattern)
 
 
 def matches_reply_header(text: str) -> bool:
@@ -209,7 +142,7 @@ _MIN_HEADER_FIELDS = 2
 _MAX_HEADER_FIELD_GAP = 8
 _QUOTE_MARK = re.compile(r"^[ \t]*> ?")
 _INLINE_FIELD = re.compile(
-    rf"(?:^|[\s*_])(?P<name>{_alternation(tuple(n for n, r in _FIELD_ROLE.items() if r in _HEADER_ROLES))})"
+    rf"(?:^|[\s*_])(?P<name>{alternation(tuple(n for n, r in _FIELD_ROLE.items() if r in _HEADER_ROLES))})"
     r"[ \t]?[:：]",
     re.IGNORECASE,
 )
@@ -250,43 +183,23 @@ def starts_header_block(lines: Sequence[str], index: int) -> bool:
 # "-----Original Message-----", "---------- Forwarded message ---------",
 # "-------- Пересылаемое сообщение --------", "From: … ___" bars.
 SEPARATOR = re.compile(
-    rf"^[ \t>]*[-–—=_*]{{2,}}[ \t]*(?:{_any_word(SEPARATOR_WORDS)})[^\n]{{0,60}}?[ \t]*[-–—=_*]{{2,}}[ \t]*$",
+    rf"^[ \t>]*[-–—=_*]{{2,}}[ \t]*(?:{any_word(SEPARATOR_WORDS)})[^\n]{{0,60}}?[ \t]*[-–—=_*]{{2,}}[ \t]*$",
     re.IGNORECASE,
 )
-FORWARD_INTRO = re.compile(rf"^[ \t]*(?:{_any_word(FORWARD_INTROS)})[ \t]*[:：]?[ \t]*$", re.IGNORECASE)
+FORWARD_INTRO = re.compile(rf"^[ \t]*(?:{any_word(FORWARD_INTROS)})[ \t]*[:：]?[ \t]*$", re.IGNORECASE)
 
 
-def _guarded(fragments: tuple[str, ...]) -> str:
-    """Regex fragments behind a lookahead on the letters they open with.
-
-    A fragment that opens with anything but a plain letter (or an optional
-    parenthesis before one) is kept inside the lookahead whole, so the
-    lookahead lets through every position where some fragment can match.
-    """
-    letters: set[str] = set()
-    others: list[str] = []
-    for fragment in fragments:
-        word = fragment.removeprefix(r"\(?")
-        if word != fragment:
-            letters.add(r"\(")
-        if (word[:1].isalpha() or word[:1] == "<") and word[1:2] not in ("?", "*", "{"):
-            letters.add(re.escape(word[0]))
-        else:
-            others.append(fragment)
-    return f"(?=[{''.join(sorted(letters))}]{''.join('|' + other for other in others)})(?:{'|'.join(fragments)})"
-
-
-MOBILE_SIGNATURE = re.compile(rf"^[ \t]*{_guarded(MOBILE_SIGNATURES)}", re.IGNORECASE)
+MOBILE_SIGNATURE = re.compile(rf"^[ \t]*{guarded(MOBILE_SIGNATURES)}", re.IGNORECASE)
 # The formula alone on its line, or followed by a comma and a name ("Best, Anna").
 VALEDICTION = re.compile(
-    rf"^[ \t]*(?:{_alternation(VALEDICTIONS)})[ \t]*(?:[.!。！]|[,،、][ \t]*(?P<rest>[^\W\d_][^\W\d_'.-]*"
+    rf"^[ \t]*(?:{alternation(VALEDICTIONS)})[ \t]*(?:[.!。！]|[,،、][ \t]*(?P<rest>[^\W\d_][^\W\d_'.-]*"
     rf"(?:[ \t]+[^\W\d_][^\W\d_'.-]*){{0,3}})?)?[ \t]*$",
     re.IGNORECASE,
 )
 # Reply prefixes may stand in front ("Re: Fwd: …" answers a forward and still carries it).
 FORWARD_SUBJECT = re.compile(
     rf"^[ \t]*\[?(?:(?:Re|RE|AW|Aw|Sv|SV|Antw|Odp|Ynt|Ответ|رد)[ \t]*[:：][ \t]*)*"
-    rf"(?:\[?(?:{_alternation(FORWARD_SUBJECT_PREFIXES)})\]?[ \t]*[:：][ \t]*)+",
+    rf"(?:\[?(?:{alternation(FORWARD_SUBJECT_PREFIXES)})\]?[ \t]*[:：][ \t]*)+",
     re.IGNORECASE,
 )
 
