@@ -11,6 +11,7 @@ only under a forward subject prefix (Fwd:, WG:, TR:, …).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
@@ -25,6 +26,7 @@ from parsers.quotes import (
     split_inline_fields,
     starts_header_block,
 )
+from parsers.quotes.body import Body, as_body, read_body
 from parsers.quotes.lines import BAR, MAX_MARKER_LINE, MAX_SCANNED_LINES, next_content, previous_content
 
 _QUOTE_PREFIX = re.compile(r"^[ \t]*> ?")
@@ -47,15 +49,15 @@ class _Embedded:
     explicit: bool
 
 
-def detect_forward(subject: str, text: str) -> Forward | None:
+def detect_forward(subject: str, text: str | Body) -> Forward | None:
     """The forward in `text`, or None when the message is not a forward."""
-    lines = _lines(text)
-    found = _find_embedded(lines)
+    body = as_body(text)
+    found = _find_embedded(body)
     if found is None:
         return None
     if not found.explicit and not FORWARD_SUBJECT.match(subject or ""):
         return None
-    return _build(lines, found)
+    return _build(body.lines, found)
 
 
 def extract_embedded(text: str) -> Forward | None:
@@ -64,17 +66,14 @@ def extract_embedded(text: str) -> Forward | None:
     Outlook replies embed the previous message the same way forwards do;
     callers that need "is this a forward" use `detect_forward`.
     """
-    lines = _lines(text)
-    found = _find_embedded(lines)
-    return _build(lines, found) if found else None
+    body = read_body(text)
+    found = _find_embedded(body)
+    return _build(body.lines, found) if found else None
 
 
-def _lines(text: str) -> list[str]:
-    return (text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")
-
-
-def _find_embedded(lines: list[str]) -> _Embedded | None:
+def _find_embedded(body: Body) -> _Embedded | None:
     """The first separator, forward intro or header block, quoted or not."""
+    lines = body.lines
     budget = MAX_SCANNED_LINES
     for index, raw in enumerate(lines):
         if len(raw) > MAX_MARKER_LINE or not raw.strip():
@@ -82,22 +81,23 @@ def _find_embedded(lines: list[str]) -> _Embedded | None:
         budget -= 1
         if not budget:
             break
-        line = _QUOTE_PREFIX.sub("", raw) if _QUOTE_PREFIX.match(raw) else raw
-        if FORWARD_INTRO.match(line) or SEPARATOR.match(line):
-            explicit = bool(FORWARD_INTRO.match(line) or _FORWARD_WORDS.search(line))
-            return _Embedded(index, next_content(lines, index + 1), explicit)
+        if body.may_separate:  # else no line is a separator or intro, and only a header block can start here
+            line = _QUOTE_PREFIX.sub("", raw, count=1)
+            if FORWARD_INTRO.match(line) or SEPARATOR.match(line):
+                explicit = bool(FORWARD_INTRO.match(line) or _FORWARD_WORDS.search(line))
+                return _Embedded(index, next_content(lines, index + 1), explicit)
         if starts_header_block(lines, index):
             return _Embedded(_bar_above(lines, index), index, False)
     return None
 
 
-def _bar_above(lines: list[str], index: int) -> int:
+def _bar_above(lines: Sequence[str], index: int) -> int:
     """Outlook's line of underscores above a header block belongs to the separator."""
     above = previous_content(lines, index)
     return above if above >= 0 and BAR.match(lines[above]) else index
 
 
-def _build(lines: list[str], found: _Embedded) -> Forward:
+def _build(lines: Sequence[str], found: _Embedded) -> Forward:
     """Note above, header fields and body below the separator."""
     quoted = found.header_start < len(lines) and bool(_QUOTE_PREFIX.match(lines[found.header_start]))
     rest = [_unquote(line) if quoted else line for line in lines[found.header_start :]]

@@ -24,6 +24,7 @@ from parsers.headers import decode_value, message_ids, parse_addresses, parse_da
 from parsers.html import html_to_text
 from parsers.large_parts import lift
 from parsers.message import Address, Bounce, Forward, ForwardedOriginal, ParsedMessage, ParseOptions
+from parsers.quotes.body import Body, read_body
 from parsers.mime import MAX_PARTS, MimeContent, RawSource, content_param, walk
 from parsers.reply import split_reply
 from parsers.sender import group_author
@@ -105,9 +106,11 @@ def _from_tree(tree: Message, source: RawSource, options: ParseOptions, problems
     kind = classify(envelope, options)
     bounce = _bounce(content, body) if kind == "bounce" else None
 
-    forward, reply_source, reply_html = None, body, body_html
+    # Read once: forward detection and reply splitting scan the same lines.
+    reply_source: str | Body = read_body(body)
+    forward, reply_html = None, body_html
     if kind not in ("bounce", "loop"):
-        forward = detect_forward(subject, body)
+        forward = detect_forward(subject, reply_source)
         if forward is not None:
             reply_source, reply_html = forward.note, None
     split = split_reply(reply_source, reply_html)
@@ -126,7 +129,7 @@ def _from_tree(tree: Message, source: RawSource, options: ParseOptions, problems
         reply_to=_addresses(fields, "reply-to", problems),
         date=date,
         in_reply_to=next(iter(message_ids(fields.get("in-reply-to"))), None),
-        references=message_ids(" ".join(str(v) for v in fields.get_all("references"))),
+        references=_references(fields),
         text=text,
         elided=split.elided,
         signature=split.signature,
@@ -220,6 +223,12 @@ class _Fields:
         if name not in self._addresses:
             self._addresses[name] = parse_addresses(self.get_all(name), self._charset)
         return self._addresses[name]
+
+
+def _references(fields: _Fields) -> tuple[str, ...]:
+    """The ids of all References fields (most mail has none: nothing to decode then)."""
+    values = fields.get_all("references")
+    return message_ids(" ".join(str(v) for v in values)) if values else ()
 
 
 def _addresses(fields: _Fields, name: str, problems: list[str]) -> tuple[Address, ...]:

@@ -15,19 +15,21 @@ shown collapsed under the message.  Lines are only ever cut as a tail, so
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from parsers.html import html_to_text
 from parsers.quotes import (
     FORWARD_INTRO,
-    REPLY_HEADER,
     SEPARATOR,
     field_role,
     has_reply_above_marker,
     is_reply_header,
+    matches_reply_header,
     may_start_reply_header,
     starts_header_block,
 )
+from parsers.quotes.body import Body, as_body, read_body
 from parsers.quotes.html_markers import split_html_quote
 from parsers.quotes.lines import MAX_MARKER_LINE, MAX_SCANNED_LINES, next_content, previous_content
 from parsers.signature import find_signature_start
@@ -52,21 +54,19 @@ _BLANK_RUNS = re.compile(r"\n{3,}")
 _MIN_ANSWER_CHARS = 3
 _MAX_HEADER_LINES = 4
 _MAX_HEADER_SPAN = 6
-_COLONS = (":", "：")
-_VERB_ENDINGS = ("wrote", "writes")
 
 
-def split_reply(text: str, html: str | None = None) -> ReplySplit:
+def split_reply(text: str | Body, html: str | None = None) -> ReplySplit:
     """Split a message body into new text and elided history.
 
     With `html`, the quote is first cut at the client's HTML markers and the
     rest converted to text; plain-text rules then still apply (signatures,
-    quotes the markup did not mark).
+    quotes the markup did not mark).  `text` may come already read as a Body.
     """
     if not html:
-        return _split_text(text or "")
+        return _split_text(as_body(text))
     marked = split_html_quote(html)
-    split = _split_text(html_to_text(marked.kept))
+    split = _split_text(read_body(html_to_text(marked.kept)))
     signature = html_to_text(marked.signature) if marked.signature else ""
     quote = html_to_text(marked.quote) if marked.quote else ""
     if not signature and not quote:
@@ -75,12 +75,13 @@ def split_reply(text: str, html: str | None = None) -> ReplySplit:
     return ReplySplit(split.text, elided, split.signature or signature or None)
 
 
-def _split_text(body: str) -> ReplySplit:
+def _split_text(body: Body) -> ReplySplit:
     """The plain-text rules on one body."""
-    lines = body.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lines = body.lines
     removed: set[int] = set()
-    start = _skip_leading_history(lines, removed)
-    cut = _history_start(lines, start)
+    sizes: dict[int, int] = {}  # attribution sizes by line: both scans may ask about the first line
+    start = _skip_leading_history(body, removed, sizes)
+    cut = _history_start(body, start, sizes)
     kept = [index for index in range(cut) if index not in removed]
     end, signature = _peel_tail([lines[index] for index in kept])
     removed.update(kept[end:])
@@ -89,7 +90,7 @@ def _split_text(body: str) -> ReplySplit:
     return ReplySplit(text, _join_runs(lines, sorted(removed)), signature)
 
 
-def _skip_leading_history(lines: list[str], removed: set[int]) -> int:
+def _skip_leading_history(body: Body, removed: set[int], sizes: dict[int, int]) -> int:
     """Handle history at the very top: bottom-posted replies and bare forwards.
 
     A forward without a note shows the forwarded text (its header block is
@@ -97,6 +98,7 @@ def _skip_leading_history(lines: list[str], removed: set[int]) -> int:
     quote right under it when the answer follows below (bottom-posting);
     quotes answered inline stay.
     """
+    lines = body.lines
     first = next_content(lines, 0)
     if first >= len(lines) or _QUOTED.match(lines[first]):
         return first
@@ -104,7 +106,7 @@ def _skip_leading_history(lines: list[str], removed: set[int]) -> int:
         after = _header_block_end(lines, first)
         removed.update(range(first, after))
         return after
-    size = _reply_header_size(lines, first)
+    size = _known_header_size(body, first, sizes)
     if not size:
         return first
     quote = next_content(lines, first + size)
@@ -122,7 +124,7 @@ def _skip_leading_history(lines: list[str], removed: set[int]) -> int:
     return first + size
 
 
-def _header_block_end(lines: list[str], start: int) -> int:
+def _header_block_end(lines: Sequence[str], start: int) -> int:
     """Index after a separator and/or header field block (wrapped values included)."""
     index = start
     if SEPARATOR.match(lines[index]) or FORWARD_INTRO.match(lines[index]):
@@ -133,7 +135,7 @@ def _header_block_end(lines: list[str], start: int) -> int:
     return index
 
 
-def _join_runs(lines: list[str], indexes: list[int]) -> str:
+def _join_runs(lines: Sequence[str], indexes: list[int]) -> str:
     """The removed lines in order, a blank line between runs that were apart."""
     parts: list[str] = []
     previous = None
@@ -145,12 +147,16 @@ def _join_runs(lines: list[str], indexes: list[int]) -> str:
     return _BLANK_RUNS.sub("\n\n", "\n".join(parts)).strip()
 
 
-def _history_start(lines: list[str], start: int) -> int:
+def _history_start(body: Body, start: int, sizes: dict[int, int]) -> int:
     """First line of the quoted history from `start`, or len(lines) when none.
 
     An attribution above quotes answered inline stays: it says whom the
-    quotes are from, and the answers between them are new text.
+    quotes are from, and the answers between them are new text.  A line can
+    only start an attribution when one of the next few lines can end it (or
+    it opens with a date); the body's ending lines say that without a test
+    per line.
     """
+    lines = body.lines
     index = start
     budget = MAX_SCANNED_LINES
     ending = -1  # the next line from `index` on that could end an attribution
@@ -160,35 +166,47 @@ def _history_start(lines: list[str], start: int) -> int:
             index += 1
             continue
         budget -= 1
-        if SEPARATOR.match(line) or FORWARD_INTRO.match(line) or starts_header_block(lines, index):
+        if (body.may_separate and (SEPARATOR.match(line) or FORWARD_INTRO.match(line))) \
+                or starts_header_block(lines, index):
             return _include_bar_above(lines, index)
-        if has_reply_above_marker(line):
+        if body.may_mark_reply_above and has_reply_above_marker(line):
             return index
         if ending < index:
-            ending = _attribution_end_from(lines, index, len(lines))
+            ending = body.ending_from(index, len(lines))
         if (ending == len(lines) or ending - index > _MAX_HEADER_SPAN) and not _opens_with_digit(line):
             index += 1
             continue
-        size = _reply_header_size(lines, index)
+        size = _known_header_size(body, index, sizes)
         if size and not _answers_inline(lines, index + size):
             return index
         index += max(size, 1)
     return len(lines)
 
 
-def _reply_header_size(lines: list[str], index: int) -> int:
+def _known_header_size(body: Body, index: int, sizes: dict[int, int]) -> int:
+    """`_reply_header_size`, computed once per line."""
+    if index not in sizes:
+        sizes[index] = _reply_header_size(body, index)
+    return sizes[index]
+
+
+def _reply_header_size(body: Body, index: int) -> int:
     """How many lines the attribution starting at `index` spans, 0 if none.
 
     Wrapped attributions ("On …, Name <" / "addr> wrote:") are re-joined over
     a few lines, blank ones included; a later line that is an attribution on
-    its own and starts like one is a header of its own instead.
+    its own and starts like one is a header of its own instead.  It opens
+    with a date or ends on a line that can end an attribution: a cheap test
+    that lets the scan skip the attribution patterns, which cost far more,
+    on most lines.
     """
+    lines = body.lines
     last = min(index + _MAX_HEADER_SPAN + 1, len(lines))
-    if not _opens_with_digit(lines[index]) and _attribution_end_from(lines, index, last) == last:
+    if not _opens_with_digit(lines[index]) and body.ending_from(index, last) == last:
         return 0
     if is_reply_header(lines[index].strip()):
         return 1
-    if _SENTENCE_END.search(lines[index]) or not may_start_reply_header(lines[index]):
+    if _ends_sentence(lines[index]) or not may_start_reply_header(lines[index]):
         return 0
     parts = [lines[index].strip()]
     position = index
@@ -202,7 +220,7 @@ def _reply_header_size(lines: list[str], index: int) -> int:
         part = raw.strip().lstrip(">").strip() if _QUOTED.match(raw) else raw.strip()
         if is_reply_header(part) and part[:1].isupper():
             return 0
-        if parts[-1].endswith("=") and _SOFT_BREAK.search(parts[-1]):
+        if _soft_break(parts[-1]):
             parts[-1] = parts[-1][:-1] + part  # quoted-printable soft break left undecoded
         else:
             parts.append(part)
@@ -211,25 +229,23 @@ def _reply_header_size(lines: list[str], index: int) -> int:
     return 0
 
 
+def _ends_sentence(line: str) -> bool:
+    """`_SENTENCE_END.search(line)`, tried only where a match can start: three
+    characters before the trailing white space (a search tries every position)."""
+    start = len(line.rstrip()) - 3
+    return start >= 0 and _SENTENCE_END.match(line, start) is not None
+
+
+def _soft_break(line: str) -> bool:
+    """A line (without line breaks) that ends in a quoted-printable soft break."""
+    return line.endswith("=") and _SOFT_BREAK.search(line) is not None
+
+
 def _opens_with_digit(line: str) -> bool:
     return line.strip().lstrip("-– \t")[:1].isdigit()
 
 
-def _attribution_end_from(lines: list[str], start: int, stop: int) -> int:
-    """First index in [start, stop) whose line could end an attribution, else `stop`.
-
-    An attribution ends in a colon or "wrote"/"writes" (dashes of a frame
-    aside) unless it opens with a date: this cheap test lets the scan skip
-    the attribution patterns, which cost far more, on most lines.
-    """
-    for index in range(start, stop):
-        tail = lines[index].rstrip().rstrip("-– \t")[-6:]
-        if tail.endswith(_COLONS) or tail.lower().endswith(_VERB_ENDINGS):
-            return index
-    return stop
-
-
-def _include_bar_above(lines: list[str], index: int) -> int:
+def _include_bar_above(lines: Sequence[str], index: int) -> int:
     """Outlook puts a bar of dashes or underscores above its header block."""
     above = previous_content(lines, index)
     if above >= 0 and (_BAR.match(lines[above]) or SEPARATOR.match(lines[above])):
@@ -237,7 +253,7 @@ def _include_bar_above(lines: list[str], index: int) -> int:
     return index
 
 
-def _answers_inline(lines: list[str], start: int) -> bool:
+def _answers_inline(lines: Sequence[str], start: int) -> bool:
     """Whether the quote after an attribution is interleaved with answers.
 
     "On … wrote:", a quote, the sender's answer, another quote: the answers
@@ -249,7 +265,7 @@ def _answers_inline(lines: list[str], start: int) -> bool:
     for line in lines[start:]:
         if not line.strip():
             continue
-        if _SOFT_BREAK.search(previous) or len(line.strip()) <= _MIN_ANSWER_CHARS:
+        if _soft_break(previous) or len(line.strip()) <= _MIN_ANSWER_CHARS:
             previous = line
             continue  # the tail of a wrapped quoted-printable line, not an answer
         previous = line
@@ -310,4 +326,4 @@ def _trailing_quote_start(lines: list[str], end: int) -> int | None:
 def _looks_like_attribution(line: str) -> bool:
     """An attribution without a date ("Bob wrote:") right above a quote."""
     stripped = line.strip()
-    return len(stripped) < 300 and stripped.endswith((":", "：")) and bool(REPLY_HEADER.match(stripped))
+    return len(stripped) < 300 and stripped.endswith((":", "：")) and matches_reply_header(stripped)

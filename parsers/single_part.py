@@ -19,11 +19,29 @@ from email.policy import compat32
 
 # One line as the feed parser splits them: "\r\n", "\r" and "\n" end a line.
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)?")
+# One ordinary header field: a name (headerRE's characters, at least one),
+# its value after the spaces that follow the colon, continuation lines, and
+# a line end after each line.  A run of them, then a blank line or the end
+# of the text, is a header the line loop below would read the same way.
+# Possessive, so a hostile line of blanks costs linear time.
+_FIELD = re.compile(r"([!-9;-~]+):[ \t]*+([^\r\n]*+(?:\r\n|\r|\n)(?:[ \t][^\r\n]*+(?:\r\n|\r|\n))*+)")
+_FIELDS = re.compile(rf"(?:{_FIELD.pattern})*")
 
 
 def parse_single_part(text: str) -> Message | None:
     """The tree BytesParser(policy=compat32) builds for `text`, or None when it is not single-part."""
     message = Message(policy=compat32)
+    end = _FIELDS.match(text).end()  # type: ignore[union-attr]  # the pattern matches the empty string
+    blank = NLCRE.match(text, end)
+    if blank is None and end < len(text):
+        return _parse_lines(text, message)
+    for name, value in _FIELD.findall(text, 0, end):
+        message.set_raw(name, value.rstrip("\r\n"))
+    return _with_payload(message, text[blank.end() if blank else end:])
+
+
+def _parse_lines(text: str, message: Message) -> Message | None:
+    """Header lines one by one, for a header that needs the feed parser's special cases."""
     fields: list[list[str]] = []
     body_start = len(text)
     for match in _LINE.finditer(text):
@@ -52,7 +70,12 @@ def parse_single_part(text: str) -> Message | None:
             fields.append([line])
     for lines in fields:
         message.set_raw(*compat32.header_source_parse(lines))
+    return _with_payload(message, text[body_start:])
+
+
+def _with_payload(message: Message, payload: str) -> Message | None:
+    """The message with its body, unless its type needs the feed parser."""
     if message.get_content_maintype() in ("multipart", "message"):
         return None
-    message.set_payload(text[body_start:])
+    message.set_payload(payload)
     return message

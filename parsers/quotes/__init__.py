@@ -10,6 +10,7 @@ is anchored and bounded so a huge line can never make it backtrack.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from parsers.quotes.vocabulary import (
     FORWARD_INTROS,
@@ -22,6 +23,7 @@ from parsers.quotes.vocabulary import (
     SEPARATOR_WORDS,
     VALEDICTIONS,
 )
+from parsers.quotes.wordpatterns import alternation, any_word, ascii_words, guarded, prefix_tree
 
 __all__ = [
     "FORWARD_INTRO",
@@ -35,24 +37,40 @@ __all__ = [
     "split_inline_fields",
     "starts_header_block",
     "is_reply_header",
+    "matches_reply_header",
     "may_start_reply_header",
 ]
 
 
-def _alternation(words: tuple[str, ...]) -> str:
-    """Longest first, so `написала` wins over `написал`."""
-    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+_VERB = any_word(REPLY_HEADER_VERBS)
+_START = any_word(REPLY_HEADER_STARTS)
 
 
-_VERB = _alternation(REPLY_HEADER_VERBS)
-_START = _alternation(REPLY_HEADER_STARTS)
+def _reply_header(start: str, verb: str, flags: int = 0) -> re.Pattern[str]:
+    """"On <date>, <name> wrote:" and its translations, after wrapped lines are
+    joined: the verb near the end, or an intro word at the start and a colon."""
+    return re.compile(
+        rf"^(?:(?:{start})\s.{{0,400}}?(?:{verb}).{{0,200}}|.{{0,400}}?(?:{verb})(?:\s.{{0,200}})?)[:：]?\s*$", flags
+    )
 
-# "On <date>, <name> wrote:" and its translations, after wrapped lines are
-# joined: the verb near the end, or an intro word at the start and a colon.
-REPLY_HEADER = re.compile(
-    rf"^(?:(?:{_START})\s.{{0,400}}?(?:{_VERB}).{{0,200}}|.{{0,400}}?(?:{_VERB})(?:\s.{{0,200}})?)[:：]?\s*$",
-    re.IGNORECASE,
-)
+
+REPLY_HEADER = _reply_header(_START, _VERB, re.IGNORECASE)
+
+# The same searches for ASCII text once lower-cased: without IGNORECASE the
+# engine compares plain characters, and it skips straight to those a verb
+# can start with.
+_ASCII_VERB = re.compile(prefix_tree(ascii_words(REPLY_HEADER_VERBS)))
+_ASCII_REPLY_HEADER = _reply_header(prefix_tree(ascii_words(REPLY_HEADER_STARTS)), _ASCII_VERB.pattern)
+
+
+def matches_reply_header(text: str) -> bool:
+    """`REPLY_HEADER.match(text)`, faster on ASCII text (most attributions are)."""
+    if text.isascii():
+        lowered = text.lower()
+        return _ASCII_VERB.search(lowered) is not None and _ASCII_REPLY_HEADER.match(lowered) is not None
+    return REPLY_HEADER.match(text) is not None
+
+
 # Gmail's older attribution: "2016-10-24 15:36 GMT+02:00 Name <addr>:" (no verb).
 _ADDRESS = r"<\s?[^<>\s]{1,120}@[^<>\s]{1,120}\s?>"
 _DATE_FIRST = re.compile(
@@ -90,7 +108,7 @@ def is_reply_header(candidate: str) -> bool:
             return True
     elif not candidate.lower().endswith(("wrote", "writes")):
         return False
-    if not REPLY_HEADER.match(candidate):
+    if not matches_reply_header(candidate):
         return False
     return bool(_EVIDENCE.search(candidate) or _STARTS_INTRO.match(candidate))
 
@@ -124,7 +142,7 @@ _MIN_HEADER_FIELDS = 2
 _MAX_HEADER_FIELD_GAP = 8
 _QUOTE_MARK = re.compile(r"^[ \t]*> ?")
 _INLINE_FIELD = re.compile(
-    rf"(?:^|[\s*_])(?P<name>{_alternation(tuple(n for n, r in _FIELD_ROLE.items() if r in _HEADER_ROLES))})"
+    rf"(?:^|[\s*_])(?P<name>{alternation(tuple(n for n, r in _FIELD_ROLE.items() if r in _HEADER_ROLES))})"
     r"[ \t]?[:：]",
     re.IGNORECASE,
 )
@@ -144,11 +162,13 @@ def split_inline_fields(value: str) -> tuple[str, dict[str, str]]:
     return value[: matches[0].start()].strip().strip("*_").strip(), fields
 
 
-def starts_header_block(lines: list[str], index: int) -> bool:
+def starts_header_block(lines: Sequence[str], index: int) -> bool:
     """An Outlook-style header block starts here: a From: line with at least two of
     Sent/Date, To, Cc, Subject on the next few lines — or on the same line, as some
     clients flatten it ("From: X Sent: Y To: Z Subject: W").  `>` marks are ignored.
     """
+    if ":" not in lines[index] and "：" not in lines[index]:
+        return False  # no field name without a colon: the common case, decided cheaply
     first = field_role(_QUOTE_MARK.sub("", lines[index], count=1))
     if not first or first[0] != "from":
         return False
@@ -163,21 +183,23 @@ def starts_header_block(lines: list[str], index: int) -> bool:
 # "-----Original Message-----", "---------- Forwarded message ---------",
 # "-------- Пересылаемое сообщение --------", "From: … ___" bars.
 SEPARATOR = re.compile(
-    rf"^[ \t>]*[-–—=_*]{{2,}}[ \t]*(?:{_alternation(SEPARATOR_WORDS)})[^\n]{{0,60}}?[ \t]*[-–—=_*]{{2,}}[ \t]*$",
+    rf"^[ \t>]*[-–—=_*]{{2,}}[ \t]*(?:{any_word(SEPARATOR_WORDS)})[^\n]{{0,60}}?[ \t]*[-–—=_*]{{2,}}[ \t]*$",
     re.IGNORECASE,
 )
-FORWARD_INTRO = re.compile(rf"^[ \t]*(?:{_alternation(FORWARD_INTROS)})[ \t]*[:：]?[ \t]*$", re.IGNORECASE)
-MOBILE_SIGNATURE = re.compile(rf"^[ \t]*(?:{'|'.join(MOBILE_SIGNATURES)})", re.IGNORECASE)
+FORWARD_INTRO = re.compile(rf"^[ \t]*(?:{any_word(FORWARD_INTROS)})[ \t]*[:：]?[ \t]*$", re.IGNORECASE)
+
+
+MOBILE_SIGNATURE = re.compile(rf"^[ \t]*{guarded(MOBILE_SIGNATURES)}", re.IGNORECASE)
 # The formula alone on its line, or followed by a comma and a name ("Best, Anna").
 VALEDICTION = re.compile(
-    rf"^[ \t]*(?:{_alternation(VALEDICTIONS)})[ \t]*(?:[.!。！]|[,،、][ \t]*(?P<rest>[^\W\d_][^\W\d_'.-]*"
+    rf"^[ \t]*(?:{alternation(VALEDICTIONS)})[ \t]*(?:[.!。！]|[,،、][ \t]*(?P<rest>[^\W\d_][^\W\d_'.-]*"
     rf"(?:[ \t]+[^\W\d_][^\W\d_'.-]*){{0,3}})?)?[ \t]*$",
     re.IGNORECASE,
 )
 # Reply prefixes may stand in front ("Re: Fwd: …" answers a forward and still carries it).
 FORWARD_SUBJECT = re.compile(
     rf"^[ \t]*\[?(?:(?:Re|RE|AW|Aw|Sv|SV|Antw|Odp|Ynt|Ответ|رد)[ \t]*[:：][ \t]*)*"
-    rf"(?:\[?(?:{_alternation(FORWARD_SUBJECT_PREFIXES)})\]?[ \t]*[:：][ \t]*)+",
+    rf"(?:\[?(?:{alternation(FORWARD_SUBJECT_PREFIXES)})\]?[ \t]*[:：][ \t]*)+",
     re.IGNORECASE,
 )
 
@@ -191,7 +213,15 @@ def may_start_reply_header(line: str) -> bool:
     if len(stripped) > 300:
         return False
     return bool(stripped[:1].isdigit() or "<" in stripped or _STARTS_INTRO.match(stripped)
-                or _VERB_ANYWHERE.search(stripped))
+                or _holds_verb(stripped))
+
+
+def _holds_verb(text: str) -> bool:
+    """Whether an attribution verb occurs anywhere in `text`, in any case."""
+    if text.isascii():
+        return _ASCII_VERB.search(text.lower()) is not None
+    return _VERB_ANYWHERE.search(text) is not None
+
 
 _REPLY_ABOVE_MARKERS = tuple(marker.lower() for marker in REPLY_ABOVE_MARKERS)
 

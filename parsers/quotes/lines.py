@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 # Lines a mail client writes around quoted history are short, and they come
 # early: lines longer than this are never examined as markers, and a scan
@@ -15,14 +16,14 @@ MAX_SCANNED_LINES = 1000
 BAR = re.compile(r"^[ \t>]*[-–—_=*]{5,}[ \t]*$")
 
 
-def next_content(lines: list[str], index: int) -> int:
+def next_content(lines: Sequence[str], index: int) -> int:
     """Index of the first non-blank line at or after `index` (len(lines) if none)."""
     while index < len(lines) and not lines[index].strip():
         index += 1
     return index
 
 
-def previous_content(lines: list[str], index: int) -> int:
+def previous_content(lines: Sequence[str], index: int) -> int:
     """Index of the last non-blank line before `index` (-1 if none)."""
     index -= 1
     while index >= 0 and not lines[index].strip():
@@ -30,7 +31,7 @@ def previous_content(lines: list[str], index: int) -> int:
     return index
 
 
-def last_paragraph(lines: list[str], start: int, end: int) -> tuple[int, int] | None:
+def last_paragraph(lines: Sequence[str], start: int, end: int) -> tuple[int, int] | None:
     """(first, last) line of the last paragraph within lines[start:end]."""
     last = previous_content(lines, end)
     if last < start:
