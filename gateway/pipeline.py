@@ -66,6 +66,7 @@ from storage.repositories import (
     outbox_count_since,
     outbox_kind,
     parent_link,
+    serialize_on,
 )
 
 log = logging.getLogger(__name__)
@@ -172,8 +173,16 @@ def _addressed_accounts(ctx: Inbound) -> list[Account]:
 
 
 def skip_duplicate(ctx: Inbound) -> None:
-    """The same mail seen by a second channel (SMTP Cc and IMAP Sent) is stored once."""
+    """The same mail seen by a second channel (SMTP Cc and IMAP Sent) is stored once.
+
+    Copies of one mail often arrive together (a sender's MTA delivers one
+    copy per recipient domain), and on PostgreSQL two workers would each
+    find nothing yet: they take turns on the Message-ID, so the second sees
+    what the first stored.
+    """
     message_id = ctx.parsed.message_id
+    if message_id:
+        serialize_on(ctx.session, f"inbound message:{message_id}")
     if message_id and inbound_message_in_account(ctx.session, ctx.account.id, message_id) is not None:
         ctx.problems.append(f"duplicate of an already stored message {message_id}")
         ctx.handled = True

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import threading
 import tomllib
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from gateway.chain import chain_line
 from gateway.config import parse_config
+from gateway.intake import accept_raw
+from gateway.pipeline import process_inbox_item
 from gateway.runtime import Runtime
 from storage import repositories
+from storage.models import InboxItem
 from tests.linked import mails
 from tests.linked.world import (
     ALICE,
@@ -149,6 +154,36 @@ def test_the_same_handoff_seen_by_every_channel_makes_one_child(runtime) -> None
     with runtime.db.transaction() as session:
         assert [t.ref for t in repositories.tickets(session, "partner")] == ["PTN-1"]
     assert len([o for o in outbox(runtime) if o.kind == "handoff"]) == 1
+
+
+def test_copies_of_one_forward_processed_at_once_make_one_child(runtime) -> None:
+    """A sender's MTA delivers one copy per domain; two workers taking them at the same moment."""
+    customer_writes(runtime)
+    raw = mails.outlook_forward(
+        sender=DANA, to=["service@partner.example"], cc=["support@vendor.example"], note="Please help.",
+        original_from=ALICE, original_subject="Printer jams on tray 2", original_text="Hello",
+        message_id="<fw1@vendor.example>",
+    )
+    items = [accept_raw(runtime, "smtp", raw, {"mail_from": "", "rcpt_tos": [rcpt]})
+             for rcpt in ("service@partner.example", "support@vendor.example")]
+    together = threading.Barrier(len(items), timeout=30)
+
+    def work(item_id: int) -> None:
+        together.wait()
+        process_inbox_item(runtime, item_id)
+
+    threads = [threading.Thread(target=work, args=(item_id,)) for item_id in items]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert len(repositories_links(runtime)) == 1
+    with runtime.db.transaction() as session:
+        assert [t.ref for t in repositories.tickets(session, "partner")] == ["PTN-1"]
+        assert [i.status for i in session.scalars(select(InboxItem).where(InboxItem.id.in_(items)))] == ["done"] * 2
+    assert len([o for o in outbox(runtime) if o.kind == "handoff"]) == 1
+    assert [m.from_email for m in ticket(runtime, "VND-1").messages].count("dana@vendor.example") == 1
 
 
 def test_recall_cancels_the_child_and_tells_the_partner(sqlite_runtime) -> None:
