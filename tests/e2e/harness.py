@@ -11,9 +11,10 @@ with free ports and a fresh data directory), starts the server as a
 subprocess, sends mail to its SMTP port with smtplib, and reads outcomes
 through the operator's CLI (`relaydesk show REF --json`, `relaydesk tickets
 --json`), as the acceptance scenarios say.  To know when the gateway is done
-with what it was sent, `settle()` reads the SQLite database read-only until
-no inbox or outbox item is pending.  The sink is an aiosmtpd server in the
-test process; its port is the gateway's smarthost.
+with what it was sent, `settle()` reads the database (the config's SQLite
+file read-only, or the PostgreSQL database given as `db_url`) until no inbox
+or outbox item is pending.  The sink is an aiosmtpd server in the test
+process; its port is the gateway's smarthost.
 """
 
 from __future__ import annotations
@@ -23,13 +24,16 @@ import os
 import signal
 import smtplib
 import socket
-import sqlite3
 import subprocess
 import time
 from collections.abc import Callable
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, TypeVar
+
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
 
 from tests.conftest import DEMO_TOML, TEST_SECRET
 from tests.e2e.mail_clients import Outgoing, parse
@@ -39,6 +43,7 @@ REPO = Path(__file__).resolve().parents[2]
 RELAYDESK = REPO / ".venv" / "bin" / "relaydesk"
 START_TIMEOUT = 30.0
 SETTLE_TIMEOUT = 45.0
+SQLITE_URL = "sqlite:///{data}/relaydesk.db"  # the storage url of demo.toml and the tests' own configs
 T = TypeVar("T")
 
 
@@ -69,8 +74,11 @@ def add_account(config_text: str, block: str) -> str:
 class Installation:
     """One relaydesk installation: data directory, config, `serve` subprocess, smarthost sink."""
 
-    def __init__(self, root: Path, config_text: str, sink: SmtpSink | None = None, name: str = "relaydesk") -> None:
+    def __init__(self, root: Path, config_text: str, sink: SmtpSink | None = None, name: str = "relaydesk",
+                 db_url: str | None = None) -> None:
         self.root = root
+        self.db_url = db_url
+        self._engine: Engine | None = None
         self.name = name
         self.root.mkdir(parents=True, exist_ok=True)
         self.sink = sink or SmtpSink()
@@ -91,7 +99,8 @@ class Installation:
         if self._own_sink:
             self.sink.start()
         self.config_path.write_text(
-            self.template.replace("{data}", str(self.root / "data"))
+            self.template.replace(SQLITE_URL, self.db_url or SQLITE_URL)
+            .replace("{data}", str(self.root / "data"))
             .replace("{smtp_port}", str(self.smtp_port))
             .replace("{sink_port}", str(self.sink.port)),
             encoding="utf-8",
@@ -124,6 +133,8 @@ class Installation:
                 self.process.kill()
                 self.process.wait(timeout=10)
         self.process = None
+        if self._engine is not None:
+            self._engine.dispose()
         if self._own_sink:
             self.sink.stop()
 
@@ -158,21 +169,19 @@ class Installation:
 
     # --- state ---------------------------------------------------------------------
 
-    @property
-    def database(self) -> Path:
-        return self.root / "data" / "relaydesk.db"
-
-    def query(self, sql: str, *args: Any) -> list[tuple]:
+    def query(self, sql: str, **params: Any) -> list[tuple]:
         """Read-only SQL on the installation's database: for waiting, and facts the CLI does not show."""
-        if not self.database.exists():
-            return []
-        connection = sqlite3.connect(f"file:{self.database}?mode=ro", uri=True, timeout=10)
+        if self._engine is None:
+            database = self.root / "data" / "relaydesk.db"
+            if self.db_url is None and not database.exists():
+                return []
+            url = self.db_url or f"sqlite:///file:{database}?mode=ro&uri=true"
+            self._engine = create_engine(url, poolclass=NullPool)
         try:
-            return connection.execute(sql, args).fetchall()
-        except sqlite3.OperationalError:  # schema not there yet (server still migrating)
+            with self._engine.connect() as connection:
+                return [tuple(row) for row in connection.execute(text(sql), params)]
+        except DBAPIError:  # schema not there yet (server still migrating)
             return []
-        finally:
-            connection.close()
 
     def pending_work(self) -> tuple[int, int]:
         """(pending inbox items, pending outbox items)."""

@@ -166,7 +166,7 @@ def pair_factory(tmp_path: Path) -> Iterator:
 
 
 def external_id(desk: Installation, ref: str) -> str | None:
-    rows = desk.query("SELECT external_id FROM tickets WHERE ref = ?", ref)
+    rows = desk.query("SELECT external_id FROM tickets WHERE ref = :ref", ref=ref)
     return rows[0][0] if rows else None
 
 
