@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -15,6 +14,7 @@ from gateway.tickets import open_ticket
 from parsers import parse_message
 from parsers.message import Address, ParsedMessage
 from storage.models import Account, OutboxItem, Ticket, utcnow
+from tests.at_once import run_at_once
 
 
 def mail(sender: str, *headers: str) -> ParsedMessage:
@@ -87,22 +87,14 @@ def test_every_reason_has_its_own_text() -> None:
 def test_two_workers_rejecting_at_once_send_one_reply(relay_runtime: Runtime) -> None:
     """On PostgreSQL both decide in open transactions at once; the second waits and sees the first's reply."""
     reject(relay_runtime, "nobody@client.example", UnknownCommand("#x"), mail("alice@client.example"))  # the ticket
-    together = threading.Barrier(2, timeout=30)
-    replies: list[OutboxItem | None] = []
-
-    def worker() -> None:
-        together.wait()
+    def worker() -> OutboxItem | None:
         with relay_runtime.db.transaction() as session:
             ticket = session.scalar(select(Ticket).order_by(Ticket.id).limit(1))
-            replies.append(queue_rejection(session, relay_runtime, "alice@client.example", UnknownCommand("#y"),
-                                           mail("alice@client.example"), ticket))
+            return queue_rejection(session, relay_runtime, "alice@client.example", UnknownCommand("#y"),
+                                   mail("alice@client.example"), ticket)
 
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert len(replies) == 2 and sum(item is not None for item in replies) == 1
+    replies = run_at_once(worker, [(), ()])
+    assert sum(item is not None for item in replies) == 1
     with relay_runtime.db.transaction() as session:
         sent = session.scalars(select(OutboxItem).where(OutboxItem.recipient == "alice@client.example")).all()
     assert len(sent) == 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 import tomllib
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ from gateway.config import ConfigError, parse_config
 from gateway.reports import partner_report
 from gateway.runtime import Runtime
 from storage.models import Account, Link, Ticket
+from tests.at_once import run_at_once
 from tests.conftest import demo_config_text
 from tests.linked import mails
 from tests.linked.world import (
@@ -189,19 +189,10 @@ def test_config_may_not_take_the_prefixes_of_added_partners(tmp_path: Path) -> N
 
 
 def test_two_workers_adding_partners_at_once_both_succeed(open_world) -> None:
-    together = threading.Barrier(2, timeout=30)
-    prefixes: list[str] = []
-
-    def worker(address: str) -> None:
-        together.wait()
+    def worker(address: str) -> str:
         with open_world.db.transaction() as session:
             account = ensure_account(session, adhoc_settings(address))
             time.sleep(0.2)  # hold the transaction while the other one decides
-            prefixes.append(account.prefix)
+            return account.prefix
 
-    threads = [threading.Thread(target=worker, args=(a,)) for a in ("x@one.example", "y@two.example")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert sorted(prefixes) == ["EXT1", "EXT2"]
+    assert sorted(run_at_once(worker, [("x@one.example",), ("y@two.example",)])) == ["EXT1", "EXT2"]

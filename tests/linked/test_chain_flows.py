@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import tomllib
 from pathlib import Path
 
@@ -33,6 +32,7 @@ from tests.linked.world import (
     sent_mail,
     ticket,
 )
+from tests.at_once import run_at_once
 from tests.conftest import demo_config_text
 from tests.pipeline.mail import deliver
 
@@ -166,17 +166,7 @@ def test_copies_of_one_forward_processed_at_once_make_one_child(runtime) -> None
     )
     items = [accept_raw(runtime, "smtp", raw, {"mail_from": "", "rcpt_tos": [rcpt]})
              for rcpt in ("service@partner.example", "support@vendor.example")]
-    together = threading.Barrier(len(items), timeout=30)
-
-    def work(item_id: int) -> None:
-        together.wait()
-        process_inbox_item(runtime, item_id)
-
-    threads = [threading.Thread(target=work, args=(item_id,)) for item_id in items]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    run_at_once(process_inbox_item, [(runtime, item_id) for item_id in items])
 
     assert len(repositories_links(runtime)) == 1
     with runtime.db.transaction() as session:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import multiprocessing
-import threading
 from pathlib import Path
 
 from sqlalchemy import select
@@ -14,6 +13,7 @@ from gateway.runtime import Runtime
 from gateway.tickets import open_ticket
 from storage.models import Message, OutboxItem, Ticket
 from storage.repositories import account_by_slug
+from tests.at_once import run_at_once
 from tests.conftest import demo_config
 from tests.pipeline.mail import mail
 
@@ -23,18 +23,8 @@ TICKETS_EACH = 10
 
 def test_two_workers_racing_on_one_item_store_one_message(runtime) -> None:
     inbox_id = accept_raw(runtime, channel="smtp", raw=mail(), envelope={"rcpt_tos": ["support@vendor.example"]})
-    start = threading.Barrier(2)
-    results: list[list[int]] = []
 
-    def work() -> None:
-        start.wait()
-        results.append(process_inbox_item(runtime, inbox_id))
-
-    workers = [threading.Thread(target=work) for _ in range(2)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
+    results = run_at_once(process_inbox_item, [(runtime, inbox_id)] * 2)
 
     assert sorted(len(r) for r in results) == [0, 1]
     with runtime.db.transaction() as session:
@@ -72,17 +62,7 @@ def test_concurrent_processes_number_tickets_without_gaps_or_repeats(runtime, db
 def test_two_first_mails_from_one_sender_processed_at_once_get_one_ack(runtime) -> None:
     ids = [accept_raw(runtime, channel="smtp", raw=mail(subject=f"Problem {n}"),
                       envelope={"rcpt_tos": ["support@vendor.example"]}) for n in range(2)]
-    start = threading.Barrier(2)
-
-    def work(inbox_id: int) -> None:
-        start.wait()
-        process_inbox_item(runtime, inbox_id)
-
-    workers = [threading.Thread(target=work, args=(i,)) for i in ids]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
+    run_at_once(process_inbox_item, [(runtime, i) for i in ids])
     with runtime.db.transaction() as session:
         assert len(list(session.scalars(select(Ticket)))) == 2
         assert [o.kind for o in session.scalars(select(OutboxItem))] == ["ack"]
