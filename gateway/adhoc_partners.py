@@ -37,10 +37,12 @@ PUBLIC_MAILBOX_DOMAINS = frozenset({
 
 
 def is_outside(config: Config, address: str) -> bool:
-    """The address belongs to no configured account and to no hosted account's domain.
+    """The address is no hosted account's mailbox or agent, and not at a hosted account's domain.
 
     A hosted account's colleagues are often not listed as agents; mail to
-    anyone at its domains is internal, never a handoff.
+    anyone at its domains is internal, never a handoff.  An agent's mailbox
+    at a public provider (a small firm on gmail.com) makes only that address
+    internal, not the whole provider.
     """
     domain = address.rpartition("@")[2]
     if not domain or "@" not in address:
@@ -48,9 +50,9 @@ def is_outside(config: Config, address: str) -> bool:
     for account in config.accounts:
         if account.kind != "hosted":
             continue
-        own = {*account.domains, *(a.rpartition("@")[2] for a in account.addresses),
-               *(agent.email.rpartition("@")[2] for agent in account.agents if agent.email)}
-        if domain in own:
+        mailboxes = {*account.addresses, *(agent.email for agent in account.agents if agent.email)}
+        own = {*account.domains, *(m.rpartition("@")[2] for m in mailboxes)} - PUBLIC_MAILBOX_DOMAINS
+        if address in mailboxes or domain in own:
             return False
     return True
 

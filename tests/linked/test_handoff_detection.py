@@ -83,5 +83,9 @@ def test_external_handoff_to_an_address_nobody_configured(tmp_path) -> None:
     assert detect_handoff(forward(["new.hire@vendor.example"]), vendor, allowed) is None  # a colleague
     assert detect_handoff(forward(["boss@client.example"]), vendor, allowed,
                           participants=["alice@client.example"]) is None  # the customer's company
+    data["accounts"][0]["agents"] = [*data["accounts"][0]["agents"], {"name": "Gil", "email": "gil.vendor@gmail.com"}]
+    on_gmail = parse_config(data)
+    assert detect_handoff(forward(["carol@gmail.com"]), on_gmail.account("vendor"), on_gmail).adhoc
+    assert detect_handoff(forward(["gil.vendor@gmail.com"]), on_gmail.account("vendor"), on_gmail) is None
     closed = demo_config(tmp_path)
     assert detect_handoff(forward(["bob@plumbing.example"]), closed.account("vendor"), closed) is None
