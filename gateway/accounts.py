@@ -19,9 +19,10 @@ from storage.repositories import serialize_on
 
 def settings_for(config: Config, account: Account) -> AccountConfig:
     """The account's configured settings, else defaults around what the database knows of it."""
-    for spec in config.accounts:
-        if spec.slug == account.slug:
-            return spec
+    try:
+        return config.account(account.slug)
+    except KeyError:
+        pass
     stored = [a.address for a in account.addresses]
     return AccountConfig.model_construct(
         slug=account.slug, name=account.name, prefix=account.prefix, kind=account.kind,

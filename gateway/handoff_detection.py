@@ -97,9 +97,9 @@ def _by_command(parsed: ParsedMessage, command: Command, owner: AccountConfig, c
 
 def _to_address(address: str, owner: AccountConfig, config: Config, note: str) -> HandoffIntent:
     """`#handoff someone@example.com`: a configured external account's address, or an outside one."""
-    for account in config.accounts:
-        if account.kind == "external" and account.slug != owner.slug and account_matches(account, address):
-            return HandoffIntent(account, address, note, by_command=True)
+    account = _configured_external(config, owner, address)
+    if account is not None:
+        return HandoffIntent(account, address, note, by_command=True)
     if not is_outside(config, address):
         raise UnknownPartner(f"{address} (an address of this installation)")
     return HandoffIntent(adhoc_settings(address), address, note, by_command=True, adhoc=True)
@@ -116,17 +116,21 @@ def _external(parsed: ParsedMessage, owner: AccountConfig, config: Config, addre
     """
     candidates = [a for a in addressed if a not in participants]
     note = parsed.forward.note.strip() if parsed.forward else ""
-    for account in config.accounts:
-        if account.kind != "external" or account.slug == owner.slug:
-            continue
-        for address in candidates:
-            if account_matches(account, address):
-                return HandoffIntent(account, address, note, by_command=False)
+    for address in candidates:
+        account = _configured_external(config, owner, address)
+        if account is not None:
+            return HandoffIntent(account, address, note, by_command=False)
     outside = next((a for a in candidates if is_outside(config, a) and not _colleague(a, participants)), None)
     if outside is None:
         return None
     name = next((a.name for a in (*parsed.to, *parsed.cc) if a.email == outside), "")
     return HandoffIntent(adhoc_settings(outside, name), outside, note, by_command=False, adhoc=True)
+
+
+def _configured_external(config: Config, owner: AccountConfig, address: str) -> AccountConfig | None:
+    """The configured external account (other than the owner) that `address` belongs to."""
+    return next((a for a in config.accounts
+                 if a.kind == "external" and a.slug != owner.slug and account_matches(a, address)), None)
 
 
 def _colleague(address: str, participants: set[str]) -> bool:

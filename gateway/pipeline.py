@@ -33,7 +33,7 @@ from gateway.fingerprints import profiles
 from gateway.handoff_step import handoff_step
 from gateway.loop_guard import hop_count
 from gateway.mail_commands import commands_step
-from gateway.mirroring import RATING_KIND, mirror_step
+from gateway.mirroring import RATING_KIND, REQUESTER_SIDE, mirror_step
 from gateway.notices import acknowledgement
 from gateway.outbox import NOTICE_KIND, queue_mail
 from gateway.participants import add_participant, copied_contacts, participant_for, role_of
@@ -246,7 +246,7 @@ def _forwarded_past_the_requester(ctx: Inbound) -> bool:
     if ctx.parsed.forward is None:
         return False
     addressed = {a.email for a in (*ctx.parsed.to, *ctx.parsed.cc)}
-    return not any(p.role in ("requester", "cc") and p.email in addressed for p in ctx.ticket.participants)
+    return not any(p.role in REQUESTER_SIDE and p.email in addressed for p in ctx.ticket.participants)
 
 
 def follow_up_finished(ctx: Inbound) -> None:

@@ -46,6 +46,12 @@ def paul_answers_a_handoff(runtime: Runtime, text: str) -> None:
     answer(runtime, paul_notice(runtime), PAUL, text)
 
 
+def rating_request_after_paul_resolves(runtime: Runtime):
+    """paul resolves PTN-1 from the handoff notice; the rating request dana gets."""
+    paul_answers_a_handoff(runtime, "#status resolved\n\nDone.")
+    return only([o for o in outbox(runtime) if o.kind == "rating"])
+
+
 def test_agents_policy_tells_only_the_agents_and_without_attribution(tmp_path) -> None:
     runtime = handed_off_world(tmp_path, vendor={"relay_partner_replies": "agents", "attribute_partner": False})
     before = len(outbox(runtime))
@@ -118,8 +124,7 @@ def test_forward_as_attachment_threads_by_the_originals_message_id(sqlite_runtim
 
 def test_a_bad_rating_is_answered_and_not_recorded(sqlite_runtime) -> None:
     runtime = sqlite_runtime
-    paul_answers_a_handoff(runtime, "#status resolved\n\nDone.")
-    request = only([o for o in outbox(runtime) if o.kind == "rating"])
+    request = rating_request_after_paul_resolves(runtime)
     before = len(outbox(runtime))
 
     answer(runtime, request, DANA, "#rate 9 superb")
@@ -221,8 +226,7 @@ def test_a_partner_reply_travels_up_with_its_files(sqlite_runtime) -> None:
 def test_answers_to_mail_only_agents_got_stay_among_agents(sqlite_runtime) -> None:
     """A dispatcher answering a rating request or a notice writes a note, not a reply to the customer."""
     runtime = sqlite_runtime
-    paul_answers_a_handoff(runtime, "#status resolved\n\nDone.")
-    request = only([o for o in outbox(runtime) if o.kind == "rating"])
+    request = rating_request_after_paul_resolves(runtime)
     before = len(outbox(runtime))
 
     answer(runtime, request, DANA, "Paul was quick, but he left a mess. Let us talk.")
