@@ -24,7 +24,6 @@ from parsers.quotes import (
     field_role,
     is_reply_header,
     split_inline_fields,
-    starts_header_block,
 )
 from parsers.quotes.body import Body, as_body, read_body
 from parsers.quotes.lines import BAR, MAX_MARKER_LINE, MAX_SCANNED_LINES, next_content, previous_content
@@ -73,28 +72,30 @@ def extract_embedded(text: str) -> Forward | None:
 
 def _find_embedded(body: Body) -> _Embedded | None:
     """The first separator, forward intro or header block, quoted or not."""
-    lines = body.lines
+    if not body.marker_lines and not body.has_colon:
+        return None  # no separator or intro, and a header block needs field names with colons
+    lines, stripped = body.lines, body.stripped
     budget = MAX_SCANNED_LINES
     for index, raw in enumerate(lines):
-        if len(raw) > MAX_MARKER_LINE or not raw.strip():
+        if len(raw) > MAX_MARKER_LINE or not stripped[index]:
             continue
         budget -= 1
         if not budget:
             break
-        if body.may_separate:  # else no line is a separator or intro, and only a header block can start here
+        if index in body.marker_lines:  # else the line is no separator or intro, only a header block can start here
             line = _QUOTE_PREFIX.sub("", raw, count=1)
             if FORWARD_INTRO.match(line) or SEPARATOR.match(line):
                 explicit = bool(FORWARD_INTRO.match(line) or _FORWARD_WORDS.search(line))
-                return _Embedded(index, next_content(lines, index + 1), explicit)
-        if starts_header_block(lines, index):
-            return _Embedded(_bar_above(lines, index), index, False)
+                return _Embedded(index, next_content(stripped, index + 1), explicit)
+        if body.starts_header_block(index):
+            return _Embedded(_bar_above(body, index), index, False)
     return None
 
 
-def _bar_above(lines: Sequence[str], index: int) -> int:
+def _bar_above(body: Body, index: int) -> int:
     """Outlook's line of underscores above a header block belongs to the separator."""
-    above = previous_content(lines, index)
-    return above if above >= 0 and BAR.match(lines[above]) else index
+    above = previous_content(body.stripped, index)
+    return above if above >= 0 and BAR.match(body.lines[above]) else index
 
 
 def _build(lines: Sequence[str], found: _Embedded) -> Forward:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import binascii
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from email.utils import getaddresses, parsedate_to_datetime
 
 from parsers.charsets import decode_text
@@ -31,6 +31,14 @@ _SIMPLE_MAILBOX = re.compile(
     r'\s*(?:([\w.\- =?*\'+/]*?)\s*<([^<>\s,;:"()\[\]\\@]+@[\w.-]+)>|"([^"\\]*)"\s*<([^<>\s,;:"()\\@]+@[\w.-]+)>'
     r'|([^<>\s,;:"()\\@]+@[\w.-]+))\s*$'
 )
+# The date shape nearly every client writes ("Tue, 10 Mar 2026 10:00:00 +0000",
+# maybe a zone comment after it), read without the stdlib's general parser.
+_STANDARD_DATE = re.compile(
+    r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?([0-9]{1,2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
+    r"([1-9][0-9]{3}) ([0-9]{2}):([0-9]{2}):([0-9]{2}) ([+-])([0-9]{2})([0-9]{2})(?: \([A-Za-z]+\))?"
+)
+_MONTHS = {name: number for number, name in enumerate(
+    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), start=1)}
 _ADDRESS_LIST_LIMIT = 32 * 1024
 _Q_HEX = re.compile(rb"=([0-9A-Fa-f]{2})")
 
@@ -195,6 +203,9 @@ def parse_date(value: object | None) -> tuple[datetime | None, str | None]:
     if value is None:
         return None, "no Date header"
     text, _ = decode_value(value)
+    standard = _standard_date(text)
+    if standard is not None:
+        return standard, None
     try:
         parsed = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError, OverflowError):
@@ -207,6 +218,24 @@ def parse_date(value: object | None) -> tuple[datetime | None, str | None]:
         return parsed.astimezone(timezone.utc), None
     except (OverflowError, ValueError):
         return None, f"Date header out of range: {text[:80]!r}"
+
+
+def _standard_date(text: str) -> datetime | None:
+    """The UTC time of a date in the standard shape, as parsedate_to_datetime reads it; None otherwise.
+
+    Impossible values (31 Feb, a zone of a day or more) are left to the general path and its problem lines.
+    """
+    found = _STANDARD_DATE.fullmatch(text)
+    if found is None:
+        return None
+    day, month, year, hour, minute, second, sign, zone_hours, zone_minutes = found.groups()
+    offset = int(zone_hours) * 3600 + int(zone_minutes) * 60
+    try:
+        zone = timezone(timedelta(seconds=-offset if sign == "-" else offset))
+        local = datetime(int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second), tzinfo=zone)
+        return local.astimezone(timezone.utc)
+    except (ValueError, OverflowError):
+        return None
 
 
 def message_ids(value: object | None) -> tuple[str, ...]:

@@ -12,9 +12,11 @@ import mimetypes
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from email.errors import MessageDefect
 from email.message import Message
 from email.parser import BytesParser
 from email.policy import compat32
+from typing import NamedTuple
 
 from parsers.charsets import decode_text
 from parsers.headers import decode_value, raw_bytes
@@ -25,7 +27,7 @@ from parsers.uuencode import split_uuencoded
 MAX_DEPTH = 20
 MAX_PARTS = 1000
 _CACHED_VALUE_LIMIT = 256  # longer Content-Type values are rare and not worth keeping
-_BODY_TYPES = ("text/plain", "text/html")
+BODY_TYPES = ("text/plain", "text/html")
 _REPORT_TYPES = ("message/delivery-status", "message/global-delivery-status")
 _RETURNED_HEADER_TYPES = ("text/rfc822-headers", "message/rfc822-headers", "text/rfc822-header")
 _MESSAGE_TYPES = ("message/rfc822", "message/global")
@@ -45,9 +47,8 @@ class MimeContent:
     problems: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class RawSource:
-    """The raw bytes a tree was parsed from, and the bodies lifted out of them."""
+class RawSource(NamedTuple):
+    """The raw bytes a tree was parsed from, and the bodies lifted out of them (a tuple: one per parse)."""
 
     raw: bytes
     lifted: dict[str, Lifted]
@@ -62,6 +63,19 @@ def walk(message: Message, source: RawSource, options: ParseOptions, depth: int 
     """
     walker = _Walker(source, options, files)
     walker.visit(message, depth)
+    return walker.content
+
+
+def walk_text(data: bytes, content_type: str, charset: str | None, defects: list[MessageDefect],
+              options: ParseOptions) -> MimeContent:
+    """What walk() gives for a single-part text body with no disposition and no filename, read from its bytes.
+
+    Most mail is just that, and its tree would only be built to be read back.
+    """
+    walker = _Walker(RawSource(b"", {}), options, files=True)
+    walker.parts = 1
+    walker.defects(defects)
+    walker.text_body(walker.decoded(data, charset, content_type), content_type)
     return walker.content
 
 
@@ -81,8 +95,7 @@ class _Walker:
             if self.parts == MAX_PARTS + 1:
                 self.content.problems.append(f"more than {MAX_PARTS} MIME parts; the rest ignored")
             return
-        for defect in getattr(part, "defects", ())[:3]:
-            self.content.problems.append(f"MIME defect: {type(defect).__name__}")
+        self.defects(getattr(part, "defects", ()))
         content_type = _content_type(part)
         if part.is_multipart() and not content_type.startswith("message/"):
             if depth >= MAX_DEPTH:
@@ -96,7 +109,7 @@ class _Walker:
             self.content.delivery_status = _report_text(part)
         elif content_type in _RETURNED_HEADER_TYPES:
             self.returned_headers(part, content_type)
-        elif content_type in _BODY_TYPES and part.get_content_disposition() != "attachment" and not _named(part):
+        elif content_type in BODY_TYPES and part.get_content_disposition() != "attachment" and not _named(part):
             self.body(part, content_type)
         elif not self.files:
             return
@@ -104,6 +117,11 @@ class _Walker:
             self.attached_message(part, depth)
         else:
             self.leaf_attachment(part, content_type)
+
+    def defects(self, defects: list[MessageDefect]) -> None:
+        """The first few defects the parser noted: enough to tell why a mail reads oddly."""
+        for defect in defects[:3]:
+            self.content.problems.append(f"MIME defect: {type(defect).__name__}")
 
     def returned_headers(self, part: Message, content_type: str) -> None:
         """A report's copy of the failed mail's headers: read for the bounce, kept as a file.
@@ -124,7 +142,9 @@ class _Walker:
             self.content.attachments.append(self.attachment("returned-headers.txt", content_type, data, False, None))
 
     def body(self, part: Message, content_type: str) -> None:
-        text = self.text_of(part)
+        self.text_body(self.text_of(part), content_type)
+
+    def text_body(self, text: str, content_type: str) -> None:
         if content_type == "text/html":
             self.content.html.append(text)
             return
@@ -137,9 +157,12 @@ class _Walker:
         """A text part's content as str, charset from its label or a guess."""
         data = self.payload(part)
         data = data.content if isinstance(data, Streamed) else data
-        decoded = decode_text(data or b"", _charset(part))
+        return self.decoded(data or b"", text_charset(part), _content_type(part))
+
+    def decoded(self, data: bytes, charset: str | None, content_type: str) -> str:
+        decoded = decode_text(data, charset)
         if decoded.problem:
-            self.content.problems.append(f"{_content_type(part)} part: {decoded.problem}")
+            self.content.problems.append(f"{content_type} part: {decoded.problem}")
         return decoded.text.replace("\r\n", "\n")
 
     def payload(self, part: Message) -> bytes | Streamed:
@@ -314,7 +337,8 @@ def _content_type(part: Message) -> str:
         return "application/octet-stream"
 
 
-def _charset(part: Message) -> str | None:
+def text_charset(part: Message) -> str | None:
+    """The charset a text part is decoded with (its label, as the part gives it)."""
     try:
         charset = content_param(part, "charset")
     except (ValueError, TypeError, IndexError):

@@ -1,10 +1,12 @@
 """Raw message bytes to a ParsedMessage: the one entry point of `parsers/`.
 
-The steps, each in its own module: lift huge bodies (large_parts), parse the
-MIME tree leniently (compat32), decode headers (headers), walk the tree
-(mime), pick the body, find a forward, split off quotes and signature
-(reply), read commands (commands), classify (classify, bounces).  Nothing
-here raises: a step that fails leaves a problem line and the rest goes on.
+The steps, each in its own module: lift huge bodies (large_parts), read a
+single-part message's fields and payload directly (single_part) or else
+parse the MIME tree leniently (compat32), decode headers (headers), walk the
+tree or read the one text part (mime), pick the body, find a forward, split
+off quotes and signature (reply), read commands (commands), classify
+(classify, bounces).  Nothing here raises: a step that fails leaves a
+problem line and the rest goes on.
 """
 
 from __future__ import annotations
@@ -14,28 +16,30 @@ from collections.abc import Callable
 from email.message import Message
 from email.parser import BytesHeaderParser, Parser
 from email.policy import compat32
-from typing import TypeVar
 
 from parsers.bounces import bounce_details
 from parsers.classify import Envelope, classify
 from parsers.commands import extract_commands
+from parsers.content_type import ContentType, content_type, declared_charset
 from parsers.forward import detect_forward
 from parsers.headers import decode_value, message_ids, parse_addresses, parse_date
 from parsers.html import html_to_text
 from parsers.large_parts import lift
-from parsers.message import Address, Bounce, Forward, ForwardedOriginal, ParsedMessage, ParseOptions
+from parsers.message import (Address, Bounce, Forward, ForwardedOriginal, ParsedMessage, ParseOptions,
+                             frozen_instance)
 from parsers.quotes.body import Body, read_body
-from parsers.mime import MAX_PARTS, MimeContent, RawSource, content_param, walk
+from parsers.mime import MAX_PARTS, MimeContent, RawSource, walk, walk_text
 from parsers.reply import split_reply
 from parsers.sender import group_author
-from parsers.single_part import parse_single_part
+from parsers.single_part import SinglePart, parse_single_part
 
 _HEADER_LIMIT = 1000  # headers kept per message; more is an attack, not mail
 _VALUE_LIMIT = 64 * 1024
 _BOUNDARY_LIMIT = 4 * MAX_PARTS  # boundary-like lines parsed at most
 # "--token" alone on its line; SQL or diff lines ("-- comment", "--- a/x") have spaces.
 _BOUNDARY_LINE = re.compile(rb"\n--[^\s]{1,72}\r?(?=\n)")
-_T = TypeVar("_T")
+# How a policy hands out a stored field (compat32: 8-bit values as Header objects).
+_Fetch = Callable[[str, str], object]
 
 
 def parse_message(raw: bytes, options: ParseOptions = ParseOptions()) -> ParsedMessage:
@@ -44,11 +48,16 @@ def parse_message(raw: bytes, options: ParseOptions = ParseOptions()) -> ParsedM
         data = bytes(raw) if not isinstance(raw, bytes) else raw
         stripped, lifted = lift(data)
         stripped, problems = _cap_boundaries(stripped)
-        tree = _tree(stripped)
+        source = RawSource(data, lifted)
+        text = stripped.decode("ascii", "surrogateescape")  # as BytesParser does
+        single = parse_single_part(text)
+        if single is not None:
+            return _from_single_part(single, source, options, problems)
+        tree = _tree(text)
         if isinstance(tree, str):
             headers_only = BytesHeaderParser(policy=compat32).parsebytes(stripped[:_VALUE_LIMIT * 4])
-            return _from_tree(headers_only, RawSource(data, lifted), options, [*problems, tree], walk_body=False)
-        return _from_tree(tree, RawSource(data, lifted), options, problems)
+            return _from_tree(headers_only, source, options, [*problems, tree], walk_body=False)
+        return _from_tree(tree, source, options, problems)
     except Exception as exc:  # the contract is "never raises"; the raw blob is kept for a re-parse
         return _failed(raw, f"parser failure: {type(exc).__name__}: {str(exc)[:200]}")
 
@@ -68,22 +77,45 @@ def _cap_boundaries(raw: bytes) -> tuple[bytes, list[str]]:
     return raw, []
 
 
-def _tree(raw: bytes) -> Message | str:
+def _tree(text: str) -> Message | str:
     """The MIME tree, or a problem line when even the lenient parser gives up."""
-    text = raw.decode("ascii", "surrogateescape")  # as BytesParser does
     try:
-        tree = parse_single_part(text)
-        return Parser(policy=compat32).parsestr(text) if tree is None else tree
+        return Parser(policy=compat32).parsestr(text)
     except RecursionError:
         return "MIME structure too deeply nested to parse; headers only"
+
+
+def _from_single_part(single: SinglePart, source: RawSource, options: ParseOptions,
+                      problems: list[str]) -> ParsedMessage:
+    """Build the ParsedMessage of a single-part message from its fields, without its full tree."""
+    return _from_fields(single.fields, compat32.header_fetch_parse, single.content_type,
+                        lambda: _single_part_content(single, source, options), source, options, problems)
+
+
+def _single_part_content(single: SinglePart, source: RawSource, options: ParseOptions) -> MimeContent:
+    """The content of a single part: a plain body text straight from its bytes, anything else by the walk."""
+    top = single.content_type
+    data = single.unencoded_payload() if top.text_body and not source.lifted else None
+    if data is None or single.first("content-disposition") is not None:
+        return walk(single.mime_part(), source, options)
+    return walk_text(data, top.mime_type, top.text_charset, single.defects, options)
 
 
 def _from_tree(tree: Message, source: RawSource, options: ParseOptions, problems: list[str],
                walk_body: bool = True) -> ParsedMessage:
     """Build the ParsedMessage of the top-level message."""
-    charset = _declared_charset(tree)
-    headers = _decoded_headers(tree, charset, problems)
-    fields = _Fields(tree, charset)
+    return _from_fields(list(tree.raw_items()), tree.policy.header_fetch_parse, content_type(tree),
+                        lambda: walk(tree, source, options) if walk_body else MimeContent(), source, options,
+                        problems)
+
+
+def _from_fields(items: list[tuple[str, str]], fetch: _Fetch, top_type: ContentType,
+                 read_content: Callable[[], MimeContent], source: RawSource, options: ParseOptions,
+                 problems: list[str]) -> ParsedMessage:
+    """Build the ParsedMessage from the top-level header fields and a way to read the content."""
+    charset = top_type.declared_charset
+    headers = _decoded_headers(items, charset, problems)
+    fields = _Fields(items, fetch, charset)
     subject = (headers.get("subject") or [""])[0]
     sender = _addresses(fields, "from", problems) or _addresses(fields, "sender", problems)
     if not sender:
@@ -94,15 +126,13 @@ def _from_tree(tree: Message, source: RawSource, options: ParseOptions, problems
     if date_problem:
         problems.append(date_problem)
     message_id = next(iter(message_ids(fields.get("message-id"))), None)
-    content = walk(tree, source, options) if walk_body else MimeContent()
+    content = read_content()
     problems.extend(content.problems)
     html = "\n".join(content.html) or None
     body, body_html = _body(content, html)
 
-    content_type = _safe(tree.get_content_type, "text/plain")
-    report_type = str(_safe(lambda: content_param(tree, "report-type"), "") or "").lower()
-    envelope = Envelope(headers, subject, sender[0] if sender else None, message_id, content_type, report_type,
-                        content.delivery_status is not None, body)
+    envelope = Envelope(headers, subject, sender[0] if sender else None, message_id, top_type.mime_type,
+                        top_type.report_type, content.delivery_status is not None, body)
     kind = classify(envelope, options)
     bounce = _bounce(content, body) if kind == "bounce" else None
 
@@ -120,7 +150,8 @@ def _from_tree(tree: Message, source: RawSource, options: ParseOptions, problems
     elif content.messages and kind not in ("bounce", "loop"):
         forward = Forward(text, _original(content.messages[0], source, options))
 
-    message = ParsedMessage(
+    message = frozen_instance(
+        ParsedMessage,
         message_id=message_id,
         subject=subject,
         sender=sender[0] if sender else None,
@@ -151,7 +182,7 @@ def _body(content: MimeContent, html: str | None) -> tuple[str, str | None]:
     The HTML goes to reply splitting only when it is the chosen body: a
     plain part, when there is one, is what the sender's client meant as text.
     """
-    body = "\n\n".join(part.strip("\n") for part in content.plain if part.strip())
+    body = "\n\n".join([part.strip("\n") for part in content.plain if part.strip()])
     if not body and html:
         return html_to_text(html), html
     return body, None
@@ -159,8 +190,8 @@ def _body(content: MimeContent, html: str | None) -> tuple[str, str | None]:
 
 def _original(inner: Message, source: RawSource, options: ParseOptions) -> ForwardedOriginal:
     """The original of a forward-as-attachment: its headers and whole body text."""
-    charset = _declared_charset(inner)
-    fields = _Fields(inner, charset)
+    charset = declared_charset(inner)
+    fields = _Fields(list(inner.raw_items()), inner.policy.header_fetch_parse, charset)
     sender = _addresses(fields, "from", []) or _addresses(fields, "sender", [])
     date, _ = parse_date(inner.get("date"))
     subject, _ = decode_value(inner.get("subject", ""), charset)
@@ -178,16 +209,19 @@ def _bounce(content: MimeContent, body: str) -> Bounce:
     return bounce_details(content.delivery_status, returned, body)
 
 
-def _decoded_headers(tree: Message, charset: str | None, problems: list[str]) -> dict[str, list[str]]:
+def _decoded_headers(items: list[tuple[str, str]], charset: str | None, problems: list[str]) -> dict[str, list[str]]:
     """Every header decoded to one clean line, names lower-cased, in order."""
     headers: dict[str, list[str]] = {}
-    items = tree.raw_items()
     for count, (name, value) in enumerate(items):
         if count >= _HEADER_LIMIT:
             problems.append(f"more than {_HEADER_LIMIT} header fields; the rest ignored")
             break
-        text, value_problems = decode_value(value[:_VALUE_LIMIT] if isinstance(value, str) else value, charset)
-        problems.extend(value_problems)
+        value = value[:_VALUE_LIMIT] if isinstance(value, str) else value
+        if isinstance(value, str) and value.isascii() and value.isprintable() and "=?" not in value:
+            text = value.strip()  # what decode_value makes of it; most fields are like this
+        else:
+            text, value_problems = decode_value(value, charset)
+            problems.extend(value_problems)
         key = name.strip().lower()
         if not (key.isascii() and key.isprintable()) or " " in key:
             key = "".join(c for c in key if " " < c < "\x7f")
@@ -204,12 +238,12 @@ class _Fields:
     once each (Reply-To is read twice: for a group's author and as itself).
     """
 
-    def __init__(self, message: Message, charset: str | None) -> None:
-        self._fetch = message.policy.header_fetch_parse
+    def __init__(self, items: list[tuple[str, str]], fetch: _Fetch, charset: str | None) -> None:
+        self._fetch = fetch
         self._charset = charset
         self._addresses: dict[str, tuple[tuple[Address, ...], list[str]]] = {}
         self._by_name: dict[str, list[tuple[str, str]]] = {}
-        for name, value in message.raw_items():
+        for name, value in items:
             self._by_name.setdefault(name.lower(), []).append((name, value))
 
     def get(self, name: str) -> object | None:
@@ -220,6 +254,8 @@ class _Fields:
         return [self._fetch(key, value) for key, value in self._by_name.get(name, ())]
 
     def addresses(self, name: str) -> tuple[tuple[Address, ...], list[str]]:
+        if name not in self._by_name:
+            return (), []
         if name not in self._addresses:
             self._addresses[name] = parse_addresses(self.get_all(name), self._charset)
         return self._addresses[name]
@@ -235,20 +271,6 @@ def _addresses(fields: _Fields, name: str, problems: list[str]) -> tuple[Address
     found, address_problems = fields.addresses(name)
     problems.extend(address_problems)
     return found
-
-
-def _declared_charset(tree: Message) -> str | None:
-    """The top part's charset: the best hint for raw 8-bit header text."""
-    charset = _safe(lambda: content_param(tree, "charset"), None)
-    return charset if isinstance(charset, str) else None
-
-
-def _safe(call: Callable[[], _T], default: _T) -> _T:
-    """Header-parameter lookups of the email package can raise on broken values."""
-    try:
-        return call()
-    except (ValueError, TypeError, IndexError, LookupError):
-        return default
 
 
 def _failed(raw: object, problem: str) -> ParsedMessage:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from parsers.html import html_to_text
 from parsers.quotes import (
@@ -27,7 +27,6 @@ from parsers.quotes import (
     is_reply_header,
     matches_reply_header,
     may_start_reply_header,
-    starts_header_block,
 )
 from parsers.quotes.body import Body, as_body, read_body
 from parsers.quotes.html_markers import split_html_quote
@@ -35,17 +34,18 @@ from parsers.quotes.lines import MAX_MARKER_LINE, MAX_SCANNED_LINES, next_conten
 from parsers.signature import find_signature_start
 
 
-@dataclass(frozen=True)
-class ReplySplit:
-    """The new text, what was removed from it, and the signature alone."""
+class ReplySplit(NamedTuple):
+    """The new text, what was removed from it, and the signature alone.
+
+    A named tuple: immutable like a frozen dataclass, and several times
+    cheaper to build, which counts once per message.
+    """
 
     text: str
     elided: str
     signature: str | None
 
 
-# ">" quotes, and Supercite's "Name>" prefixes.
-_QUOTED = re.compile(r"^[ \t]*(?:>|[A-Za-z]{1,12}>(?=[ >]|$))")
 # Bars, including the short `--`/`**` rules clients draw above a header block.
 _BAR = re.compile(r"^[ \t]*(?:[-–—_=*]{5,}|[-_=*]{2,}[ \t]*\*?[ \t]*)[ \t]*$")
 _SENTENCE_END = re.compile(r"[^\W\d_]{2}[.!?]\s*$")
@@ -77,73 +77,98 @@ def split_reply(text: str | Body, html: str | None = None) -> ReplySplit:
 
 def _split_text(body: Body) -> ReplySplit:
     """The plain-text rules on one body."""
-    lines = body.lines
-    removed: set[int] = set()
-    sizes: dict[int, int] = {}  # attribution sizes by line: both scans may ask about the first line
-    start = _skip_leading_history(body, removed, sizes)
-    cut = _history_start(body, start, sizes)
-    kept = [index for index in range(cut) if index not in removed]
-    end, signature = _peel_tail([lines[index] for index in kept])
-    removed.update(kept[end:])
-    removed.update(range(cut, len(lines)))
+    lines, stripped, quoted = body.lines, body.stripped, body.quoted
+    if _may_hold_history(body):
+        sizes: dict[int, int] = {}  # attribution sizes by line: both scans may ask about the first line
+        first, start = _skip_leading_history(body, sizes)
+        cut = _history_start(body, start, sizes)
+    else:
+        first = start = 0
+        cut = len(lines)
+    # Lines before `first` are blank; [first, start) is elided history at the top.
+    if first == start:
+        kept = range(cut)
+        end, signature = _peel_tail(lines[:cut], stripped[:cut], quoted[:cut])
+    else:
+        kept = [*range(first), *range(start, cut)]
+        end, signature = _peel_tail([lines[index] for index in kept], [stripped[index] for index in kept],
+                                    [quoted[index] for index in kept])
     text = "\n".join(lines[index] for index in kept[:end]).strip()
-    return ReplySplit(text, _join_runs(lines, sorted(removed)), signature)
+    tail = kept[end] if end < len(kept) else cut  # everything from here on is removed
+    runs = [(min(first, tail), len(lines))] if tail <= start else [(first, start), (tail, len(lines))]
+    return ReplySplit(text, _join_runs(lines, runs), signature)
 
 
-def _skip_leading_history(body: Body, removed: set[int], sizes: dict[int, int]) -> int:
+def _may_hold_history(body: Body) -> bool:
+    """Whether any rule for quoted history can fire on this body at all.
+
+    Without a `>`, a colon, a separator, a reply-above marker, a line that
+    can end an attribution or a line opening with a date, none can: the two
+    history scans are skipped, which most short notes never need.
+    """
+    lines = body.lines
+    return (body.has_quote_mark or body.has_colon or bool(body.marker_lines) or body.may_mark_reply_above
+            or body.ending_from(0, len(lines)) < len(lines) or any(map(_opens_with_digit, body.stripped)))
+
+
+def _skip_leading_history(body: Body, sizes: dict[int, int]) -> tuple[int, int]:
     """Handle history at the very top: bottom-posted replies and bare forwards.
 
     A forward without a note shows the forwarded text (its header block is
     elided); an attribution on the first line is elided, together with the
     quote right under it when the answer follows below (bottom-posting);
-    quotes answered inline stay.
+    quotes answered inline stay.  Returns (first content line, where the scan
+    goes on): the lines between them are elided.
     """
-    lines = body.lines
-    first = next_content(lines, 0)
-    if first >= len(lines) or _QUOTED.match(lines[first]):
-        return first
-    if SEPARATOR.match(lines[first]) or FORWARD_INTRO.match(lines[first]) or starts_header_block(lines, first):
-        after = _header_block_end(lines, first)
-        removed.update(range(first, after))
-        return after
+    lines, stripped, quoted = body.lines, body.stripped, body.quoted
+    first = next_content(stripped, 0)
+    if first >= len(lines) or quoted[first]:
+        return first, first
+    if _is_separator(body, first) or body.starts_header_block(first):
+        return first, _header_block_end(body, first)
     size = _known_header_size(body, first, sizes)
     if not size:
-        return first
-    quote = next_content(lines, first + size)
-    if quote >= len(lines) or not _QUOTED.match(lines[quote]):
-        removed.update(range(first, first + size))
-        return first + size
+        return first, first
+    quote = next_content(stripped, first + size)
+    if quote >= len(lines) or not quoted[quote]:
+        return first, first + size
     after = quote
-    while after < len(lines) and (not lines[after].strip() or _QUOTED.match(lines[after])):
+    while after < len(lines) and (not stripped[after] or quoted[after]):
         after += 1
-    answer = lines[after:]
-    if any(line.strip() for line in answer) and not any(_QUOTED.match(line) for line in answer):
-        removed.update(range(first, after))
-        return after
-    removed.update(range(first, first + size))  # answered inline: the quotes stay, in context
-    return first + size
+    if any(stripped[after:]) and not any(quoted[after:]):
+        return first, after
+    return first, first + size  # answered inline: the quotes stay, in context
 
 
-def _header_block_end(lines: Sequence[str], start: int) -> int:
+def _is_separator(body: Body, index: int) -> bool:
+    """A separator or forward intro line (tested only where the body's search found one)."""
+    line = body.lines[index]
+    return index in body.marker_lines and bool(SEPARATOR.match(line) or FORWARD_INTRO.match(line))
+
+
+def _header_block_end(body: Body, start: int) -> int:
     """Index after a separator and/or header field block (wrapped values included)."""
+    lines, stripped = body.lines, body.stripped
     index = start
-    if SEPARATOR.match(lines[index]) or FORWARD_INTRO.match(lines[index]):
-        index = next_content(lines, index + 1)
+    if _is_separator(body, index):
+        index = next_content(stripped, index + 1)
     if index < len(lines) and field_role(lines[index]):
-        while index < len(lines) and lines[index].strip():
+        while index < len(lines) and stripped[index]:
             index += 1
     return index
 
 
-def _join_runs(lines: Sequence[str], indexes: list[int]) -> str:
-    """The removed lines in order, a blank line between runs that were apart."""
+def _join_runs(lines: Sequence[str], runs: list[tuple[int, int]]) -> str:
+    """The removed lines, given as ordered (start, stop) runs, a blank line between runs that were apart."""
     parts: list[str] = []
     previous = None
-    for index in indexes:
-        if previous is not None and index != previous + 1:
+    for start, stop in runs:
+        if start >= stop:
+            continue
+        if previous is not None and start != previous:
             parts.append("")
-        parts.append(lines[index])
-        previous = index
+        parts.extend(lines[start:stop])
+        previous = stop
     return _BLANK_RUNS.sub("\n\n", "\n".join(parts)).strip()
 
 
@@ -156,28 +181,27 @@ def _history_start(body: Body, start: int, sizes: dict[int, int]) -> int:
     it opens with a date); the body's ending lines say that without a test
     per line.
     """
-    lines = body.lines
+    lines, stripped, quoted = body.lines, body.stripped, body.quoted
     index = start
     budget = MAX_SCANNED_LINES
     ending = -1  # the next line from `index` on that could end an attribution
     while index < len(lines) and budget:
         line = lines[index]
-        if not line.strip() or _QUOTED.match(line) or len(line) > MAX_MARKER_LINE:
+        if not stripped[index] or quoted[index] or len(line) > MAX_MARKER_LINE:
             index += 1
             continue
         budget -= 1
-        if (body.may_separate and (SEPARATOR.match(line) or FORWARD_INTRO.match(line))) \
-                or starts_header_block(lines, index):
-            return _include_bar_above(lines, index)
+        if _is_separator(body, index) or body.starts_header_block(index):
+            return _include_bar_above(body, index)
         if body.may_mark_reply_above and has_reply_above_marker(line):
             return index
         if ending < index:
             ending = body.ending_from(index, len(lines))
-        if (ending == len(lines) or ending - index > _MAX_HEADER_SPAN) and not _opens_with_digit(line):
+        if (ending == len(lines) or ending - index > _MAX_HEADER_SPAN) and not _opens_with_digit(stripped[index]):
             index += 1
             continue
         size = _known_header_size(body, index, sizes)
-        if size and not _answers_inline(lines, index + size):
+        if size and not _answers_inline(body, index + size):
             return index
         index += max(size, 1)
     return len(lines)
@@ -200,24 +224,25 @@ def _reply_header_size(body: Body, index: int) -> int:
     that lets the scan skip the attribution patterns, which cost far more,
     on most lines.
     """
-    lines = body.lines
+    lines, stripped, quoted = body.lines, body.stripped, body.quoted
     last = min(index + _MAX_HEADER_SPAN + 1, len(lines))
-    if not _opens_with_digit(lines[index]) and body.ending_from(index, last) == last:
+    if not _opens_with_digit(stripped[index]) and body.ending_from(index, last) == last:
         return 0
-    if is_reply_header(lines[index].strip()):
+    if is_reply_header(stripped[index]):
         return 1
     if _ends_sentence(lines[index]) or not may_start_reply_header(lines[index]):
         return 0
-    parts = [lines[index].strip()]
+    parts = [stripped[index]]
     position = index
     while len(parts) < _MAX_HEADER_LINES and position + 1 < len(lines) and position - index < _MAX_HEADER_SPAN:
         position += 1
-        raw = lines[position]
-        if not raw.strip():
+        part = stripped[position]
+        if not part:
             continue
-        if len(raw) > MAX_MARKER_LINE:
+        if len(lines[position]) > MAX_MARKER_LINE:
             return 0
-        part = raw.strip().lstrip(">").strip() if _QUOTED.match(raw) else raw.strip()
+        if quoted[position]:
+            part = part.lstrip(">").strip()
         if is_reply_header(part) and part[:1].isupper():
             return 0
         if _soft_break(parts[-1]):
@@ -241,40 +266,43 @@ def _soft_break(line: str) -> bool:
     return line.endswith("=") and _SOFT_BREAK.search(line) is not None
 
 
-def _opens_with_digit(line: str) -> bool:
-    return line.strip().lstrip("-– \t")[:1].isdigit()
+def _opens_with_digit(stripped: str) -> bool:
+    """Whether a stripped line opens with a digit once leading dashes are gone (a date)."""
+    return stripped.lstrip("-– \t")[:1].isdigit()
 
 
-def _include_bar_above(lines: Sequence[str], index: int) -> int:
+def _include_bar_above(body: Body, index: int) -> int:
     """Outlook puts a bar of dashes or underscores above its header block."""
-    above = previous_content(lines, index)
-    if above >= 0 and (_BAR.match(lines[above]) or SEPARATOR.match(lines[above])):
+    above = previous_content(body.stripped, index)
+    if above >= 0 and (_BAR.match(body.lines[above]) or SEPARATOR.match(body.lines[above])):
         return above
     return index
 
 
-def _answers_inline(lines: Sequence[str], start: int) -> bool:
+def _answers_inline(body: Body, start: int) -> bool:
     """Whether the quote after an attribution is interleaved with answers.
 
     "On … wrote:", a quote, the sender's answer, another quote: the answers
     are new text, so the attribution is not the start of the history.
     """
+    lines, stripped, quoted = body.lines, body.stripped, body.quoted
     seen_quote = False
     seen_answer = False
     previous = ""
-    for line in lines[start:]:
-        if not line.strip():
+    for index in range(start, len(lines)):
+        text = stripped[index]
+        if not text:
             continue
-        if _soft_break(previous) or len(line.strip()) <= _MIN_ANSWER_CHARS:
-            previous = line
+        if _soft_break(previous) or len(text) <= _MIN_ANSWER_CHARS:
+            previous = lines[index]
             continue  # the tail of a wrapped quoted-printable line, not an answer
-        previous = line
-        if _QUOTED.match(line):
+        previous = lines[index]
+        if quoted[index]:
             if seen_answer:
                 return True
             seen_quote = True
         elif seen_quote:
-            if _BAR.match(line) or is_reply_header(line.strip()):
+            if _BAR.match(previous) or is_reply_header(text):
                 return False
             seen_answer = True
         else:
@@ -282,7 +310,7 @@ def _answers_inline(lines: Sequence[str], start: int) -> bool:
     return False
 
 
-def _peel_tail(lines: list[str]) -> tuple[int, str | None]:
+def _peel_tail(lines: list[str], stripped: list[str], quoted: list[bool]) -> tuple[int, str | None]:
     """Where the new text ends once trailing quotes, footers and the signature are peeled.
 
     Signature-like blocks peeled one right after another (a sign-off above a
@@ -291,12 +319,12 @@ def _peel_tail(lines: list[str]) -> tuple[int, str | None]:
     signature_end: int | None = None
     start = end = len(lines)
     while True:
-        end = previous_content(lines, end) + 1
-        quote = _trailing_quote_start(lines, end)
+        end = previous_content(stripped, end) + 1
+        quote = _trailing_quote_start(lines, stripped, quoted, end)
         if quote is not None:
             end, signature_end = quote, None
             continue
-        found = find_signature_start(lines, end)
+        found = find_signature_start(lines, end, stripped)
         if found is None:
             break
         signature_end = end if signature_end is None else signature_end
@@ -306,24 +334,23 @@ def _peel_tail(lines: list[str]) -> tuple[int, str | None]:
     return end, _BLANK_RUNS.sub("\n\n", "\n".join(lines[start:signature_end])).strip() or None
 
 
-def _trailing_quote_start(lines: list[str], end: int) -> int | None:
+def _trailing_quote_start(lines: list[str], stripped: list[str], quoted: list[bool], end: int) -> int | None:
     """Start of a `>` block ending at `end`, with an attribution line above it."""
-    if end == 0 or not _QUOTED.match(lines[end - 1]):
+    if end == 0 or not quoted[end - 1]:
         return None
     start = end - 1
-    while start > 0 and (not lines[start - 1].strip() or _QUOTED.match(lines[start - 1])):
+    while start > 0 and (not stripped[start - 1] or quoted[start - 1]):
         start -= 1
-    while start < end and not lines[start].strip():
+    while start < end and not stripped[start]:
         start += 1
-    above = previous_content(lines, start) + 1
+    above = previous_content(stripped, start) + 1
     if above == 0 and not any(is_reply_header(line.lstrip(" \t>")) for line in lines[start:end]):
         return None  # a message that is only a quote, with no attribution: pasted text
-    if above and _looks_like_attribution(lines[above - 1]):
+    if above and _looks_like_attribution(stripped[above - 1]):
         return above - 1
     return start
 
 
-def _looks_like_attribution(line: str) -> bool:
-    """An attribution without a date ("Bob wrote:") right above a quote."""
-    stripped = line.strip()
+def _looks_like_attribution(stripped: str) -> bool:
+    """An attribution without a date ("Bob wrote:") right above a quote (the line stripped)."""
     return len(stripped) < 300 and stripped.endswith((":", "：")) and matches_reply_header(stripped)

@@ -34,25 +34,33 @@ _MIN_CONTACT_HITS = 2
 _MAX_CONTACT_WORDS = 6
 
 
-def find_signature_start(lines: list[str], end: int) -> int | None:
-    """Index of the first signature line within `lines[:end]`, or None."""
-    start = _first_content_line(lines, end)
+def find_signature_start(lines: list[str], end: int, stripped: list[str] | None = None) -> int | None:
+    """Index of the first signature line within `lines[:end]`, or None.
+
+    `stripped`, the same lines stripped, saves stripping them again when the
+    caller has them already.
+    """
+    if stripped is None:
+        stripped = [line.strip() for line in lines]
+    start = _first_content_line(stripped, end)
+    if start >= end:  # one line of content: only an app's "Sent from my iPhone" can be a signature there
+        return _mobile(lines, stripped, start, end)
     for finder in (_delimited, _mobile, _closing_formula, _contact_block, _hyphen_name, _trailing_symbols):
-        found = finder(lines, start, end)
+        found = finder(lines, stripped, start, end)
         if found is not None:
             return found
     return None
 
 
-def _first_content_line(lines: list[str], end: int) -> int:
+def _first_content_line(stripped: list[str], end: int) -> int:
     """A signature never starts on the first line of the message."""
     for index in range(end):
-        if lines[index].strip():
+        if stripped[index]:
             return index + 1
     return end
 
 
-def _delimited(lines: list[str], start: int, end: int) -> int | None:
+def _delimited(lines: list[str], stripped: list[str], start: int, end: int) -> int | None:
     """`-- ` (RFC 3676) or a bar of underscores close to the end."""
     for index in range(max(start, end - _MAX_DELIMITED_LINES), end):
         if _DELIMITER.match(lines[index]):
@@ -60,7 +68,7 @@ def _delimited(lines: list[str], start: int, end: int) -> int | None:
     return None
 
 
-def _mobile(lines: list[str], start: int, end: int) -> int | None:
+def _mobile(lines: list[str], stripped: list[str], start: int, end: int) -> int | None:
     """"Sent from my iPhone" and friends: the app appends them after the text.
 
     A name line directly above it ("Anna" / "Sent from my iPhone") is the
@@ -74,39 +82,40 @@ def _mobile(lines: list[str], start: int, end: int) -> int | None:
     return None
 
 
-def _closing_formula(lines: list[str], start: int, end: int) -> int | None:
+def _closing_formula(lines: list[str], stripped: list[str], start: int, end: int) -> int | None:
     """"Best regards," + name lines, when nothing long follows it."""
     for index in range(max(start, end - _MAX_CLOSING_LINES - 4), end):
         match = VALEDICTION.match(lines[index])
         if not match:
             continue
-        rest = [line for line in lines[index + 1 : end] if line.strip()]
-        if len(rest) <= _MAX_CLOSING_LINES and all(len(line.strip()) <= _MAX_CLOSING_LINE_CHARS for line in rest):
+        rest = [line for line in stripped[index + 1 : end] if line]
+        if len(rest) <= _MAX_CLOSING_LINES and all(len(line) <= _MAX_CLOSING_LINE_CHARS for line in rest):
             if rest or match.group("rest") or lines[index].rstrip().endswith((",", "،")):
                 return index
     return None
 
 
-def _contact_block(lines: list[str], start: int, end: int) -> int | None:
+def _contact_block(lines: list[str], stripped: list[str], start: int, end: int) -> int | None:
     """A closing block of short lines with an address, phone or web site in it.
 
     Either the last paragraph ("Name / mail / phone / site") or everything
     under a bar of dashes, when at least two of its lines are contact data.
     """
-    paragraph = last_paragraph(lines, start, end)
+    paragraph = last_paragraph(stripped, start, end)
     if paragraph is None:
         return None
     first, last = paragraph
     for bar in range(max(start, end - _MAX_CONTACT_LINES * 2), first):
-        if _DASH_BAR.match(lines[bar]) and _is_contact_block(lines[bar + 1 : end]):
+        if _DASH_BAR.match(lines[bar]) and _is_contact_block(stripped[bar + 1 : end]):
             return bar
-    if last > first and _is_contact_block(lines[first:end]):
+    if last > first and _is_contact_block(stripped[first:end]):
         return first
     return None
 
 
-def _is_contact_block(block: list[str]) -> bool:
-    content = [line.strip() for line in block if line.strip()]
+def _is_contact_block(stripped: list[str]) -> bool:
+    """At least two contact lines among a few short ones (the lines stripped)."""
+    content = [line for line in stripped if line]
     if not content or len(content) > _MAX_CONTACT_LINES:
         return False
     if any(len(line) > _MAX_CLOSING_LINE_CHARS or len(line.split()) > _MAX_CONTACT_WORDS for line in content):
@@ -114,9 +123,9 @@ def _is_contact_block(block: list[str]) -> bool:
     return sum(1 for line in content if _CONTACT.search(line)) >= _MIN_CONTACT_HITS
 
 
-def _hyphen_name(lines: list[str], start: int, end: int) -> int | None:
+def _hyphen_name(lines: list[str], stripped: list[str], start: int, end: int) -> int | None:
     """A `-Name` or `/Name` sign-off as the last paragraph (not a `- item` list)."""
-    paragraph = last_paragraph(lines, start, end)
+    paragraph = last_paragraph(stripped, start, end)
     if paragraph is None:
         return None
     first, last = paragraph
@@ -125,15 +134,14 @@ def _hyphen_name(lines: list[str], start: int, end: int) -> int | None:
     return None
 
 
-def _trailing_symbols(lines: list[str], start: int, end: int) -> int | None:
+def _trailing_symbols(lines: list[str], stripped: list[str], start: int, end: int) -> int | None:
     """Lines of bare symbols at the very end (`***`, `====`, a tracking pixel)."""
     index = end
     found = None
     while index > start:
-        line = lines[index - 1]
-        if line.strip() and not _SYMBOLS_ONLY.match(line):
+        if stripped[index - 1] and not _SYMBOLS_ONLY.match(lines[index - 1]):
             break
         index -= 1
-        if line.strip():
+        if stripped[index]:
             found = index
     return found

@@ -12,31 +12,36 @@ from collections.abc import Sequence
 MAX_MARKER_LINE = 300
 MAX_SCANNED_LINES = 1000
 
+# ">" quotes, and Supercite's "Name>" prefixes.
+QUOTED = re.compile(r"^[ \t]*(?:>|[A-Za-z]{1,12}>(?=[ >]|$))")
 # A line that only draws a bar: Outlook's underscores, dashes above a header block.
 BAR = re.compile(r"^[ \t>]*[-–—_=*]{5,}[ \t]*$")
 
 
-def next_content(lines: Sequence[str], index: int) -> int:
-    """Index of the first non-blank line at or after `index` (len(lines) if none)."""
-    while index < len(lines) and not lines[index].strip():
+def next_content(stripped: Sequence[str], index: int) -> int:
+    """Index of the first non-blank line at or after `index` (len(stripped) if none).
+
+    Takes the lines already stripped (`Body.stripped`): blank is then just empty.
+    """
+    while index < len(stripped) and not stripped[index]:
         index += 1
     return index
 
 
-def previous_content(lines: Sequence[str], index: int) -> int:
-    """Index of the last non-blank line before `index` (-1 if none)."""
+def previous_content(stripped: Sequence[str], index: int) -> int:
+    """Index of the last non-blank line before `index` (-1 if none), on stripped lines."""
     index -= 1
-    while index >= 0 and not lines[index].strip():
+    while index >= 0 and not stripped[index]:
         index -= 1
     return index
 
 
-def last_paragraph(lines: Sequence[str], start: int, end: int) -> tuple[int, int] | None:
-    """(first, last) line of the last paragraph within lines[start:end]."""
-    last = previous_content(lines, end)
+def last_paragraph(stripped: Sequence[str], start: int, end: int) -> tuple[int, int] | None:
+    """(first, last) line of the last paragraph within stripped[start:end]."""
+    last = previous_content(stripped, end)
     if last < start:
         return None
     first = last
-    while first > start and lines[first - 1].strip():
+    while first > start and stripped[first - 1]:
         first -= 1
     return first, last

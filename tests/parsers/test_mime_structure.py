@@ -250,6 +250,7 @@ def test_an_internal_failure_still_returns_the_headers_and_a_problem(monkeypatch
         raise RuntimeError("simulated bug")
 
     monkeypatch.setattr(parsers.parse, "walk", broken_walk)
+    monkeypatch.setattr(parsers.parse, "walk_text", broken_walk)  # the plain single-part reading
     parsed = parse_message(b"From: A <a@b.example>\r\nSubject: =?utf-8?q?hi?=\r\nMessage-ID: <x@y>\r\n\r\nbody")
     assert (parsed.subject, parsed.message_id) == ("hi", "<x@y>")
     assert parsed.sender is not None and parsed.sender.email == "a@b.example"
