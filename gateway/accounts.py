@@ -81,7 +81,8 @@ def _sync_agents(session: Session, account: Account, spec: AccountConfig) -> Non
             session.add(agent)
         agent.name = agent_spec.name
         agent.email = agent_spec.email
-        agent.telegram_id = agent_spec.telegram
+        if agent_spec.telegram is not None:  # else keep an id linked with a one-time code (telegram_link)
+            agent.telegram_id = agent_spec.telegram
         session.flush()
         keep.add(agent.id)
     for agent in current:

@@ -246,6 +246,36 @@ def replay(
         raise typer.Exit(1)
 
 
+@app.command("telegram-code")
+def telegram_code(
+    email: Annotated[str, typer.Argument(help="The agent's email address, as in the config.")],
+    config: ConfigOption = None,
+    account: Annotated[Optional[str], typer.Option("--account", help="The account, when the address is an agent of several.")] = None,
+) -> None:
+    """A one-time code that links the agent's Telegram account: they send `/link CODE` to the bot."""
+    from sqlalchemy import select
+
+    from gateway.runtime import Runtime
+    from gateway.telegram_link import VALID_DAYS, link_code
+    from storage.models import Account, Agent, utcnow
+
+    runtime = Runtime.open(_config(config))
+    try:
+        with runtime.db.transaction() as session:
+            query = select(Agent).join(Account).where(Agent.email == email.strip().lower())
+            agents = session.scalars(query.where(Account.slug == account) if account else query).all()
+            if len(agents) != 1:
+                problem = "is no agent" if not agents else "is an agent of several accounts; add --account SLUG"
+                typer.echo(f"error: {email} {problem}", err=True)
+                raise typer.Exit(2)
+            agent = agents[0]
+            code = link_code(runtime.config.security.secret, agent, utcnow().date())
+            typer.echo(f"{agent.name} ({agent.account.name}): send  /link {code}  to the bot in a private chat "
+                       f"(good for {VALID_DAYS} days, once).")
+    finally:
+        runtime.close()
+
+
 report_app = typer.Typer(no_args_is_help=True, help="Reports for settlements between participants.")
 app.add_typer(report_app, name="report")
 
@@ -318,11 +348,12 @@ def _run_until_stopped(run: Callable[[], None]) -> None:
 def serve(
     config: ConfigOption = None,
     no_worker: Annotated[bool, typer.Option("--no-worker", help="Ingress only; workers run as `relaydesk worker` (redis/amqp brokers).")] = False,
+    smtp_only: Annotated[bool, typer.Option("--smtp-only", help="Leave the IMAP mailboxes and the Telegram bot to the other `serve` processes.")] = False,
 ) -> None:
-    """Receive mail over SMTP and, unless --no-worker, process and deliver it in this process."""
+    """Receive mail over SMTP (and IMAP, Telegram) and, unless --no-worker, process and deliver it in this process."""
     from gateway.serve import run_serve
 
-    _run_until_stopped(lambda: run_serve(_config(config), with_worker=not no_worker))
+    _run_until_stopped(lambda: run_serve(_config(config), with_worker=not no_worker, with_pollers=not smtp_only))
 
 
 @app.command()

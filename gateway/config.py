@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -40,7 +41,7 @@ def _resolve_secret(value: str) -> str:
     return os.environ[name]
 
 
-def _host_port(value: str) -> tuple[str, int]:
+def host_port(value: str) -> tuple[str, int]:
     host, sep, port = value.rpartition(":")
     if not sep or not port.isdigit():
         raise ValueError(f"expected HOST:PORT, got {value!r}")
@@ -48,7 +49,7 @@ def _host_port(value: str) -> tuple[str, int]:
 
 
 def _checked_host_port(value: str) -> str:
-    _host_port(value)
+    host_port(value)
     return value
 
 
@@ -92,7 +93,7 @@ class SmtpConfig(_Section):
 
     @property
     def address(self) -> tuple[str, int]:
-        return _host_port(self.listen)
+        return host_port(self.listen)
 
     @model_validator(mode="after")
     def _tls_pair(self) -> "SmtpConfig":
@@ -118,7 +119,7 @@ class OutboundConfig(_Section):
 
     @property
     def address(self) -> tuple[str, int]:
-        return _host_port(self.smarthost)
+        return host_port(self.smarthost)
 
 
 class SecurityConfig(_Section):
@@ -206,6 +207,7 @@ class ImapConfig(_Section):
     security: Literal["tls", "starttls", "none"] = "tls"
     user: str
     password: Secret
+    tls_ca_file: str | None = None
     folders: tuple[str, ...] = ("INBOX",)
     sent_folders: tuple[str, ...] = ()
     after_import: str = "flag"
@@ -219,15 +221,38 @@ class ImapConfig(_Section):
             return value
         raise ValueError("must be 'flag', 'leave' or 'move:FOLDER'")
 
+    @field_validator("since")
+    @classmethod
+    def _iso_date(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                date.fromisoformat(value)
+            except ValueError:
+                raise ValueError("must be a date like 2026-01-01") from None
+        return value
+
 
 class TelegramConfig(_Section):
     token: Secret
     base_url: str = "https://api.telegram.org/bot"
     mode: Literal["polling", "webhook"] = "polling"
     webhook_url: str | None = None
+    webhook_listen: HostPort = "127.0.0.1:8443"
     accounts: tuple[str, ...] = ()
     team_chats: dict[str, int] = Field(default_factory=dict)
     agents: dict[int, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _webhook_has_url(self) -> "TelegramConfig":
+        if self.mode == "webhook" and not (self.webhook_url or "").startswith(("https://", "http://")):
+            raise ValueError("mode = \"webhook\" needs webhook_url, the https:// address Telegram posts updates to")
+        return self
+
+    @property
+    def file_base_url(self) -> str:
+        """Where the Bot API serves files: ".../file/bot" beside ".../bot", as api.telegram.org does."""
+        head, sep, _ = self.base_url.rpartition("/bot")
+        return f"{head}/file/bot" if sep else self.base_url.rstrip("/") + "/file/bot"
 
 
 class FingerprintConfig(_Section):
@@ -272,6 +297,8 @@ class Config(_Section):
         for box in self.imap:
             if box.account not in slugs:
                 raise ValueError(f"imap mailbox {box.user!r} names unknown account {box.account!r}")
+            if self.account(box.account).kind != "hosted":
+                raise ValueError(f"imap mailbox {box.user!r} names {box.account!r}, which is not a hosted account")
         return self
 
     def account(self, slug: str) -> AccountConfig:

@@ -23,12 +23,14 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from gateway.chat_outbox import remember_post
 from gateway.outbox import NOTICE_KIND, queue_mail
 from gateway.participants import add_participant
 from gateway.runtime import Runtime
 from gateway.tickets import add_event, hosting_account
 from gateway.transports import PermanentError, TransientError
 from gateway.transports.smtp import send_mail
+from gateway.transports.telegram import send_chat_item
 from parsers.message import Address
 from storage.blobs import BlobNotFound
 from storage.models import Agent, OutboxItem, Ticket, utcnow
@@ -53,16 +55,22 @@ class Outgoing:
     payload: dict[str, Any]
 
 
-Transport = Callable[[Runtime, Outgoing], None]
+# A transport sends one item and returns the channel's id of what it posted (None when there is none).
+Transport = Callable[[Runtime, Outgoing], int | None]
 
 
 def _send_email(runtime: Runtime, outgoing: Outgoing) -> None:
     send_mail(_rendered_bytes(runtime, outgoing), outgoing.envelope_from, outgoing.recipient, runtime.config.outbound)
+    return None
 
 
-# Channel → transport.  A channel missing here (Telegram, until its transport
-# exists) is left pending for whichever process can send it.
-TRANSPORTS: dict[str, Transport] = {"email": _send_email}
+def _send_chat(runtime: Runtime, outgoing: Outgoing) -> int | None:
+    files = [(f["filename"], runtime.blobs.get(f["sha256"])) for f in outgoing.payload.get("files", ())]
+    return send_chat_item(runtime.config.telegram, outgoing.payload, files)
+
+
+# Channel → transport.  A channel missing here is left pending for whichever process can send it.
+TRANSPORTS: dict[str, Transport] = {"email": _send_email, "telegram": _send_chat}
 
 
 def deliver(runtime: Runtime, outbox_id: int, on_queued: Callable[[int], None] | None = None) -> float | None:
@@ -80,13 +88,13 @@ def deliver(runtime: Runtime, outbox_id: int, on_queued: Callable[[int], None] |
     if not isinstance(outgoing, Outgoing):
         return outgoing
     try:
-        TRANSPORTS[outgoing.channel](runtime, outgoing)
+        posted = TRANSPORTS[outgoing.channel](runtime, outgoing)
     except TransientError as exc:
         delay, notices = _record_transient(runtime, outbox_id, str(exc))
     except PermanentError as exc:
         delay, notices = None, _record_permanent(runtime, outbox_id, str(exc))
     else:
-        _record_sent(runtime, outbox_id)
+        _record_sent(runtime, outbox_id, posted)
         log.info("outbox %s sent to %s", outbox_id, outgoing.recipient)
         return None
     for notice_id in notices if on_queued is not None else ():
@@ -158,11 +166,13 @@ def release_leases(runtime: Runtime) -> int:
         return result.rowcount or 0
 
 
-def _record_sent(runtime: Runtime, outbox_id: int) -> None:
+def _record_sent(runtime: Runtime, outbox_id: int, posted: int | None) -> None:
     with runtime.db.transaction() as session:
         item = _locked(session, outbox_id)
         if item is not None and item.status == "pending":
             item.status, item.sent_at, item.error = "sent", utcnow(), None
+            if posted is not None:
+                remember_post(session, item, posted)
 
 
 def _record_permanent(runtime: Runtime, outbox_id: int, reason: str) -> list[int]:

@@ -17,14 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 
 from gateway.config import Config, ConfigError, ImapConfig, load_config
 from gateway.transports.smtp import probe_smarthost
 from storage.db import make_engine
-from storage.migrate import alembic_config
+from storage.migrate import current_revision, head_revision
 
 PROBE_TIMEOUT_SECONDS = 10.0
 
@@ -79,11 +77,10 @@ def check_database(url: str) -> str:
         if not _writable_dir(folder):
             raise RuntimeError(f"{parsed.database} does not exist and {folder} is not writable")
         return f"{parsed.database} will be created and migrated at first start"
-    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    head = head_revision()
     engine = make_engine(url)
     try:
-        with engine.connect() as connection:
-            current = MigrationContext.configure(connection).get_current_revision()
+        current = current_revision(engine)
     finally:
         engine.dispose()
     if current != head:
@@ -151,31 +148,24 @@ def check_imap(box: ImapConfig) -> str:
 
 
 async def _imap_login(box: ImapConfig) -> str:
-    import aioimaplib
+    """The poller's own connection (TLS or STARTTLS before the password), then every folder."""
+    from gateway.imap_connect import ImapRefused, close_quietly, open_session
+    from gateway.imap_utf7 import folder_argument
 
-    client_class = aioimaplib.IMAP4_SSL if box.security == "tls" else aioimaplib.IMAP4
-    client = client_class(host=box.host, port=box.port, timeout=PROBE_TIMEOUT_SECONDS)
-    await client.wait_hello_from_server()
-    if box.security == "starttls":
-        # aioimaplib cannot upgrade a connection, so the doctor stops short of sending the password in clear.
-        offered = client.has_capability("STARTTLS")
-        await client.logout()
-        if not offered:
-            raise RuntimeError("the server does not offer STARTTLS")
-        return "server offers STARTTLS (login not probed: the doctor never sends a password unencrypted)"
     try:
-        response = await client.login(box.user, box.password)
-        if response.result != "OK":
-            raise RuntimeError(f"login refused: {_imap_text(response.lines)}")
+        client = await open_session(box, PROBE_TIMEOUT_SECONDS)
+    except ImapRefused as exc:
+        raise RuntimeError(str(exc)) from None
+    try:
         missing = []
         for folder in (*box.folders, *box.sent_folders):
-            status = await client.examine(folder)
+            status = await client.examine(folder_argument(folder))
             if status.result != "OK":
                 missing.append(folder)
         if missing:
             raise RuntimeError(f"logged in, but cannot open {', '.join(missing)}")
     finally:
-        await client.logout()
+        await close_quietly(client)
     return f"logged in, {len(box.folders) + len(box.sent_folders)} folder(s) open"
 
 
@@ -197,10 +187,6 @@ def _writable_dir(folder: Path) -> bool:
     while not folder.exists():
         folder = folder.parent
     return os.access(folder, os.W_OK)
-
-
-def _imap_text(lines: list) -> str:
-    return " ".join(line.decode("utf-8", "replace") if isinstance(line, bytes) else str(line) for line in lines)
 
 
 def print_checks(checks: list[Check]) -> None:

@@ -25,6 +25,7 @@ from gateway.participants import add_participant
 from gateway.partner_side import EXECUTOR_ROLE
 from gateway.runtime import Runtime
 from gateway.shared_files import copy_attachments, file_refs
+from gateway.team_chat import announce_ticket
 from gateway.tickets import NewMessage, add_message, change_status, open_ticket, store_attachments
 from parsers.message import Address, ParsedMessage
 from storage import repositories
@@ -89,6 +90,8 @@ def hand_off(session: Session, runtime: Runtime, parent: Ticket, intent: Handoff
         change_status(session, parent, "open", by=source.dispatcher.email)
     queued = _notify_partner(session, runtime, transition.link, executors, intent, source, contact, description,
                              [*files, *note.attachments])
+    queued += announce_ticket(session, runtime, child, f"Handoff {parent.ref} → {child.ref} from {parent.account.name}",
+                              description)
     return HandoffResult(transition.link, CREATED, queued)
 
 

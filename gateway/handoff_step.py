@@ -15,6 +15,7 @@ from gateway.fingerprints import profiles
 from gateway.handoff import REPEATED, HandoffSource, hand_off
 from gateway.handoff_detection import HANDOFF_COMMAND, detect_handoff
 from gateway.rejections import Rejection
+from gateway.sender_auth import sender_verified
 from gateway.threading import ThreadQuery, find_thread
 from storage import repositories
 from storage.models import Account, Ticket
@@ -38,6 +39,9 @@ def handoff_step(ctx: Inbound) -> None:
         return
     found = _senders_ticket(ctx)
     if found is None:
+        return
+    if not sender_verified(parsed, ctx.runtime.config.security):
+        ctx.problems.append("not handed off: no DKIM/SPF pass for the sender's domain from a trusted MTA")
         return
     owner, parent = found
     config = ctx.runtime.config

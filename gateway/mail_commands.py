@@ -35,10 +35,12 @@ from gateway.rejections import (
     NothingToApprove,
     NoTicketToHandOff,
     Rejection,
+    SenderNotVerified,
     UnknownAgent,
     UnknownCommand,
     queue_rejection,
 )
+from gateway.sender_auth import sender_verified
 from gateway.tickets import STATUSES, TRANSITIONS, add_event, change_status
 from parsers.message import Command
 from storage import repositories
@@ -55,13 +57,14 @@ Action = Callable[[], list[OutboxItem]]
 
 @dataclass(frozen=True)
 class Authority:
-    """What the sender may do on the ticket."""
+    """What the sender may do on the ticket; `verified` is False when a required DKIM/SPF pass is missing."""
 
     agent: bool
     executor: bool
+    verified: bool = True
 
     def allows(self, name: str) -> bool:
-        return self.agent or (self.executor and name in EXECUTOR_COMMANDS)
+        return self.verified and (self.agent or (self.executor and name in EXECUTOR_COMMANDS))
 
     @property
     def any(self) -> bool:
@@ -92,7 +95,7 @@ def authority(ctx: Inbound, ticket: Ticket) -> Authority:
     email = ctx.sender_email
     agent = bool(email) and repositories.agent_by_email(ctx.session, ticket.account_id, email) is not None
     executor = not agent and is_executor(config, ticket, email, ticket.participants)
-    return Authority(agent=agent, executor=executor)
+    return Authority(agent=agent, executor=executor, verified=sender_verified(ctx.parsed, config.security))
 
 
 def _prepare(ctx: Inbound, command: Command) -> Action:
@@ -100,8 +103,9 @@ def _prepare(ctx: Inbound, command: Command) -> Action:
     handler = _HANDLERS.get(command.name)
     if handler is None:
         raise UnknownCommand(f"#{command.name}")
-    if not authority(ctx, ctx.ticket).allows(command.name):
-        raise NotAuthorised(f"#{command.name}")
+    sender = authority(ctx, ctx.ticket)
+    if not sender.allows(command.name):
+        raise (SenderNotVerified if sender.any and not sender.verified else NotAuthorised)(f"#{command.name}")
     return handler(ctx, command)
 
 

@@ -29,7 +29,9 @@ from sqlalchemy.orm import Session
 
 from gateway.accounts import settings_for
 from gateway import chain_notices, links, loop_guard, outbox
+from gateway.chat_outbox import queue_chat_message
 from gateway.config import Config
+from gateway.notices import chat_update
 from gateway.participants import add_participant
 from gateway.partner_side import executors_of, is_executor
 from gateway.runtime import Runtime
@@ -167,13 +169,21 @@ def _send_down(session: Session, runtime: Runtime, message: Message, hops: int) 
 
 def _send(session: Session, runtime: Runtime, ticket: Ticket, message: Message, recipients: Iterable[Participant],
           text: str, hops: int) -> list[OutboxItem]:
-    """One mail per recipient, skipping the author and anyone who already had this origin message."""
+    """One mail per recipient (a chat message to one on Telegram), skipping the author and anyone who
+    already had this origin message."""
     origin_id = origin_of(message)
     author = session.get(Message, origin_id)
     skip = {(author.from_email or "").lower()} if author is not None else set()
     queued = []
+    chats: set[int] = set()
     for participant in recipients:
         email = (participant.email or "").lower()
+        chat = participant.telegram_chat_id
+        if not email and chat is not None and chat not in chats:  # a customer who writes from Telegram
+            chats.add(chat)
+            queued.append(queue_chat_message(session, chat, chat_update(ticket, text), kind=MIRROR_KIND,
+                                             ticket=ticket, message_id=message.id,
+                                             files=file_refs(message.attachments)))
         if not email or email in skip or already_received(session, origin_id, email):
             continue
         skip.add(email)

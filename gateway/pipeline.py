@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from gateway.accounts import settings_for
 from gateway.bounces import handle_bounces
+from gateway.chat_outbox import CHANNEL as CHAT_CHANNEL
 from gateway.config import AccountConfig
 from gateway.federation_step import elide_body_markers, federation_step
 from gateway.fingerprints import profiles
@@ -37,8 +38,10 @@ from gateway.mirroring import RATING_KIND, REQUESTER_SIDE, mirror_step
 from gateway.notices import acknowledgement
 from gateway.outbox import NOTICE_KIND, queue_mail
 from gateway.participants import add_participant, copied_contacts, participant_for, role_of
+from gateway.relays import relay_to_requester_side
 from gateway.runtime import Runtime
-from gateway.shared_files import file_refs
+from gateway.team_chat import announce_ticket
+from gateway.telegram_updates import apply_update
 from gateway.threading import ThreadMatch, ThreadQuery, find_thread
 from gateway.tickets import (
     AUTO_KINDS,
@@ -52,6 +55,7 @@ from gateway.tickets import (
 )
 from gateway.tokens import split_plus
 from parsers import ParseOptions, ParsedMessage, parse_message
+from parsers.telegram import TelegramUpdate, parse_update
 from storage.blobs import BlobNotFound
 from storage.models import Account, InboxItem, Link, Message, OutboxItem, Participant, Ticket, utcnow
 from storage.repositories import (
@@ -65,7 +69,6 @@ from storage.repositories import (
     messages_of_inbox_item,
     outbox_count_since,
     outbox_kind,
-    parent_link,
     serialize_on,
 )
 
@@ -263,6 +266,18 @@ def follow_up_finished(ctx: Inbound) -> None:
     ctx.sender_role = "requester"
 
 
+def skip_unthreaded_sent(ctx: Inbound) -> None:
+    """Mail from an agent's Sent folder only ever adds to tickets: it never opens one.
+
+    The folder also holds the agent's private and everyday mail; what belongs
+    to a ticket (a reply, a forward to a partner) has been threaded or handed
+    off by now.
+    """
+    if ctx.ticket is None and ((ctx.item.envelope or {}).get("imap") or {}).get("role") == "sent":
+        ctx.problems.append("mail from a Sent folder that belongs to no ticket; kept in the inbox only")
+        ctx.handled = True
+
+
 def open_new_ticket(ctx: Inbound) -> None:
     """Open a ticket for a mail that threads nowhere.
 
@@ -326,26 +341,12 @@ def apply_follow_up(ctx: Inbound) -> None:
 
 
 def relay_agent_reply(ctx: Inbound) -> None:
-    """An agent's public message on a root ticket reaches the requester side by mail.
-
-    The agent may have written to the gateway only (replying to a
-    notification, or with `[REF]` in the subject); whoever was already in the
-    message's To/Cc got it directly and is skipped, and so is the author.
-    Child tickets are not relayed here: mirroring carries them along the chain.
-    """
+    """An agent's public mail on a root ticket reaches the requester side (gateway/relays.py)."""
     message = ctx.message
     if (message is None or ctx.new_ticket or ctx.sender_role != "agent" or message.visibility != "public"
-            or message.unverified or parent_link(ctx.session, ctx.ticket.id) is not None):
+            or message.unverified):
         return
-    already = {ctx.sender_email, *(message.to or []), *(message.cc or [])}
-    for participant in ctx.ticket.participants:
-        if participant.role not in ("requester", "cc") or not participant.email or participant.email in already:
-            continue
-        already.add(participant.email)
-        ctx.outbox.append(
-            queue_mail(ctx.session, ctx.runtime, ctx.ticket, participant, kind="reply", text=message.text,
-                       inbound_hops=ctx.hops, attachments=file_refs(message.attachments), message_id=message.id)
-        )
+    ctx.outbox += relay_to_requester_side(ctx.session, ctx.runtime, ctx.ticket, message, ctx.hops)
 
 
 def acknowledge(ctx: Inbound) -> None:
@@ -373,13 +374,22 @@ def acknowledge(ctx: Inbound) -> None:
     )
 
 
+def announce_new_ticket(ctx: Inbound) -> None:
+    """A new ticket appears in the account's Telegram team chat, if it has one (with Take / Resolve)."""
+    if ctx.new_ticket and not ctx.is_auto and ctx.message is not None:
+        sender = ctx.parsed.sender
+        who = f"{sender.name} <{sender.email}>" if sender and sender.name else (ctx.sender_email or "unknown sender")
+        ctx.outbox += announce_ticket(ctx.session, ctx.runtime, ctx.ticket, f"New request {ctx.ticket.ref} from {who}",
+                                      ctx.message.text)
+
+
 # The order is the design; a new step is a one-line edit here.
 #   handle_bounces        before `receive`: a VERP bounce is addressed to no hosted mailbox
 #   receive … classify_sender, follow_up_finished: which account, which ticket, who is writing
 #   handoff_step          before `open_new_ticket`: a dispatcher's forward to a partner opens a child instead
 #   commands_step         before `store_message`: #internal etc. change how the message is stored
 #   store_message, apply_follow_up: the message and its status effects
-#   mirroring, relays and the acknowledgement: outbound mail, after everything is stored
+#   mirroring, relays, the acknowledgement and the team chat post: outbound, after everything is stored
 #   (the forwarded-original threading rule lives in gateway.threading.RULES)
 STEPS: list[Step] = [
     elide_body_markers,  # a relaydesk's machine reference is not text for people
@@ -390,6 +400,7 @@ STEPS: list[Step] = [
     classify_sender,
     follow_up_finished,
     handoff_step,
+    skip_unthreaded_sent,
     open_new_ticket,
     commands_step,
     store_message,
@@ -398,6 +409,7 @@ STEPS: list[Step] = [
     mirror_step,
     relay_agent_reply,
     acknowledge,
+    announce_new_ticket,
 ]
 
 
@@ -434,21 +446,19 @@ def process_inbox_item(runtime: Runtime, inbox_id: int) -> list[int]:
     be slow, and SQLite has only one writer.
     """
     try:
-        raw_sha256 = _claim(runtime, inbox_id)
-        if raw_sha256 is None:
+        claimed = _claim(runtime, inbox_id)
+        if claimed is None:
             return []
-        parsed = _parse(runtime, raw_sha256)
+        channel, raw_sha256 = claimed
+        parsed = _parse(runtime, channel, raw_sha256)
         with runtime.db.transaction() as session:
             item = lock_inbox_item(session, inbox_id)
             if item is None or item.status != "pending":
                 return []
-            ctx = _context(runtime, session, item, parsed)
-            run_steps(ctx)
-            runs = [ctx, *_runs_for_other_accounts(ctx)]
-            item.status, item.error = "done", None
-            item.problems = list(ctx.parsed.problems) + [p for run in runs for p in run.problems]
+            problems, outbox = _apply(runtime, session, item, parsed)
+            item.status, item.error, item.problems = "done", None, problems
             session.flush()
-            return [row.id for run in runs for row in run.outbox]
+            return [row.id for row in outbox]
     except IntegrityError as exc:
         if _stored_by_another_worker(runtime, inbox_id):
             return []
@@ -464,6 +474,21 @@ def process_inbox_item(runtime: Runtime, inbox_id: int) -> list[int]:
     return []
 
 
+def _apply(runtime: Runtime, session: Session, item: InboxItem,
+           parsed: ParsedMessage | TelegramUpdate) -> tuple[list[str], list[OutboxItem]]:
+    """Run the mail steps, or apply a Telegram update; (problems, outbox rows)."""
+    if isinstance(parsed, TelegramUpdate):
+        try:
+            chat = apply_update(runtime, session, item, parsed)
+        except Exception as exc:
+            raise StepFailed("telegram", exc) from exc
+        return chat.problems, chat.outbox
+    ctx = _context(runtime, session, item, parsed)
+    run_steps(ctx)
+    runs = [ctx, *_runs_for_other_accounts(ctx)]
+    return list(parsed.problems) + [p for run in runs for p in run.problems], [row for run in runs for row in run.outbox]
+
+
 def _runs_for_other_accounts(first: Inbound) -> list[Inbound]:
     """The steps after `receive` once more for each further account the mail was addressed to."""
     runs = []
@@ -475,8 +500,8 @@ def _runs_for_other_accounts(first: Inbound) -> list[Inbound]:
     return runs
 
 
-def _claim(runtime: Runtime, inbox_id: int) -> str | None:
-    """Count this run of a pending item (committed at once); its raw blob's hash, or None to skip.
+def _claim(runtime: Runtime, inbox_id: int) -> tuple[str, str] | None:
+    """Count this run of a pending item (committed at once); its channel and raw blob's hash, or None to skip.
 
     An item whose earlier runs all died without recording anything (the
     process was killed, or the mail crashed it) has used up its attempts
@@ -495,7 +520,7 @@ def _claim(runtime: Runtime, inbox_id: int) -> str | None:
             log.error("inbox item %s parked: %s", inbox_id, item.error)
             return None
         item.attempts += 1
-        return item.raw_sha256
+        return item.channel, item.raw_sha256
 
 
 def requeue_parked(runtime: Runtime, inbox_id: int) -> bool:
@@ -516,11 +541,13 @@ def parse_options(runtime: Runtime) -> ParseOptions:
     )
 
 
-def _parse(runtime: Runtime, raw_sha256: str) -> ParsedMessage:
+def _parse(runtime: Runtime, channel: str, raw_sha256: str) -> ParsedMessage | TelegramUpdate:
     try:
         raw = runtime.blobs.get(raw_sha256)
     except BlobNotFound:
         raise Unprocessable(f"raw blob {raw_sha256} is missing from the blob store") from None
+    if channel == CHAT_CHANNEL:
+        return parse_update(raw)
     return parse_message(raw, parse_options(runtime))
 
 

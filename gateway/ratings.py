@@ -15,6 +15,7 @@ from gateway import chain_notices, links, outbox
 from gateway.mirroring import RATING_KIND, agent_participants
 from gateway.rejections import BadRating, NoHandoff
 from gateway.runtime import Runtime
+from gateway.team_chat import ask_for_rating
 from storage import repositories
 from storage.models import Link, OutboxItem, Ticket
 
@@ -50,4 +51,4 @@ def request_rating(session: Session, runtime: Runtime, link: Link, hops: int,
         outbox.queue_mail(session, runtime, link.parent, agent, kind=RATING_KIND, subject=subject, text=text,
                           auto=True, inbound_hops=hops)
         for agent in agent_participants(session, runtime.config, link.parent)
-    ]
+    ] + ask_for_rating(session, runtime, link)

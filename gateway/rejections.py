@@ -61,6 +61,15 @@ class NotAuthorised(Rejection):
     )
 
 
+class SenderNotVerified(Rejection):
+    reason = "sender_not_verified"
+    template = (
+        "Your message asked for {detail}, but our mail server could not confirm (DKIM or SPF) that it came from "
+        "your domain, so it was not applied.\nPlease send it again from your usual mail account; if this keeps "
+        "happening, your administrator can check your domain's DKIM and SPF records."
+    )
+
+
 class UnknownPartner(Rejection):
     reason = "unknown_partner"
     template = (

@@ -22,9 +22,11 @@ from contextlib import ExitStack
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from bots.telegram_channel import TelegramChannel
 from gateway import tasks
 from gateway.config import Config
 from gateway.delivery import release_leases
+from gateway.imap_poller import ImapChannel
 from gateway.queue import is_embedded, make_broker, make_worker
 from gateway.runtime import Runtime
 from gateway.smtp_server import SmtpServer
@@ -39,8 +41,10 @@ class ServeError(Exception):
     """The process cannot run with this configuration; the message names the key."""
 
 
-def run_serve(config: Config, *, with_worker: bool = True) -> None:
-    """SMTP ingress (+ worker and sweeper) until SIGTERM/SIGINT."""
+def run_serve(config: Config, *, with_worker: bool = True, with_pollers: bool = True) -> None:
+    """SMTP ingress, the IMAP and Telegram pollers unless `with_pollers` is off (+ worker and sweeper),
+    until SIGTERM/SIGINT.  Of several processes, one at a time polls each mailbox and the bot
+    (gateway/poller_lease.py)."""
     if not with_worker and is_embedded(config.queue):
         raise ServeError(
             "--no-worker needs a shared broker: with queue.broker = \"embedded\" the queue lives inside "
@@ -59,8 +63,11 @@ def run_serve(config: Config, *, with_worker: bool = True) -> None:
         except OSError as exc:
             raise ServeError(f"smtp.listen: cannot listen on {config.smtp.listen}: {exc.strerror or exc}") from None
         stack.callback(smtp.stop)
+        channels_note = (_start_imap(stack, queue.runtime) + _start_telegram(stack, queue.runtime)
+                         if with_pollers else "")
         host, port = smtp.address
-        log.info("relaydesk serve: SMTP on %s:%d, broker %s, %s", host, port, _broker_name(config), worker_note)
+        log.info("relaydesk serve: SMTP on %s:%d%s, broker %s, %s", host, port, channels_note, _broker_name(config),
+                 worker_note)
         _wait_for_stop_signal()
         log.info("relaydesk serve: stopping")
 
@@ -104,6 +111,26 @@ def _start_worker(stack: ExitStack, queue: tasks.TaskQueue, threads: int) -> str
     sweeper.start(everything_pending=is_embedded(config))
     stack.callback(sweeper.stop)
     return f"worker {threads} threads, sweep every {config.sweep_interval_seconds:g}s"
+
+
+def _start_imap(stack: ExitStack, runtime: Runtime) -> str:
+    """Poll the configured IMAP mailboxes in this process (ingress, like the SMTP listener)."""
+    if not runtime.config.imap:
+        return ""
+    channel = ImapChannel(runtime)
+    channel.start()
+    stack.callback(channel.stop)
+    return f", IMAP {len(runtime.config.imap)} mailbox(es)"
+
+
+def _start_telegram(stack: ExitStack, runtime: Runtime) -> str:
+    """Run the Telegram bot's update loop in this process (ingress, like the SMTP listener)."""
+    if runtime.config.telegram is None:
+        return ""
+    channel = TelegramChannel(runtime)
+    channel.start()
+    stack.callback(channel.stop)
+    return ", Telegram bot"
 
 
 def _broker_name(config: Config) -> str:

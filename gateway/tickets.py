@@ -186,7 +186,7 @@ def add_message(session: Session, ticket: Ticket, new: NewMessage) -> Message:
         channel=new.channel,
         rfc_message_id=fit(Message.rfc_message_id, new.rfc_message_id),
         from_name=fit(Message.from_name, new.sender.name if new.sender else ""),
-        from_email=fit(Message.from_email, new.sender.email if new.sender else None),
+        from_email=fit(Message.from_email, (new.sender.email or None) if new.sender else None),
         to=list(new.to),
         cc=list(new.cc),
         subject=fit(Message.subject, new.subject),

@@ -311,3 +311,65 @@ class OutboxItem(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()
+
+
+class ImapFolder(Base):
+    """How far one folder of one IMAP mailbox has been imported.
+
+    UIDs are only comparable within one UIDVALIDITY: when the server
+    announces a new one, the cursor starts over (the pipeline drops the
+    copies it has already stored by their Message-ID).
+    """
+
+    __tablename__ = "imap_folders"
+    __table_args__ = (UniqueConstraint("mailbox", "folder"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mailbox: Mapped[str] = mapped_column(String(400))  # user@host:port
+    folder: Mapped[str] = mapped_column(String(400))
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)
+    last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+# --- telegram ------------------------------------------------------------------
+
+
+class TelegramChat(Base):
+    """A private chat a customer started with `/start <account>`: whose support it reaches."""
+
+    __tablename__ = "telegram_chats"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    wants_new_ticket: Mapped[bool] = mapped_column(Boolean, default=False)  # after /new
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TelegramPost(Base):
+    """A message the bot sent about a ticket, so that a reply to it in the chat finds the ticket."""
+
+    __tablename__ = "telegram_posts"
+    __table_args__ = (UniqueConstraint("chat_id", "message_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    outbox_item_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_items.id"))
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Lease(Base):
+    """Who may run a singleton job (polling one mailbox, one bot's update loop) until when.
+
+    Several `relaydesk serve` processes share a database; the holder renews
+    its lease while it works, and another process takes over once it lapses.
+    """
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime] = mapped_column()

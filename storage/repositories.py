@@ -19,7 +19,9 @@ from storage.models import (
     AccountAddress,
     Agent,
     Event,
+    ImapFolder,
     InboxItem,
+    Lease,
     Link,
     Message,
     MessageRef,
@@ -274,3 +276,44 @@ def lock_inbox_item(session: Session, inbox_id: int) -> InboxItem | None:
     return session.scalar(
         select(InboxItem).where(InboxItem.id == inbox_id).with_for_update().execution_options(populate_existing=True)
     )
+
+
+# --- imap ------------------------------------------------------------------------
+
+
+def imap_cursor(session: Session, mailbox: str, folder: str, uidvalidity: int) -> int:
+    """The last imported UID of a folder; 0 for a new folder or a new UIDVALIDITY (the cursor starts over)."""
+    row = session.scalar(select(ImapFolder).where(ImapFolder.mailbox == mailbox, ImapFolder.folder == folder))
+    if row is None:
+        session.add(ImapFolder(mailbox=mailbox, folder=folder, uidvalidity=uidvalidity, last_uid=0))
+        return 0
+    if row.uidvalidity != uidvalidity:
+        row.uidvalidity, row.last_uid = uidvalidity, 0
+    return row.last_uid
+
+
+def advance_imap_cursor(session: Session, mailbox: str, folder: str, uid: int) -> None:
+    """Record `uid` as imported (never moves the cursor back)."""
+    row = session.scalar(select(ImapFolder).where(ImapFolder.mailbox == mailbox, ImapFolder.folder == folder))
+    if row is not None and uid > row.last_uid:
+        row.last_uid = uid
+
+
+# --- leases ----------------------------------------------------------------------
+
+
+def take_lease(session: Session, name: str, holder: str, until: datetime, now: datetime) -> bool:
+    """Take or renew the lease `name` for `holder` until `until`; False while another holder's is current.
+
+    Two processes creating the same lease at once make one transaction fail
+    on the primary key; that caller tries again later.
+    """
+    row = session.get(Lease, name, with_for_update=True)
+    if row is None:
+        session.add(Lease(name=name, holder=holder, expires_at=until))
+        session.flush()
+        return True
+    if row.holder != holder and row.expires_at > now:
+        return False
+    row.holder, row.expires_at = holder, until
+    return True

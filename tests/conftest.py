@@ -37,7 +37,10 @@ def demo_config(data_dir: Path, db_url: str | None = None, **overrides: Any) -> 
     if db_url:
         data["storage"]["url"] = db_url
     for section, values in overrides.items():
-        data.setdefault(section, {}).update(values)
+        if isinstance(values, list):  # an array of tables, such as [[imap]]
+            data[section] = values
+        else:
+            data.setdefault(section, {}).update(values)
     return parse_config(data)
 
 

@@ -92,3 +92,26 @@ def _written(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "relaydesk.toml"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def test_imap_mailboxes_are_checked() -> None:
+    box = {"account": "vendor", "host": "imap.example", "user": "u", "password": "p"}
+    data = {"security": {"secret": "x" * 20},
+            "accounts": [{"slug": "vendor", "name": "V", "prefix": "VND", "addresses": ["s@v.example"]},
+                         {"slug": "ext", "name": "E", "prefix": "EXTP", "kind": "external", "domains": ["e.example"]}]}
+    assert parse_config({**data, "imap": [box]}).imap[0].folders == ("INBOX",)
+    with pytest.raises(ConfigError, match=r"imap\[0\]\.since: .*a date like 2026-01-01"):
+        parse_config({**data, "imap": [{**box, "since": "last year"}]})
+    with pytest.raises(ConfigError, match="names 'ext', which is not a hosted account"):
+        parse_config({**data, "imap": [{**box, "account": "ext"}]})
+    with pytest.raises(ConfigError, match=r"imap\[0\]\.after_import"):
+        parse_config({**data, "imap": [{**box, "after_import": "delete"}]})
+
+
+def test_a_telegram_webhook_needs_its_url() -> None:
+    base = {"security": {"secret": "x" * 20}}
+    with pytest.raises(ConfigError, match="telegram: .*needs webhook_url"):
+        parse_config({**base, "telegram": {"token": "1:x", "mode": "webhook"}})
+    config = parse_config({**base, "telegram": {"token": "1:x", "mode": "webhook", "webhook_url": "https://d.example/t"}})
+    assert config.telegram.webhook_listen == "127.0.0.1:8443"
+    assert config.telegram.file_base_url == "https://api.telegram.org/file/bot"

@@ -138,13 +138,22 @@ def test_external_contractor_failure_tells_the_upstream_agents(relay_runtime: Ru
     assert notice.recipient == "paul@partner.example" and notice.ticket_id == parent_id
 
 
-def test_telegram_items_are_left_alone(relay_runtime: Runtime, sink: SmtpSink) -> None:
+def test_items_of_a_channel_without_transport_are_left_alone(relay_runtime: Runtime, sink: SmtpSink) -> None:
+    outbox_id = queued_mail(relay_runtime)
+    with relay_runtime.db.transaction() as session:
+        session.get(OutboxItem, outbox_id).channel = "whatsapp"
+    assert deliver(relay_runtime, outbox_id) is None
+    assert outbox(relay_runtime, outbox_id).status == "pending"
+    assert sink.mails == []
+
+
+def test_telegram_items_fail_clearly_without_a_bot(relay_runtime: Runtime, sink: SmtpSink) -> None:
     outbox_id = queued_mail(relay_runtime)
     with relay_runtime.db.transaction() as session:
         session.get(OutboxItem, outbox_id).channel = "telegram"
     assert deliver(relay_runtime, outbox_id) is None
-    assert outbox(relay_runtime, outbox_id).status == "pending"
-    assert sink.mails == []
+    item = outbox(relay_runtime, outbox_id)
+    assert item.status == "failed" and "no [telegram] section" in item.error
 
 
 def test_a_registered_transport_sends_its_channel(relay_runtime: Runtime, sink: SmtpSink,

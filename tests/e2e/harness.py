@@ -75,8 +75,9 @@ class Installation:
     """One relaydesk installation: data directory, config, `serve` subprocess, smarthost sink."""
 
     def __init__(self, root: Path, config_text: str, sink: SmtpSink | None = None, name: str = "relaydesk",
-                 db_url: str | None = None) -> None:
+                 db_url: str | None = None, serve_args: tuple[str, ...] = ()) -> None:
         self.root = root
+        self.serve_args = serve_args
         self.db_url = db_url
         self._engine: Engine | None = None
         self.name = name
@@ -107,7 +108,7 @@ class Installation:
         )
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [str(RELAYDESK), "serve", "--config", str(self.config_path)],
+            [str(RELAYDESK), "serve", "--config", str(self.config_path), *self.serve_args],
             stdout=log, stderr=subprocess.STDOUT, cwd=self.root, env=self._env(),
         )
         log.close()

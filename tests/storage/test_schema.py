@@ -3,18 +3,33 @@
 from __future__ import annotations
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from gateway.accounts import sync_accounts
-from storage.migrate import upgrade
-from storage.models import Account, Agent, InboxItem
+from storage.migrate import alembic_config, current_revision, head_revision, upgrade
+from storage.models import Account, Agent, Base, InboxItem
 
 
 def test_migrations_create_every_table_and_are_idempotent(runtime) -> None:
     upgrade(runtime.db.engine)  # second run is a no-op
     tables = set(inspect(runtime.db.engine).get_table_names())
     assert {"accounts", "tickets", "messages", "links", "events", "inbox_items", "outbox_items"} <= tables
+
+
+def test_migrations_build_the_schema_the_models_describe(runtime) -> None:
+    with runtime.db.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []
+
+
+def test_the_newest_migration_file_is_alembics_head(runtime) -> None:
+    """`upgrade` skips Alembic when the database is at `head_revision()`: both must agree."""
+    assert head_revision() == ScriptDirectory.from_config(alembic_config(runtime.config.storage.url)).get_current_head()
+    assert current_revision(runtime.db.engine) == head_revision()
 
 
 def test_accounts_mirror_config(runtime) -> None:

@@ -1,0 +1,56 @@
+"""Posts to an account's Telegram team chat: new tickets, handoffs and rating requests with buttons,
+and customers' follow-ups.
+
+The buttons' callback data name an action and a row id ("resolve:17",
+"rate:4:5"); whoever taps one is checked against the account's agents when
+the tap is processed (gateway/telegram_updates.py), so the data need no
+secret.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from gateway.chain import chain_line
+from gateway.chat_outbox import Buttons, queue_chat_message
+from gateway.runtime import Runtime
+from storage.models import Link, OutboxItem, Ticket
+
+TEAM_POST_KIND = "team_post"
+RATINGS = range(1, 6)
+
+
+def team_chat_of(runtime: Runtime, ticket: Ticket) -> int | None:
+    """The chat id of the team chat bound to the ticket's account, if any."""
+    telegram = runtime.config.telegram
+    return telegram.team_chats.get(ticket.account.slug) if telegram is not None else None
+
+
+def ticket_buttons(ticket: Ticket) -> Buttons:
+    return [[("Take", f"take:{ticket.id}"), ("Resolve", f"resolve:{ticket.id}")]]
+
+
+def announce_ticket(session: Session, runtime: Runtime, ticket: Ticket, headline: str, text: str) -> list[OutboxItem]:
+    """A new ticket or handoff in the team chat, with Take / Resolve buttons."""
+    chat = team_chat_of(runtime, ticket)
+    if chat is None:
+        return []
+    body = f"{headline}\n{chain_line(session, ticket)}\n\n{text}".strip()
+    return [queue_chat_message(session, chat, body, kind=TEAM_POST_KIND, ticket=ticket, buttons=ticket_buttons(ticket))]
+
+
+def post_to_team(session: Session, runtime: Runtime, ticket: Ticket, text: str) -> list[OutboxItem]:
+    """A customer's follow-up in the team chat; agents reply to it to answer (telegram_updates)."""
+    chat = team_chat_of(runtime, ticket)
+    return [queue_chat_message(session, chat, text, kind=TEAM_POST_KIND, ticket=ticket)] if chat is not None else []
+
+
+def ask_for_rating(session: Session, runtime: Runtime, link: Link) -> list[OutboxItem]:
+    """A resolved handoff in the parent's team chat, with one button per rating."""
+    chat = team_chat_of(runtime, link.parent)
+    if chat is None:
+        return []
+    text = (f"{link.child.ref} ({link.child.account.name}) resolved {link.parent.ref}'s request. "
+            "How well did they do?")
+    buttons = [[(str(stars), f"rate:{link.id}:{stars}") for stars in RATINGS]]
+    return [queue_chat_message(session, chat, text, kind=TEAM_POST_KIND, ticket=link.parent, buttons=buttons)]

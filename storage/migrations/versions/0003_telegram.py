@@ -1,0 +1,50 @@
+"""telegram chats and the bot's posts
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-23 01:45:00
+"""
+
+from alembic import op
+import sqlalchemy as sa
+import storage.models
+
+
+revision = '0003'
+down_revision = '0002'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table('telegram_chats',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('chat_id', sa.BigInteger(), nullable=False),
+    sa.Column('account_id', sa.Integer(), nullable=False),
+    sa.Column('wants_new_ticket', sa.Boolean(), nullable=False),
+    sa.Column('started_at', storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('chat_id')
+    )
+    op.create_table('telegram_posts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('chat_id', sa.BigInteger(), nullable=False),
+    sa.Column('message_id', sa.BigInteger(), nullable=False),
+    sa.Column('ticket_id', sa.Integer(), nullable=False),
+    sa.Column('outbox_item_id', sa.Integer(), nullable=True),
+    sa.Column('sent_at', storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['outbox_item_id'], ['outbox_items.id'], ),
+    sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('chat_id', 'message_id')
+    )
+    with op.batch_alter_table('telegram_posts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_telegram_posts_ticket_id'), ['ticket_id'], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('telegram_posts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_telegram_posts_ticket_id'))
+    op.drop_table('telegram_posts')
+    op.drop_table('telegram_chats')
