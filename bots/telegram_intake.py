@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from telegram import Bot, Update
@@ -20,7 +20,7 @@ from telegram.error import TelegramError
 from gateway.chat_outbox import CHANNEL
 from gateway.intake import accept_raw
 from gateway.runtime import Runtime
-from parsers.telegram import parse_update
+from parsers.telegram import TelegramFile, chat_sequence_key, parse_update
 
 UPDATE_KINDS = ("message", "callback_query")
 
@@ -28,19 +28,22 @@ UPDATE_KINDS = ("message", "callback_query")
 async def store_update(runtime: Runtime, enqueue: Callable[[int], None], bot: Bot, update: Update) -> int:
     """Commit the update (and its files); returns the inbox id, already handed to `enqueue`."""
     raw = json.dumps(update.to_dict(), ensure_ascii=False).encode("utf-8")
-    files, problems = await _download(runtime, bot, raw)
+    parsed = parse_update(raw)
+    files, problems = await _download(runtime, bot, parsed.files)
     envelope = {"bot": bot.id, "update_id": update.update_id, "files": files, "file_problems": problems}
+    sequence = chat_sequence_key(parsed.chat_id) if parsed.chat_id is not None else None
     loop = asyncio.get_running_loop()
     inbox_id = await loop.run_in_executor(None, accept_raw, runtime, CHANNEL, raw, envelope,
-                                          f"{bot.id}:{update.update_id}")
+                                          f"{bot.id}:{update.update_id}", sequence)
     await loop.run_in_executor(None, enqueue, inbox_id)
     return inbox_id
 
 
-async def _download(runtime: Runtime, bot: Bot, raw: bytes) -> tuple[list[dict[str, Any]], list[str]]:
+async def _download(runtime: Runtime, bot: Bot,
+                    wanted_files: Iterable[TelegramFile]) -> tuple[list[dict[str, Any]], list[str]]:
     """Each attached file into the blob store: its description, and a line per file that could not be had."""
     stored, problems = [], []
-    for wanted in parse_update(raw).files:
+    for wanted in wanted_files:
         try:
             data = bytes(await (await bot.get_file(wanted.file_id)).download_as_bytearray())
         except TelegramError as exc:

@@ -41,6 +41,9 @@ log = logging.getLogger(__name__)
 MAX_RETRY_DELAY_SECONDS = 6 * 3600.0
 LEASE_MIN_SECONDS = 120.0
 FINAL_STATUSES = frozenset({"sent", "failed"})
+# Channels whose items to one recipient are sent in the order queued, and how long a newer one waits its turn.
+ORDERED_CHANNELS = frozenset({"telegram"})
+ORDER_WAIT_SECONDS = 0.25
 
 
 @dataclass(frozen=True)
@@ -143,10 +146,27 @@ def _claim(runtime: Runtime, outbox_id: int) -> Outgoing | float | None:
         wait = (item.next_attempt_at - now).total_seconds()
         if wait > 0:
             return wait
+        if item.channel in ORDERED_CHANNELS and _earlier_first_send(session, item):
+            return ORDER_WAIT_SECONDS
         lease = max(LEASE_MIN_SECONDS, runtime.config.outbound.timeout_seconds * 4)
         item.next_attempt_at = now + timedelta(seconds=lease)
         return Outgoing(item.id, item.channel, item.recipient, item.envelope_from, item.payload_sha256,
                         dict(item.payload or {}))
+
+
+def _earlier_first_send(session: Session, item: OutboxItem) -> bool:
+    """Whether an older item to the same chat is still on its first try (being sent, or about to be).
+
+    A chat shows messages in the order they arrive, and two workers would
+    race; so a chat's items go one after the other.  An older item already
+    backing off after a failure does not hold the newer ones up.
+    """
+    return session.scalar(
+        select(OutboxItem.id).where(
+            OutboxItem.recipient == item.recipient, OutboxItem.channel == item.channel,
+            OutboxItem.status == "pending", OutboxItem.attempts == 0, OutboxItem.id < item.id,
+        ).limit(1)
+    ) is not None
 
 
 def release_leases(runtime: Runtime) -> int:

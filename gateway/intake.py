@@ -40,11 +40,13 @@ def accept_raw(
     raw: bytes,
     envelope: dict[str, Any],
     dedupe_key: str | None = None,
+    sequence_key: str | None = None,
 ) -> int:
     """Store `raw` durably and record it as a pending inbox item; returns its id.
 
     Idempotent on (channel, dedupe_key): a unit seen before returns the id of
-    the existing row and stores nothing new.  Any storage failure propagates,
+    the existing row and stores nothing new.  Units given the same
+    `sequence_key` are applied in the order stored (see the pipeline).  Any storage failure propagates,
     so the channel can answer with a temporary error and the sender retries.
     """
     key = dedupe_key or smtp_dedupe_key(raw, envelope.get("rcpt_tos", ()))
@@ -57,6 +59,7 @@ def accept_raw(
                 raw_sha256=digest,
                 size=len(raw),
                 envelope=dict(envelope),
+                sequence_key=sequence_key,
             )
             session.add(item)
             session.flush()

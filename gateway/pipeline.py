@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from email.utils import getaddresses
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -449,16 +450,19 @@ def process_inbox_item(runtime: Runtime, inbox_id: int) -> list[int]:
         claimed = _claim(runtime, inbox_id)
         if claimed is None:
             return []
-        channel, raw_sha256 = claimed
+        channel, raw_sha256, sequence_key = claimed
         parsed = _parse(runtime, channel, raw_sha256)
         with runtime.db.transaction() as session:
+            if sequence_key is not None:
+                serialize_on(session, sequence_key)  # before the row lock: the holder may lock earlier rows
             item = lock_inbox_item(session, inbox_id)
             if item is None or item.status != "pending":
                 return []
-            problems, outbox = _apply(runtime, session, item, parsed)
+            outbox = _apply_earlier_in_sequence(runtime, session, item)
+            problems, own_outbox = _apply(runtime, session, item, parsed)
             item.status, item.error, item.problems = "done", None, problems
             session.flush()
-            return [row.id for row in outbox]
+            return [row.id for row in outbox + own_outbox]
     except IntegrityError as exc:
         if _stored_by_another_worker(runtime, inbox_id):
             return []
@@ -489,6 +493,40 @@ def _apply(runtime: Runtime, session: Session, item: InboxItem,
     return list(parsed.problems) + [p for run in runs for p in run.problems], [row for run in runs for row in run.outbox]
 
 
+def _apply_earlier_in_sequence(runtime: Runtime, session: Session, item: InboxItem) -> list[OutboxItem]:
+    """Apply the pending items stored before `item` in its sequence, oldest first; their outbox rows.
+
+    Two updates of one chat taken by two workers must not be applied in
+    the wrong order ("/new" after the text it announced, a welcome after
+    the ticket's acknowledgement).  Whoever holds the sequence applies what
+    came before; the other worker then finds its item done.  An earlier
+    item that fails is rolled back to its savepoint and left to its own run
+    (and, if it keeps failing, to parking), so it cannot hold up the chat.
+    """
+    if item.sequence_key is None:
+        return []
+    earlier = session.scalars(
+        select(InboxItem)
+        .where(InboxItem.sequence_key == item.sequence_key, InboxItem.status == "pending", InboxItem.id < item.id,
+               InboxItem.attempts < runtime.config.queue.max_attempts)
+        .order_by(InboxItem.id)
+        .with_for_update()
+    ).all()
+    outbox: list[OutboxItem] = []
+    for other in earlier:
+        try:
+            with session.begin_nested():
+                problems, rows = _apply(runtime, session, other, _parse(runtime, other.channel, other.raw_sha256))
+                other.status, other.error, other.problems = "done", None, problems
+                session.flush()
+        except (StepFailed, Unprocessable, IntegrityError) as exc:
+            log.warning("inbox item %s (before %s in %s) left for its own run: %s",
+                        other.id, item.id, item.sequence_key, exc)
+            continue
+        outbox.extend(rows)
+    return outbox
+
+
 def _runs_for_other_accounts(first: Inbound) -> list[Inbound]:
     """The steps after `receive` once more for each further account the mail was addressed to."""
     runs = []
@@ -500,8 +538,8 @@ def _runs_for_other_accounts(first: Inbound) -> list[Inbound]:
     return runs
 
 
-def _claim(runtime: Runtime, inbox_id: int) -> tuple[str, str] | None:
-    """Count this run of a pending item (committed at once); its channel and raw blob's hash, or None to skip.
+def _claim(runtime: Runtime, inbox_id: int) -> tuple[str, str, str | None] | None:
+    """Count this run of a pending item (committed at once); its channel, raw blob's hash and sequence, or None.
 
     An item whose earlier runs all died without recording anything (the
     process was killed, or the mail crashed it) has used up its attempts
@@ -520,7 +558,7 @@ def _claim(runtime: Runtime, inbox_id: int) -> tuple[str, str] | None:
             log.error("inbox item %s parked: %s", inbox_id, item.error)
             return None
         item.attempts += 1
-        return item.channel, item.raw_sha256
+        return item.channel, item.raw_sha256, item.sequence_key
 
 
 def requeue_parked(runtime: Runtime, inbox_id: int) -> bool:

@@ -48,7 +48,7 @@ from storage.models import (
     Ticket,
     utcnow,
 )
-from storage.repositories import account_by_slug, agent_by_email, serialize_on
+from storage.repositories import account_by_slug, agent_by_email
 
 CHAT_REPLY_KIND = "chat"
 NOT_AN_AGENT = "Only the team's agents can do this."
@@ -80,11 +80,9 @@ class ChatContext:
 
 
 def apply_update(runtime: Runtime, session: Session, item: InboxItem, update: TelegramUpdate) -> ChatContext:
+    """Apply one update; the pipeline holds its chat's sequence, so two of one chat never interleave."""
     ctx = ChatContext(runtime, session, item, update)
     ctx.problems.extend(update.problems)
-    if update.chat_id is not None:
-        # Two quick messages of one chat, taken by two workers at once, must not open two tickets.
-        serialize_on(session, f"telegram chat:{update.chat_id}")
     if runtime.config.telegram is None:
         ctx.problems.append("a Telegram update, but the config has no [telegram] section")
     elif update.kind == "callback":

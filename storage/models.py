@@ -270,11 +270,17 @@ class InboxItem(Base):
     """A raw inbound unit, committed before the channel acknowledges it."""
 
     __tablename__ = "inbox_items"
-    __table_args__ = (UniqueConstraint("channel", "dedupe_key"), Index("ix_inbox_status", "status", "updated_at"))
+    __table_args__ = (
+        UniqueConstraint("channel", "dedupe_key"),
+        Index("ix_inbox_status", "status", "updated_at"),
+        Index("ix_inbox_sequence", "sequence_key", "status", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(10))
     dedupe_key: Mapped[str] = mapped_column(String(500))
+    # Units sharing a key (one Telegram chat) are applied in the order they were stored.
+    sequence_key: Mapped[str | None] = mapped_column(String(100))
     raw_sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(BigInteger)
     envelope: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+import gateway.pipeline
 from bots.telegram_channel import TelegramChannel
 from gateway.accounts import sync_accounts
 from gateway.delivery import deliver
@@ -252,6 +253,47 @@ def test_two_quick_messages_taken_by_two_workers_make_one_ticket(desk: Desk) -> 
     run_at_once(process_inbox_item, [(desk.runtime, desk.enqueued[1]), (desk.runtime, desk.enqueued[2])])
     assert tickets(desk.runtime) == ["VND-1"]
     assert len(ticket(desk.runtime, "VND-1").messages) == 2
+
+
+def test_a_chats_updates_are_applied_and_answered_in_order_whichever_worker_takes_them(desk: Desk) -> None:
+    api, runtime = desk.api, desk.runtime
+    api.user_sends_text(ALICE, "/start vendor")
+    api.user_sends_text(ALICE, "The printer jams")
+    api.user_sends_text(ALICE, "/new The scanner is offline")
+    wait_until(lambda: len(desk.enqueued) == 3, 15, "three updates stored")
+    for inbox_id in reversed(desk.enqueued):  # the newest is taken first
+        process_inbox_item(runtime, inbox_id)
+    assert [(t.ref, t.subject) for t in (ticket(runtime, "VND-1"), ticket(runtime, "VND-2"))] == [
+        ("VND-1", "The printer jams"), ("VND-2", "The scanner is offline")]
+    chat_items = [item.id for item in outbox(runtime) if item.recipient == str(ALICE.id)]
+    assert len(chat_items) == 3
+    while any(item.status == "pending" for item in outbox(runtime) if item.id in chat_items):
+        waits = [deliver(runtime, outbox_id) for outbox_id in reversed(chat_items)]
+        assert waits.count(None) >= 1
+    said = desk.said_to(ALICE.id)
+    assert "Welcome to Vendor" in said[0] and "VND-1" in said[1] and "VND-2" in said[2]
+
+
+def test_a_broken_update_does_not_hold_up_its_chat(desk: Desk, monkeypatch) -> None:
+    real_apply = gateway.pipeline.apply_update
+
+    def fail_on_boom(runtime: Runtime, session: Any, item: InboxItem, update: Any) -> Any:
+        if update.text == "boom":
+            raise ValueError("cannot apply this one")
+        return real_apply(runtime, session, item, update)
+
+    monkeypatch.setattr(gateway.pipeline, "apply_update", fail_on_boom)
+    desk.api.user_sends_text(ALICE, "/start vendor")
+    desk.api.user_sends_text(ALICE, "boom")
+    desk.api.user_sends_text(ALICE, "The printer jams")
+    wait_until(lambda: len(desk.enqueued) == 3, 15, "three updates stored")
+    process_inbox_item(desk.runtime, desk.enqueued[2])
+    assert [m.text for m in ticket(desk.runtime, "VND-1").messages] == ["The printer jams"]
+    process_inbox_item(desk.runtime, desk.enqueued[1])
+    with desk.runtime.db.transaction() as session:
+        items = session.scalars(select(InboxItem).order_by(InboxItem.id)).all()
+        assert [item.status for item in items] == ["done", "pending", "done"]
+        assert items[1].attempts == 1 and "cannot apply this one" in items[1].error
 
 
 def test_an_agent_links_their_telegram_with_a_one_time_code(desk: Desk) -> None:

@@ -1,4 +1,4 @@
-"""telegram chats and the bot's posts
+"""telegram chats, the bot's posts, and the order of one chat's updates
 
 Revision ID: 0003
 Revises: 0002
@@ -41,9 +41,15 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('telegram_posts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_telegram_posts_ticket_id'), ['ticket_id'], unique=False)
+    with op.batch_alter_table('inbox_items', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('sequence_key', sa.String(length=100), nullable=True))
+        batch_op.create_index('ix_inbox_sequence', ['sequence_key', 'status', 'id'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('inbox_items', schema=None) as batch_op:
+        batch_op.drop_index('ix_inbox_sequence')
+        batch_op.drop_column('sequence_key')
     with op.batch_alter_table('telegram_posts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_telegram_posts_ticket_id'))
     op.drop_table('telegram_posts')
