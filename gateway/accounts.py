@@ -73,9 +73,11 @@ def _sync_addresses(session: Session, account: Account, spec: AccountConfig) -> 
 def _sync_agents(session: Session, account: Account, spec: AccountConfig) -> None:
     current = list(session.scalars(select(Agent).where(Agent.account_id == account.id)))
     by_email = {a.email: a for a in current if a.email}
+    by_telegram = {a.telegram_id: a for a in current if a.telegram_id is not None and not a.email}
     keep: set[int] = set()
     for agent_spec in spec.agents:
-        agent = by_email.get(agent_spec.email) if agent_spec.email else None
+        # An agent is known by email; one with Telegram only (a contractor's crew) by that id.
+        agent = by_email.get(agent_spec.email) if agent_spec.email else by_telegram.get(agent_spec.telegram)
         if agent is None:
             agent = Agent(account_id=account.id)
             session.add(agent)

@@ -10,6 +10,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from gateway.accounts import sync_accounts
+from gateway.config import AgentConfig
 from storage.migrate import alembic_config, current_revision, head_revision, upgrade
 from storage.models import Account, Agent, Base, InboxItem
 
@@ -40,6 +41,19 @@ def test_accounts_mirror_config(runtime) -> None:
         dana = session.scalar(select(Agent).where(Agent.email == "dana@vendor.example"))
         assert slugs == ["fixit", "partner", "subco", "vendor"]
         assert dana is not None and dana.account.slug == "vendor"
+
+
+def test_an_agent_on_telegram_only_stays_one_agent_across_syncs(runtime) -> None:
+    """Known by a Telegram id and no email (a contractor's crew): every start used to add them again."""
+    crew = (AgentConfig(name="Sam Subco", telegram=444444),)
+    accounts = tuple(a.model_copy(update={"agents": crew}) if a.slug == "subco" else a for a in runtime.config.accounts)
+    config = runtime.config.model_copy(update={"accounts": accounts})
+    for _ in range(3):
+        with runtime.db.transaction() as session:
+            sync_accounts(session, config)
+    with runtime.db.transaction() as session:
+        sams = session.scalars(select(Agent).where(Agent.telegram_id == 444444)).all()
+        assert [(sam.name, sam.email, sam.account.slug) for sam in sams] == [("Sam Subco", None, "subco")]
 
 
 def test_inbox_items_are_unique_per_channel_key(runtime) -> None:
