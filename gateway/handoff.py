@@ -88,10 +88,11 @@ def hand_off(session: Session, runtime: Runtime, parent: Ticket, intent: Handoff
     )
     if parent.status == "new":
         change_status(session, parent, "open", by=source.dispatcher.email)
+    handed_files = [*files, *note.attachments]
     queued = _notify_partner(session, runtime, transition.link, executors, intent, source, contact, description,
-                             [*files, *note.attachments])
+                             handed_files)
     queued += announce_ticket(session, runtime, child, f"Handoff {parent.ref} → {child.ref} from {parent.account.name}",
-                              description)
+                              description, handed_files)
     return HandoffResult(transition.link, CREATED, queued)
 
 

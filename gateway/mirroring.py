@@ -39,7 +39,7 @@ from gateway.shared_files import copy_attachments, file_refs
 from gateway.tickets import NewMessage, add_event, add_message
 from parsers.message import Address
 from storage import repositories
-from storage.models import Link, Message, OutboxItem, Participant, Ticket
+from storage.models import Agent, Link, Message, OutboxItem, Participant, Ticket
 
 if TYPE_CHECKING:
     from gateway.pipeline import Inbound
@@ -69,7 +69,7 @@ def direction_of(session: Session, config: Config, message: Message) -> Directio
         return Direction(link, False)
     if message.visibility != "public" or message.unverified:
         return Direction(None, False)
-    if is_executor(config, ticket, message.from_email, ticket.participants):
+    if _by_own_agent(session, message) or is_executor(config, ticket, message.from_email, ticket.participants):
         return Direction(link, False)
     return Direction(None, _from_requester_side(config, link, message))
 
@@ -101,6 +101,14 @@ def already_received(session: Session, origin_id: int, email: str) -> bool:
 
 def origin_of(message: Message) -> int:
     return message.origin_message_id or message.id
+
+
+def _by_own_agent(session: Session, message: Message) -> bool:
+    """Written by an agent of the ticket's own account, known without an email (a team-chat comment)."""
+    if message.author_agent_id is None:
+        return False
+    agent = session.get(Agent, message.author_agent_id)
+    return agent is not None and agent.account_id == message.ticket.account_id
 
 
 def _from_requester_side(config: Config, link: Link, message: Message) -> bool:

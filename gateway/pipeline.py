@@ -381,7 +381,7 @@ def announce_new_ticket(ctx: Inbound) -> None:
         sender = ctx.parsed.sender
         who = f"{sender.name} <{sender.email}>" if sender and sender.name else (ctx.sender_email or "unknown sender")
         ctx.outbox += announce_ticket(ctx.session, ctx.runtime, ctx.ticket, f"New request {ctx.ticket.ref} from {who}",
-                                      ctx.message.text)
+                                      ctx.message.text, ctx.message.attachments)
 
 
 # The order is the design; a new step is a one-line edit here.

@@ -3,18 +3,21 @@ and customers' follow-ups.
 
 The buttons' callback data name an action and a row id ("resolve:17",
 "rate:4:5"); whoever taps one is checked against the account's agents when
-the tap is processed (gateway/telegram_updates.py), so the data need no
+the tap is processed (gateway/telegram_team.py), so the data need no
 secret.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
 from gateway.chain import chain_line
 from gateway.chat_outbox import Buttons, queue_chat_message
 from gateway.runtime import Runtime
-from storage.models import Link, OutboxItem, Ticket
+from gateway.shared_files import file_refs
+from storage.models import Attachment, Link, OutboxItem, Ticket
 
 TEAM_POST_KIND = "team_post"
 RATINGS = range(1, 6)
@@ -30,19 +33,28 @@ def ticket_buttons(ticket: Ticket) -> Buttons:
     return [[("Take", f"take:{ticket.id}"), ("Resolve", f"resolve:{ticket.id}")]]
 
 
-def announce_ticket(session: Session, runtime: Runtime, ticket: Ticket, headline: str, text: str) -> list[OutboxItem]:
-    """A new ticket or handoff in the team chat, with Take / Resolve buttons."""
+def announce_ticket(session: Session, runtime: Runtime, ticket: Ticket, headline: str, text: str,
+                    files: Sequence[Attachment] = ()) -> list[OutboxItem]:
+    """A new ticket or handoff in the team chat, with Take / Resolve buttons, and its files after it.
+
+    A crew that works from Telegram alone sees the photos and documents of
+    the request there, not only in the mail they may never read.
+    """
     chat = team_chat_of(runtime, ticket)
     if chat is None:
         return []
     body = f"{headline}\n{chain_line(session, ticket)}\n\n{text}".strip()
-    return [queue_chat_message(session, chat, body, kind=TEAM_POST_KIND, ticket=ticket, buttons=ticket_buttons(ticket))]
+    return [queue_chat_message(session, chat, body, kind=TEAM_POST_KIND, ticket=ticket, buttons=ticket_buttons(ticket),
+                               files=file_refs(files))]
 
 
-def post_to_team(session: Session, runtime: Runtime, ticket: Ticket, text: str) -> list[OutboxItem]:
-    """A customer's follow-up in the team chat; agents reply to it to answer (telegram_updates)."""
+def post_to_team(session: Session, runtime: Runtime, ticket: Ticket, text: str,
+                 files: Sequence[Attachment] = ()) -> list[OutboxItem]:
+    """A customer's follow-up in the team chat; agents reply to it to answer (telegram_team)."""
     chat = team_chat_of(runtime, ticket)
-    return [queue_chat_message(session, chat, text, kind=TEAM_POST_KIND, ticket=ticket)] if chat is not None else []
+    if chat is None:
+        return []
+    return [queue_chat_message(session, chat, text, kind=TEAM_POST_KIND, ticket=ticket, files=file_refs(files))]
 
 
 def ask_for_rating(session: Session, runtime: Runtime, link: Link) -> list[OutboxItem]:

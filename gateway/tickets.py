@@ -158,6 +158,7 @@ class NewMessage:
     via_account_id: int | None = None
     raw_sha256: str | None = None
     unverified: bool = False
+    author_agent_id: int | None = None
 
     @classmethod
     def inbound(cls, parsed: ParsedMessage, *, source_key: str, visibility: str, channel: str,
@@ -195,6 +196,7 @@ def add_message(session: Session, ticket: Ticket, new: NewMessage) -> Message:
         signature=fit(Message.signature, new.signature),
         unverified=new.unverified,
         via_account_id=new.via_account_id,
+        author_agent_id=new.author_agent_id,
         raw_sha256=new.raw_sha256,
     )
     session.add(message)
@@ -238,16 +240,21 @@ def store_attachments(
         stored = part.content is not None and not part.truncated
         if stored:
             blobs.put(part.content)
-        row = Attachment(
-            message_id=message.id,
-            filename=fit(Attachment.filename, part.filename),
-            content_type=fit(Attachment.content_type, part.content_type),
-            size=part.size,
-            sha256=part.sha256,
-            inline=part.inline,
-            content_id=fit(Attachment.content_id, part.content_id),
-            stored=stored,
-        )
-        session.add(row)
-        rows.append(row)
+        rows.append(record_attachment(session, message, part, stored))
     return rows
+
+
+def record_attachment(session: Session, message: Message, part: ParsedAttachment, stored: bool) -> Attachment:
+    """The attachment row of `part`; `stored` says its bytes are in the blob store under its sha256."""
+    row = Attachment(
+        message_id=message.id,
+        filename=fit(Attachment.filename, part.filename),
+        content_type=fit(Attachment.content_type, part.content_type),
+        size=part.size,
+        sha256=part.sha256,
+        inline=part.inline,
+        content_id=fit(Attachment.content_id, part.content_id),
+        stored=stored,
+    )
+    session.add(row)
+    return row

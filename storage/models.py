@@ -187,6 +187,8 @@ class Message(Base):
     signature: Mapped[str | None] = mapped_column(Text)
     unverified: Mapped[bool] = mapped_column(Boolean, default=False)
     via_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    # The agent who wrote it when the channel vouches for them (a team chat); they may have no email.
+    author_agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
     raw_sha256: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

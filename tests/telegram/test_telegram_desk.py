@@ -8,6 +8,7 @@ fake Bot API over HTTP.  Mail is read from the outbox (as rendered).
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,24 +19,26 @@ from sqlalchemy import select
 import gateway.pipeline
 from bots.telegram_channel import TelegramChannel
 from gateway.accounts import sync_accounts
+from gateway.config import Config, parse_config
 from gateway.delivery import deliver
 from gateway.pipeline import process_inbox_item
 from gateway.runtime import Runtime
 from gateway.telegram_link import link_code
 from storage.models import Agent, InboxItem, Ticket, utcnow
 from tests.at_once import run_at_once
-from tests.conftest import demo_config
+from tests.conftest import demo_config_text
 from tests.e2e.harness import wait_until
 from tests.linked.mails import PDF
-from tests.linked.world import DANA, answer, link_of, new_mail_since, ticket
+from tests.linked.world import DANA, PAUL, answer, link_of, new_mail_since, ticket
 from tests.pipeline.mail import outbox
 from tests.telegram.fake_bot_api import FakeBotApi, TgUser
 
 ALICE = TgUser(501, "Alice", "Customer", username="alice")
 DANA_TG = TgUser(111111, "Dana")
 PAUL_TG = TgUser(222222, "Paul")
+SAM_TG = TgUser(444444, "Sam")
 STRANGER = TgUser(999, "Mallory")
-VENDOR_TEAM, PARTNER_TEAM = -1001234567890, -1009876543210
+VENDOR_TEAM, PARTNER_TEAM, SUBCO_TEAM = -1001234567890, -1009876543210, -1005555555555
 PHOTO = b"\xff\xd8\xff\xe0" + b"jpeg bytes of a broken tray " * 40
 
 
@@ -61,17 +64,27 @@ class Desk:
         return [message.get("text", "") for message in self.api.sent_to(chat_id)]
 
 
+def desk_config(tmp_path: Path, db_url: str, telegram: dict[str, Any]) -> Config:
+    """The demo world with a bot, where the external contractor subco has a crew on Telegram and no mailbox."""
+    data = tomllib.loads(demo_config_text(tmp_path))
+    data["storage"]["url"], data["telegram"] = db_url, telegram
+    [subco] = [account for account in data["accounts"] if account["slug"] == "subco"]
+    subco["agents"] = [{"name": "Sam Subco", "telegram": SAM_TG.id}]
+    return parse_config(data)
+
+
 @pytest.fixture
 def desk(db_url: str, tmp_path: Path) -> Iterator[Desk]:
     with FakeBotApi() as api:
         api.register_group(VENDOR_TEAM, "Vendor dispatch")
         api.register_group(PARTNER_TEAM, "Partner field team")
+        api.register_group(SUBCO_TEAM, "Subco crew")
         telegram: dict[str, Any] = {
             "token": api.token, "base_url": api.base_url, "accounts": ["vendor"],
-            "team_chats": {"vendor": VENDOR_TEAM, "partner": PARTNER_TEAM},
+            "team_chats": {"vendor": VENDOR_TEAM, "partner": PARTNER_TEAM, "subco": SUBCO_TEAM},
             "agents": {str(DANA_TG.id): "dana@vendor.example", str(PAUL_TG.id): "paul@partner.example"},
         }
-        runtime = Runtime.open(demo_config(tmp_path, db_url, telegram=telegram))
+        runtime = Runtime.open(desk_config(tmp_path, db_url, telegram))
         desk = Desk(runtime, api)
         desk.channel.start()
         try:
@@ -103,8 +116,10 @@ def test_s5_customer_in_the_chat_agent_by_mail_partner_resolves_with_one_tap(des
     [photo] = message.attachments
     assert runtime.blobs.get(photo.sha256) == PHOTO and photo.content_type == "image/jpeg"
     assert "VND-1" in desk.said_to(ALICE.id)[-1]
-    [team_post] = api.sent_to(VENDOR_TEAM)
+    team_post, team_photo = api.sent_to(VENDOR_TEAM)  # the team sees the photo too
     assert "New request VND-1" in team_post["text"] and "Tray 2 is broken again" in team_post["text"]
+    assert team_photo["document"]["file_size"] == len(PHOTO)
+    assert team_photo["reply_to_message"]["message_id"] == team_post["message_id"]
     assert [b["text"] for b in team_post["reply_markup"]["inline_keyboard"][0]] == ["Take", "Resolve"]
 
     # Dana answers the notice mail from her mail client: the answer reaches the chat.
@@ -128,8 +143,9 @@ def test_s5_customer_in_the_chat_agent_by_mail_partner_resolves_with_one_tap(des
     # Dana hands the request to the partner from her mail client; the partner's team resolves it with one tap.
     answer(runtime, notice, DANA, "#handoff partner Please send a technician for tray 2.")
     desk.settle()
-    [handoff_post] = api.sent_to(PARTNER_TEAM)
+    handoff_post, *handed_files = api.sent_to(PARTNER_TEAM)  # the crew gets the request's files with the job
     assert "Handoff VND-1 → PTN-1" in handoff_post["text"]
+    assert sorted(f["document"]["file_size"] for f in handed_files) == sorted([len(PHOTO), len(PDF)])
     # Paul answers in his team chat; the update travels up the chain to Alice's chat.
     api.user_sends_text(PAUL_TG, "Technician booked for Tuesday.", chat_id=PARTNER_TEAM,
                         reply_to=handoff_post["message_id"])
@@ -153,6 +169,38 @@ def test_s5_customer_in_the_chat_agent_by_mail_partner_resolves_with_one_tap(des
     desk.settle(1)
     assert link_of(runtime, "PTN-1").rating == 5
     assert api.sent_to(VENDOR_TEAM)[-1]["text"].endswith("✓ PTN-1 rated 5 of 5 by Dana Dispatcher.")
+
+
+def test_a_contractor_without_a_mailbox_works_a_child_ticket_from_telegram(desk: Desk) -> None:
+    """SPEC §8: subco's crew has no mail at all; they take, answer and resolve SUB-1 in their team chat."""
+    runtime, api = desk.runtime, desk.api
+    post = alice_opens_a_ticket(desk)
+    notice = [o for o in outbox(runtime) if o.recipient == "dana@vendor.example" and o.kind == "chat_copy"][-1]
+    answer(runtime, notice, DANA, "#handoff partner Please send a technician for tray 2.")
+    desk.settle()
+    handoff = [o for o in outbox(runtime) if o.recipient == "paul@partner.example" and o.kind == "handoff"][-1]
+    answer(runtime, handoff, PAUL, "#handoff subco Please go on site, tray 2.")
+    desk.settle()
+    [crew_post] = api.sent_to(SUBCO_TEAM)
+    assert "Handoff PTN-1 → SUB-1" in crew_post["text"] and post["message_id"]
+
+    api.user_presses(SAM_TG, crew_post, crew_post["reply_markup"]["inline_keyboard"][0][0]["callback_data"])
+    desk.settle(1)
+    assert api.answered_callbacks[-1]["text"] == "SUB-1 taken by Sam Subco."
+    assert ticket(runtime, "SUB-1").assignee == "Sam Subco"
+
+    api.user_sends_text(SAM_TG, "On site Tuesday at 10.", chat_id=SUBCO_TEAM, reply_to=crew_post["message_id"])
+    desk.settle(1)
+    comment = ticket(runtime, "SUB-1").messages[-1]
+    assert (comment.text, comment.visibility, comment.from_email) == ("On site Tuesday at 10.", "public", None)
+    assert "On site Tuesday at 10." in desk.said_to(ALICE.id)[-1]  # mirrored up the chain to the customer
+
+    api.user_presses(SAM_TG, crew_post, crew_post["reply_markup"]["inline_keyboard"][0][1]["callback_data"])
+    desk.settle(1)
+    assert ticket(runtime, "SUB-1").status == "resolved" and link_of(runtime, "SUB-1").state == "resolved"
+    assert api.answered_callbacks[-1]["text"] == "SUB-1 resolved by Sam Subco."
+    assert "SUB-1 (Subco Field Service) resolved" in api.sent_to(PARTNER_TEAM)[-1]["text"]  # Paul is asked to rate
+    assert not [o for o in outbox(runtime) if o.recipient in ("", "None")]  # nobody was mailed at no address
 
 
 def test_new_starts_another_request_and_tickets_lists_them(desk: Desk) -> None:

@@ -1,4 +1,4 @@
-"""telegram chats, the bot's posts, and the order of one chat's updates
+"""telegram chats, the bot's posts, the order of one chat's updates, messages by Telegram-only agents
 
 Revision ID: 0003
 Revises: 0002
@@ -44,9 +44,16 @@ def upgrade() -> None:
     with op.batch_alter_table('inbox_items', schema=None) as batch_op:
         batch_op.add_column(sa.Column('sequence_key', sa.String(length=100), nullable=True))
         batch_op.create_index('ix_inbox_sequence', ['sequence_key', 'status', 'id'], unique=False)
+    with op.batch_alter_table('messages', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('author_agent_id', sa.Integer(), nullable=True))
+        batch_op.create_foreign_key('fk_messages_author_agent_id_agents', 'agents', ['author_agent_id'], ['id'],
+                                    ondelete='SET NULL')
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('messages', schema=None) as batch_op:
+        batch_op.drop_constraint('fk_messages_author_agent_id_agents', type_='foreignkey')
+        batch_op.drop_column('author_agent_id')
     with op.batch_alter_table('inbox_items', schema=None) as batch_op:
         batch_op.drop_index('ix_inbox_sequence')
         batch_op.drop_column('sequence_key')
