@@ -93,7 +93,7 @@ def deliver(runtime: Runtime, outbox_id: int, on_queued: Callable[[int], None] |
     try:
         posted = TRANSPORTS[outgoing.channel](runtime, outgoing)
     except TransientError as exc:
-        delay, notices = _record_transient(runtime, outbox_id, str(exc))
+        delay, notices = _record_transient(runtime, outbox_id, str(exc), exc.retry_after)
     except PermanentError as exc:
         delay, notices = None, _record_permanent(runtime, outbox_id, str(exc))
     else:
@@ -205,8 +205,10 @@ def _record_permanent(runtime: Runtime, outbox_id: int, reason: str) -> list[int
         return [notice.id for notice in fail_outbox_item(session, runtime, item, reason)]
 
 
-def _record_transient(runtime: Runtime, outbox_id: int, reason: str) -> tuple[float | None, list[int]]:
-    """Schedule the next try, or fail the item after the last one; (delay, ids of notices queued)."""
+def _record_transient(runtime: Runtime, outbox_id: int, reason: str,
+                      asked_wait: float | None = None) -> tuple[float | None, list[int]]:
+    """Schedule the next try (no sooner than the remote side asked), or fail the item after the last one;
+    (delay, ids of notices queued)."""
     outbound = runtime.config.outbound
     with runtime.db.transaction() as session:
         item = _locked(session, outbox_id)
@@ -217,7 +219,7 @@ def _record_transient(runtime: Runtime, outbox_id: int, reason: str) -> tuple[fl
         if item.attempts >= outbound.max_attempts:
             notices = fail_outbox_item(session, runtime, item, f"gave up after {item.attempts} attempts: {reason}")
             return None, [notice.id for notice in notices]
-        delay = retry_delay(item.attempts, outbound.retry_base_seconds)
+        delay = max(retry_delay(item.attempts, outbound.retry_base_seconds), asked_wait or 0.0)
         item.next_attempt_at = utcnow() + timedelta(seconds=delay)
     log.info("outbox %s: %s; retry %d in %.0fs", outbox_id, reason, item.attempts, delay)
     return delay, []

@@ -14,7 +14,15 @@ class DeliveryError(Exception):
 
 
 class TransientError(DeliveryError):
-    """Worth retrying later: the remote side may accept the same item then."""
+    """Worth retrying later: the remote side may accept the same item then.
+
+    `retry_after` is the wait the remote side asked for (a flood limit), when
+    it named one; the next try comes no sooner.
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class PermanentError(DeliveryError):

@@ -36,7 +36,8 @@ def send_chat_item(config: TelegramConfig | None, payload: dict[str, Any], files
     except (Forbidden, InvalidToken, BadRequest) as exc:
         raise PermanentError(f"Telegram refused: {exc.message}") from exc
     except RetryAfter as exc:
-        raise TransientError(f"Telegram asks to wait {exc.retry_after}") from exc
+        wait = exc.retry_after.total_seconds() if hasattr(exc.retry_after, "total_seconds") else exc.retry_after
+        raise TransientError(f"Telegram asks to wait {wait:.0f} s (flood limit)", retry_after=float(wait)) from exc
     except (TelegramError, OSError) as exc:
         raise TransientError(f"Telegram unreachable: {exc}") from exc
 

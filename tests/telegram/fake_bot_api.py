@@ -72,10 +72,11 @@ class TgUser:
 class ApiError(Exception):
     """A refusal the Bot API reports as {"ok": false, "error_code", "description"} with that HTTP status."""
 
-    def __init__(self, code: int, description: str) -> None:
+    def __init__(self, code: int, description: str, parameters: JsonDict | None = None) -> None:
         super().__init__(description)
         self.code = code
         self.description = description
+        self.parameters = parameters  # ResponseParameters, e.g. {"retry_after": 30} with a 429
 
 
 def bad_request(reason: str) -> ApiError:
@@ -188,6 +189,7 @@ class FakeBotApi:
         self._file_numbers = itertools.count(1)
         self._callback_numbers = itertools.count(1)
         self._open_callbacks: set[str] = set()
+        self._flood_waits: list[int] = []  # the next sends answered 429 with these retry_after seconds
         self._methods: dict[str, Callable[[Params], Any]] = {
             "getme": self._get_me,
             "getupdates": self._get_updates,
@@ -296,6 +298,11 @@ class FakeBotApi:
             self._open_callbacks.add(query["id"])
             self._push_update({"callback_query": query})
             return copy.deepcopy(query)
+
+    def flood_limit(self, retry_after: int, sends: int = 1) -> None:
+        """The bot's next `sends` messages are refused as Telegram's flood control does (429, retry_after)."""
+        with self._changed:
+            self._flood_waits.extend([retry_after] * sends)
 
     def wait_for_sent(self, count: int, timeout: float = 10) -> list[JsonDict]:
         """Blocks until the bot has sent or edited `count` messages in all."""
@@ -428,7 +435,10 @@ class FakeBotApi:
             with self._changed:
                 return 200, {"ok": True, "result": handler(Params(values))}
         except ApiError as error:
-            return error.code, {"ok": False, "error_code": error.code, "description": error.description}
+            answer = {"ok": False, "error_code": error.code, "description": error.description}
+            if error.parameters:
+                answer["parameters"] = error.parameters
+            return error.code, answer
 
     def download(self, token: str, file_path: str) -> tuple[int, bytes]:
         with self._changed:
@@ -535,6 +545,9 @@ class FakeBotApi:
             raise bad_request("chat not found") from None
 
     def _bot_sends(self, method: str, chat: JsonDict, params: Params, content: JsonDict) -> JsonDict:
+        if self._flood_waits:
+            wait = self._flood_waits.pop(0)
+            raise ApiError(429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
         reply_to = params.as_int("reply_to_message_id")
         reply_parameters = params.as_json("reply_parameters") or {}
         if "message_id" in reply_parameters:

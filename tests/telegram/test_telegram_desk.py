@@ -322,6 +322,16 @@ def test_a_chats_updates_are_applied_and_answered_in_order_whichever_worker_take
     assert "Welcome to Vendor" in said[0] and "VND-1" in said[1] and "VND-2" in said[2]
 
 
+def test_a_flood_limit_delays_the_next_try_as_long_as_telegram_asks(desk: Desk) -> None:
+    desk.api.flood_limit(retry_after=600)
+    desk.api.user_sends_text(ALICE, "/start vendor")
+    desk.settle(1)
+    assert desk.said_to(ALICE.id) == []
+    [welcome] = [item for item in outbox(desk.runtime) if item.recipient == str(ALICE.id)]
+    assert (welcome.status, welcome.attempts) == ("pending", 1) and "flood limit" in welcome.error
+    assert (welcome.next_attempt_at - utcnow()).total_seconds() > 590  # not the 30 s backoff of a first retry
+
+
 def test_a_broken_update_does_not_hold_up_its_chat(desk: Desk, monkeypatch) -> None:
     real_apply = gateway.pipeline.apply_update
 
