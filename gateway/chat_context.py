@@ -37,10 +37,9 @@ class ChatContext:
         assert self.runtime.config.telegram is not None  # the channel runs only with a [telegram] section
         return self.runtime.config.telegram
 
-    def say(self, text: str, ticket: Ticket | None = None) -> None:
+    def say(self, text: str, ticket: Ticket | None = None, kind: str = CHAT_REPLY_KIND) -> None:
         """Answer in the chat the update came from."""
-        self.outbox.append(queue_chat_message(self.session, self.update.chat_id, text, kind=CHAT_REPLY_KIND,
-                                              ticket=ticket))
+        self.outbox.append(queue_chat_message(self.session, self.update.chat_id, text, kind=kind, ticket=ticket))
 
     def store(self, ticket: Ticket, author: Address, visibility: str = "public",
               agent: Agent | None = None) -> Message:

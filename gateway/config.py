@@ -241,6 +241,7 @@ class TelegramConfig(_Section):
     accounts: tuple[str, ...] = ()
     team_chats: dict[str, int] = Field(default_factory=dict)
     agents: dict[int, str] = Field(default_factory=dict)
+    max_messages_per_chat_per_hour: int = Field(default=60, ge=1)
 
     @model_validator(mode="after")
     def _webhook_has_url(self) -> "TelegramConfig":

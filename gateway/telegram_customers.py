@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from gateway import chat_rate_limit
 from gateway.chat_context import ChatContext
 from gateway.mirroring import agent_participants, mirror
 from gateway.notices import chat_message_notice
@@ -107,25 +108,39 @@ def _bound_chat(ctx: ChatContext) -> TelegramChat | None:
 
 def _customer_writes(ctx: ChatContext, chat: TelegramChat, account: Account) -> None:
     update = ctx.update
-    ticket = None if chat.wants_new_ticket else (_replied_ticket(ctx, account) or _latest_ticket(ctx, account))
+    limit = ctx.telegram.max_messages_per_chat_per_hour
+    quiet = chat_rate_limit.over_limit(ctx.session, ctx.item, limit)
+    fresh = chat.wants_new_ticket and not quiet
+    ticket = None if fresh else (_replied_ticket(ctx, account) or _latest_ticket(ctx, account))
     chat.wants_new_ticket = False
     new = ticket is None
     if new:
         ticket = open_ticket(ctx.session, account, _subject(update), by=f"telegram:{update.user_id}")
     requester = _chat_participant(ctx, ticket)
     message = ctx.store(ticket, Address(requester.name, ""))
+    if not new and ticket.status == "resolved":
+        change_status(ctx.session, ticket, "open", by=f"telegram:{update.user_id}")
+    if quiet:
+        _hold_back(ctx, ticket, limit)
+        return
     if new:
         ctx.say(f"Thank you, we have your request: {ticket.ref} — {ticket.subject}. "
                 "Replies to our messages here go to this request.", ticket)
         ctx.outbox += announce_ticket(ctx.session, ctx.runtime, ticket, f"New request {ticket.ref} via Telegram",
                                       f"{requester.name}: {message.text}", message.attachments)
     else:
-        if ticket.status == "resolved":
-            change_status(ctx.session, ticket, "open", by=f"telegram:{update.user_id}")
         ctx.outbox += post_to_team(ctx.session, ctx.runtime, ticket, f"{ticket.ref} · {requester.name}:\n{message.text}",
                                    message.attachments)
     ctx.outbox += _tell_agents(ctx, ticket, message, requester.name)
     ctx.outbox += mirror(ctx.session, ctx.runtime, message, hops=0)
+
+
+def _hold_back(ctx: ChatContext, ticket: Ticket, limit: int) -> None:
+    """Over the chat's hourly limit: the message stays on the ticket, nobody is told; the customer once an hour."""
+    ctx.problems.append(f"more than {limit} messages from this chat within an hour: kept on {ticket.ref}, nobody told")
+    if not chat_rate_limit.told_to_slow_down(ctx.session, ctx.update.chat_id):
+        ctx.say(f"You have sent us many messages within the hour. They are all kept on {ticket.ref}; "
+                "we will read them, please wait for our answer.", ticket, kind=chat_rate_limit.SLOW_DOWN_KIND)
 
 
 def _replied_ticket(ctx: ChatContext, account: Account) -> Ticket | None:

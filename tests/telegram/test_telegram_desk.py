@@ -74,7 +74,9 @@ def desk_config(tmp_path: Path, db_url: str, telegram: dict[str, Any]) -> Config
 
 
 @pytest.fixture
-def desk(db_url: str, tmp_path: Path) -> Iterator[Desk]:
+def desk(db_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Desk]:
+    """The desk; a test marked `telegram_settings(key=value, …)` gets those [telegram] keys too."""
+    marker = request.node.get_closest_marker("telegram_settings")
     with FakeBotApi() as api:
         api.register_group(VENDOR_TEAM, "Vendor dispatch")
         api.register_group(PARTNER_TEAM, "Partner field team")
@@ -83,6 +85,7 @@ def desk(db_url: str, tmp_path: Path) -> Iterator[Desk]:
             "token": api.token, "base_url": api.base_url, "accounts": ["vendor"],
             "team_chats": {"vendor": VENDOR_TEAM, "partner": PARTNER_TEAM, "subco": SUBCO_TEAM},
             "agents": {str(DANA_TG.id): "dana@vendor.example", str(PAUL_TG.id): "paul@partner.example"},
+            **(marker.kwargs if marker else {}),
         }
         runtime = Runtime.open(desk_config(tmp_path, db_url, telegram))
         desk = Desk(runtime, api)
@@ -320,6 +323,27 @@ def test_a_chats_updates_are_applied_and_answered_in_order_whichever_worker_take
         assert waits.count(None) >= 1
     said = desk.said_to(ALICE.id)
     assert "Welcome to Vendor" in said[0] and "VND-1" in said[1] and "VND-2" in said[2]
+
+
+@pytest.mark.telegram_settings(max_messages_per_chat_per_hour=3)
+def test_a_chat_over_its_hourly_limit_is_kept_quietly_and_asked_once_to_wait(desk: Desk) -> None:
+    api, runtime = desk.api, desk.runtime
+    api.user_sends_text(ALICE, "/start vendor")
+    api.user_sends_text(ALICE, "The printer jams")
+    api.user_sends_text(ALICE, "Tray 2")
+    for n in range(3):  # the 4th update of the hour and on
+        api.user_sends_text(ALICE, f"/new Still broken {n}")
+    desk.settle(6)
+    assert tickets(runtime) == ["VND-1"]  # no new tickets over the limit
+    assert [m.text for m in ticket(runtime, "VND-1").messages] == [
+        "The printer jams", "Tray 2", "Still broken 0", "Still broken 1", "Still broken 2"]
+    copies = [o for o in outbox(runtime) if o.kind == "chat_copy"]
+    assert len(copies) == 2 and len(api.sent_to(VENDOR_TEAM)) == 2  # the first two only
+    said = desk.said_to(ALICE.id)
+    assert len(said) == 3 and "many messages" in said[2] and "VND-1" in said[2]  # welcome, thanks, one notice
+    with runtime.db.transaction() as session:
+        problems = [p for item in session.scalars(select(InboxItem)) for p in item.problems]
+    assert sum("more than 3 messages from this chat within an hour" in p for p in problems) == 3
 
 
 def test_a_flood_limit_delays_the_next_try_as_long_as_telegram_asks(desk: Desk) -> None:
