@@ -109,6 +109,31 @@ def test_failure_after_the_commit_imports_the_mail_once(open_runtime, server: Do
     assert ticket_subjects(runtime) == ["Printer 1 is broken"]
 
 
+def test_a_connection_lost_mid_import_resumes_after_the_last_mail_stored(open_runtime, server: Dovecot,
+                                                                         monkeypatch) -> None:
+    """The cursor is written every few mails, and when a round ends however it ends: no mail read twice but one."""
+    for number in range(1, 6):
+        server.append(SUPPORT, "INBOX", customer_mail(number))
+    runtime = open_runtime(after_import="leave")  # nothing marks the mails: only the cursor knows
+    real_import_one = MailboxPoller._import_one
+    fetched: list[int] = []
+
+    async def drop_at_the_fourth(self: MailboxPoller, client: Any, folder: str, role: str, validity: int,
+                                 uid: int) -> None:
+        fetched.append(uid)
+        await real_import_one(self, client, folder, role, validity, uid)
+        if fetched.count(4) == 1 and uid == 4:
+            raise ConnectionResetError("connection reset by peer")
+
+    monkeypatch.setattr(MailboxPoller, "_import_one", drop_at_the_fourth)
+    with polling(runtime):
+        wait_until(lambda: 5 in fetched, 20, "the last mail read after the reconnect")
+    assert fetched == [1, 2, 3, 4, 4, 5]  # the mail stored when the connection broke is read again, no other
+    assert inbox_count(runtime) == 5
+    with runtime.db.transaction() as session:
+        assert session.scalar(select(ImapFolder.last_uid)) == 5
+
+
 def test_a_new_uidvalidity_starts_over_without_duplicate_tickets(open_runtime, server: Dovecot) -> None:
     """The folder is deleted and made again (new UIDVALIDITY, UIDs from 1): its mail is read again,
     and what was already stored is recognised by its Message-ID."""
