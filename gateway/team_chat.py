@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from gateway.chain import chain_line
 from gateway.chat_outbox import Buttons, queue_chat_message
+from gateway.compose import FileRef
 from gateway.runtime import Runtime
 from gateway.shared_files import file_refs
 from storage.models import Attachment, Link, OutboxItem, Ticket
@@ -45,7 +46,7 @@ def announce_ticket(session: Session, runtime: Runtime, ticket: Ticket, headline
         return []
     body = f"{headline}\n{chain_line(session, ticket)}\n\n{text}".strip()
     return [queue_chat_message(session, chat, body, kind=TEAM_POST_KIND, ticket=ticket, buttons=ticket_buttons(ticket),
-                               files=file_refs(files))]
+                               files=_attached(files))]
 
 
 def post_to_team(session: Session, runtime: Runtime, ticket: Ticket, text: str,
@@ -54,7 +55,12 @@ def post_to_team(session: Session, runtime: Runtime, ticket: Ticket, text: str,
     chat = team_chat_of(runtime, ticket)
     if chat is None:
         return []
-    return [queue_chat_message(session, chat, text, kind=TEAM_POST_KIND, ticket=ticket, files=file_refs(files))]
+    return [queue_chat_message(session, chat, text, kind=TEAM_POST_KIND, ticket=ticket, files=_attached(files))]
+
+
+def _attached(files: Sequence[Attachment]) -> list[FileRef]:
+    """The files people attached; inline parts of a mail (signature logos, pasted images) stay out of the chat."""
+    return file_refs([f for f in files if not f.inline])
 
 
 def ask_for_rating(session: Session, runtime: Runtime, link: Link) -> list[OutboxItem]:

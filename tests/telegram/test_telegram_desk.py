@@ -8,6 +8,8 @@ fake Bot API over HTTP.  Mail is read from the outbox (as rendered).
 
 from __future__ import annotations
 
+import email
+import email.policy
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,8 +30,10 @@ from storage.models import Agent, InboxItem, Ticket, utcnow
 from tests.at_once import run_at_once
 from tests.conftest import demo_config_text
 from tests.e2e.harness import wait_until
+from tests.linked import mails
 from tests.linked.mails import PDF
 from tests.linked.world import DANA, PAUL, answer, link_of, new_mail_since, ticket
+from tests.pipeline.mail import deliver as deliver_mail
 from tests.pipeline.mail import outbox
 from tests.telegram.fake_bot_api import FakeBotApi, TgUser
 
@@ -204,6 +208,18 @@ def test_a_contractor_without_a_mailbox_works_a_child_ticket_from_telegram(desk:
     assert api.answered_callbacks[-1]["text"] == "SUB-1 resolved by Sam Subco."
     assert "SUB-1 (Subco Field Service) resolved" in api.sent_to(PARTNER_TEAM)[-1]["text"]  # Paul is asked to rate
     assert not [o for o in outbox(runtime) if o.recipient in ("", "None")]  # nobody was mailed at no address
+
+
+def test_a_mailed_request_reaches_the_team_chat_with_its_files_but_not_its_inline_images(desk: Desk) -> None:
+    mail = email.message_from_bytes(mails.customer_mail(), policy=email.policy.default)
+    mail.add_attachment(b"\x89PNG logo bytes", maintype="image", subtype="png", filename="logo.png",
+                        disposition="inline", cid="<logo@client.example>")
+    deliver_mail(desk.runtime, bytes(mail))
+    desk.settle()
+    post, *files = desk.api.sent_to(VENDOR_TEAM)
+    assert "New request VND-1 from Alice Customer" in post["text"]
+    assert [f["document"]["file_name"] for f in files] == ["error-log.pdf"]
+    assert {a.filename for a in ticket(desk.runtime, "VND-1").messages[0].attachments} == {"error-log.pdf", "logo.png"}
 
 
 def test_new_starts_another_request_and_tickets_lists_them(desk: Desk) -> None:
