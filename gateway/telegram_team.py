@@ -85,7 +85,7 @@ def link_agent(ctx: ChatContext) -> None:
     ctx.say(f"Linked: you act as {agent.name} of {agent.account.name} in its team chat.")
 
 
-def actor(agent: Agent) -> str:
+def _actor(agent: Agent) -> str:
     """How an agent's actions are recorded (assignee, events): the email, or the name of a Telegram-only agent."""
     return agent.email or agent.name
 
@@ -106,7 +106,7 @@ def _on_ticket(ctx: ChatContext, action: str, ticket: Ticket) -> TapDone:
     agent = _acting_agent(ctx, ticket, "tap")
     if agent is None:
         return TapDone(NOT_AN_AGENT)
-    by = actor(agent)
+    by = _actor(agent)
     if action == "take":
         ticket.assignee = by
         add_event(ctx.session, ticket, "assigned", to=by, by=by)
@@ -124,7 +124,7 @@ def _rate(ctx: ChatContext, link: Link, stars: int) -> TapDone:
         return TapDone(NOT_AN_AGENT)
     if link.state not in (links.RESOLVED, links.RATED):
         return TapDone(f"{link.child.ref} is not resolved yet.")
-    links.rate(ctx.session, link, stars, None, actor=actor(agent))
+    links.rate(ctx.session, link, stars, None, actor=_actor(agent))
     return TapDone(f"{link.child.ref} rated {stars} of 5 by {agent.name}.", buttons=[])
 
 
