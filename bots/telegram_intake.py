@@ -20,7 +20,7 @@ from telegram.error import TelegramError
 from gateway.chat_outbox import CHANNEL
 from gateway.intake import accept_raw
 from gateway.runtime import Runtime
-from parsers.telegram import TelegramFile, chat_sequence_key, parse_update
+from parsers.telegram import TelegramFile, parse_update
 
 UPDATE_KINDS = ("message", "callback_query")
 
@@ -31,7 +31,8 @@ async def store_update(runtime: Runtime, enqueue: Callable[[int], None], bot: Bo
     parsed = parse_update(raw)
     files, problems = await _download(runtime, bot, parsed.files)
     envelope = {"bot": bot.id, "update_id": update.update_id, "files": files, "file_problems": problems}
-    sequence = chat_sequence_key(parsed.chat_id) if parsed.chat_id is not None else None
+    # One chat's updates are applied in the order stored (the pipeline's sequences).
+    sequence = f"telegram chat:{parsed.chat_id}" if parsed.chat_id is not None else None
     loop = asyncio.get_running_loop()
     inbox_id = await loop.run_in_executor(None, accept_raw, runtime, CHANNEL, raw, envelope,
                                           f"{bot.id}:{update.update_id}", sequence)

@@ -47,11 +47,6 @@ class TelegramUpdate:
     problems: tuple[str, ...] = field(default=())
 
 
-def chat_sequence_key(chat_id: int) -> str:
-    """The inbox sequence of one chat: its updates are applied in the order Telegram numbered them."""
-    return f"telegram chat:{chat_id}"
-
-
 def parse_update(raw: bytes) -> TelegramUpdate:
     """Read one stored update; never raises."""
     try:
