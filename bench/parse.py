@@ -22,7 +22,10 @@ charsets, headers, forwards and classification, which the baseline skips).
 text already taken out of the mail, untimed.  For reference only,
 baseline_from_bytes_median_ms / ratio_from_bytes time the baseline from the
 same raw bytes parse_message gets (the stdlib's MIME parse to reach the
-text, then the reply parser).
+text, then the reply parser).  stdlib_floor_median_ms / floor_ratio time
+the least any parse from bytes does before reply splitting: the stdlib's
+fastest policy (compat32) reading the MIME tree, decoding the text parts and
+reading From/To/Cc and Date, as a multiple of the baseline.
 """
 
 from __future__ import annotations
@@ -30,7 +33,9 @@ from __future__ import annotations
 import argparse
 import base64
 import email
+import email.parser
 import email.policy
+import email.utils
 import json
 import os
 import statistics
@@ -77,6 +82,24 @@ def plain_text(raw: bytes) -> str:
     return raw.decode("utf-8", errors="replace")
 
 
+_COMPAT32 = email.parser.BytesParser(policy=email.policy.compat32)
+
+
+def stdlib_floor(raw: bytes) -> None:
+    """The stdlib's cheapest reading of what any mail parser must read: MIME tree, text parts, addresses, date."""
+    message = _COMPAT32.parsebytes(raw)
+    email.utils.getaddresses([*message.get_all("from", []), *message.get_all("to", []), *message.get_all("cc", [])])
+    date = message.get("date")
+    if date:
+        try:
+            email.utils.parsedate_to_datetime(date)
+        except (TypeError, ValueError):
+            pass
+    for part in message.walk():
+        if part.get_content_maintype() == "text":
+            part.get_payload(decode=True)
+
+
 def fastest(call, repeat: int) -> float:
     """Fastest of `repeat` runs, in seconds."""
     best = float("inf")
@@ -88,17 +111,19 @@ def fastest(call, repeat: int) -> float:
 
 
 def timings(raws: list[bytes], repeat: int) -> dict[str, list[float]]:
-    """Per-message seconds: whole parse, baseline, baseline from the bytes, our reply splitting alone.
+    """Per-message seconds: whole parse, baseline, baseline from the bytes, our reply splitting alone, stdlib floor.
 
     Interleaved per message so all share the machine's conditions.
     """
     texts = [plain_text(raw) for raw in raws]
-    times: dict[str, list[float]] = {"ours": [], "theirs": [], "theirs_from_bytes": [], "ours_split": []}
+    times: dict[str, list[float]] = {"ours": [], "theirs": [], "theirs_from_bytes": [], "ours_split": [],
+                                     "stdlib_floor": []}
     for raw, text in zip(raws, texts):
         times["ours"].append(fastest(lambda: parse_message(raw), repeat))
         times["theirs"].append(fastest(lambda: EmailReplyParser.parse_reply(text), repeat))
         times["theirs_from_bytes"].append(fastest(lambda: EmailReplyParser.parse_reply(plain_text(raw)), repeat))
         times["ours_split"].append(fastest(lambda: split_reply(text), repeat))
+        times["stdlib_floor"].append(fastest(lambda: stdlib_floor(raw), repeat))
     return times
 
 
@@ -137,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     median_ms = statistics.median(times["ours"]) * 1000
     baseline_ms = statistics.median(times["theirs"]) * 1000
     from_bytes_ms = statistics.median(times["theirs_from_bytes"]) * 1000
+    floor_ms = statistics.median(times["stdlib_floor"]) * 1000
 
     raw = big_mail(ATTACHMENT_BYTES)
     kept = peak_bytes(raw, ParseOptions(max_part_bytes=2 * ATTACHMENT_BYTES))
@@ -152,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
         "split_reply_median_ms": round(statistics.median(times["ours_split"]) * 1000, 3),
         "baseline_from_bytes_median_ms": round(from_bytes_ms, 3),
         "ratio_from_bytes": round(median_ms / from_bytes_ms, 2) if from_bytes_ms else None,
+        "stdlib_floor_median_ms": round(floor_ms, 3),
+        "floor_ratio": round(floor_ms / baseline_ms, 2) if baseline_ms else None,
     }, indent=2))
     return 0
 
