@@ -26,6 +26,7 @@ from gateway.channel_thread import ChannelThread, sleep_unless_stopped
 from gateway.poller_lease import PollerLease
 from gateway.runtime import Runtime
 from gateway.transports.telegram import make_bot
+from storage.availability import is_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +80,11 @@ class TelegramChannel(ChannelThread):
                 delay = MAX_RETRY_SECONDS
             except (TelegramError, OSError) as exc:
                 log.warning("telegram: %s; retrying in %.0f s", exc, delay)
-            except Exception:  # a bug must not stop the bot for good
-                log.exception("telegram: unexpected failure; retrying in %.0f s", delay)
+            except Exception as exc:  # a bug must not stop the bot for good
+                if is_unavailable(exc):  # the update is fetched again once it can be stored
+                    log.warning("telegram: database unavailable; retrying in %.0f s", delay)
+                else:
+                    log.exception("telegram: unexpected failure; retrying in %.0f s", delay)
             await sleep_unless_stopped(stop, delay)
             delay = min(delay * 2, MAX_RETRY_SECONDS)
 

@@ -23,6 +23,7 @@ from telegram import Bot, Update
 from bots.telegram_intake import UPDATE_KINDS
 from gateway.channel_thread import sleep_unless_stopped
 from gateway.config import TelegramConfig, host_port
+from storage.availability import is_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +54,12 @@ async def receive_webhooks(bot: Bot, config: TelegramConfig, secret: str,
             return web.Response(status=400, text="not a Telegram update")
         try:
             await store(update)
-        except Exception:  # not stored: Telegram delivers it again later
-            log.exception("telegram webhook: update %s not stored; Telegram will send it again", update.update_id)
+        except Exception as exc:  # not stored: Telegram delivers it again later
+            if is_unavailable(exc):  # the outage is logged once, by the database
+                log.warning("telegram webhook: update %s not stored, the database is unavailable; Telegram will "
+                            "send it again", update.update_id)
+            else:
+                log.exception("telegram webhook: update %s not stored; Telegram will send it again", update.update_id)
             return web.Response(status=500)
         return web.Response(status=200)
 

@@ -337,6 +337,10 @@ def _run_until_stopped(run: Callable[[], None]) -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP command at INFO
+    # pika logs each step of every AMQP connection, and a lost one as a dozen errors with tracebacks; dramatiq's
+    # consumers and relaydesk's enqueueing report an unreachable broker in one line each.
+    logging.getLogger("pika").setLevel(logging.CRITICAL)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # a line per plugin at every start
     try:
         run()
     except ServeError as exc:

@@ -33,6 +33,7 @@ from gateway.imap_utf7 import folder_argument
 from gateway.intake import accept_raw
 from gateway.poller_lease import DEFAULT_SECONDS, PollerLease
 from gateway.runtime import Runtime
+from storage.availability import is_unavailable
 from storage.repositories import advance_imap_cursor, imap_cursor
 
 log = logging.getLogger(__name__)
@@ -100,8 +101,11 @@ class MailboxPoller:
                 continue
             except (OSError, asyncio.TimeoutError, aioimaplib.AioImapException, ImapError, ImapRefused) as exc:
                 log.warning("imap %s: %s; retrying in %.0f s", self.name, _describe(exc), self._retry_delay)
-            except Exception:  # a bug must not end the polling of this mailbox for good
-                log.exception("imap %s: unexpected failure; retrying in %.0f s", self.name, self._retry_delay)
+            except Exception as exc:  # a bug must not end the polling of this mailbox for good
+                if is_unavailable(exc):
+                    log.warning("imap %s: database unavailable; retrying in %.0f s", self.name, self._retry_delay)
+                else:
+                    log.exception("imap %s: unexpected failure; retrying in %.0f s", self.name, self._retry_delay)
             await sleep_unless_stopped(self.stop, self._retry_delay)
             self._retry_delay = min(self._retry_delay * 2, MAX_RETRY_SECONDS)
 

@@ -57,6 +57,7 @@ from gateway.tickets import (
 from gateway.tokens import split_plus
 from parsers import ParseOptions, ParsedMessage, parse_message
 from parsers.telegram import TelegramUpdate, parse_update
+from storage.availability import is_unavailable
 from storage.blobs import BlobNotFound
 from storage.models import Account, InboxItem, Link, Message, OutboxItem, Participant, Ticket, utcnow
 from storage.repositories import (
@@ -468,13 +469,19 @@ def process_inbox_item(runtime: Runtime, inbox_id: int) -> list[int]:
             return []
         _record_failure(runtime, inbox_id, f"store: IntegrityError: {_first_line(str(exc.orig))}", park=False)
     except StepFailed as exc:
-        log.warning("inbox item %s failed: %s", inbox_id, exc)
-        _record_failure(runtime, inbox_id, str(exc), park=isinstance(exc.cause, Unprocessable))
+        if is_unavailable(exc):
+            _record_failure(runtime, inbox_id, str(exc), park=False, counted=False)
+        else:
+            log.warning("inbox item %s failed: %s", inbox_id, exc)
+            _record_failure(runtime, inbox_id, str(exc), park=isinstance(exc.cause, Unprocessable))
     except Unprocessable as exc:
         _record_failure(runtime, inbox_id, f"load: {exc}", park=True)
     except Exception as exc:  # the database itself failed; the sweeper will retry
-        log.exception("inbox item %s failed outside the steps", inbox_id)
-        _record_failure(runtime, inbox_id, f"transaction: {type(exc).__name__}: {_first_line(str(exc))}", park=False)
+        unavailable = is_unavailable(exc)
+        if not unavailable:
+            log.exception("inbox item %s failed outside the steps", inbox_id)
+        _record_failure(runtime, inbox_id, f"transaction: {type(exc).__name__}: {_first_line(str(exc))}", park=False,
+                        counted=not unavailable)
     return []
 
 
@@ -643,14 +650,21 @@ def _stored_by_another_worker(runtime: Runtime, inbox_id: int) -> bool:
         return False
 
 
-def _record_failure(runtime: Runtime, inbox_id: int, error: str, park: bool) -> None:
-    """Keep the reason of a failed run (already counted by `_claim`); park after `queue.max_attempts` (or at once)."""
+def _record_failure(runtime: Runtime, inbox_id: int, error: str, park: bool, counted: bool = True) -> None:
+    """Keep the reason of a failed run (already counted by `_claim`); park after `queue.max_attempts` (or at once).
+
+    A run the database broke off (`counted=False`) is given back: an outage
+    is no fault of the item, and must not park mail that was never read.
+    When the database is still away, this fails too and the count stays.
+    """
     with runtime.db.transaction() as session:
         item = lock_inbox_item(session, inbox_id)
         if item is None:
             return
         item.error = error[:2000]
-        if park or item.attempts >= runtime.config.queue.max_attempts:
+        if not counted:
+            item.attempts = max(item.attempts - 1, 0)
+        elif park or item.attempts >= runtime.config.queue.max_attempts:
             item.status = "parked"
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.channel_thread import in_thread
 from gateway.runtime import Runtime
+from storage.availability import is_unavailable
 from storage.models import Lease, utcnow
 from storage.repositories import take_lease
 
@@ -47,9 +48,11 @@ class PollerLease:
             return True
         try:
             held = await in_thread(self._take)
-        except SQLAlchemyError as exc:  # a database hiccup, or another process creating it this instant
-            log.warning("lease %s: %s", self.name, str(exc).splitlines()[0])
-            held = False
+        except SQLAlchemyError as exc:  # a database outage, or another process creating the lease this instant
+            if not is_unavailable(exc):  # an outage is logged once, by the database
+                log.warning("lease %s: %s", self.name, str(exc).splitlines()[0])
+            self._renewed_at = None
+            return False
         self._renewed_at = time.monotonic() if held else None
         if not held and not self._waiting_logged:
             log.info("%s: another relaydesk process is on it; this one waits", self.name)

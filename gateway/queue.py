@@ -11,13 +11,19 @@ ingress processes and `relaydesk worker` processes can cooperate.
 from __future__ import annotations
 
 import dramatiq
+import pika.exceptions
+import redis.exceptions
 from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
+from dramatiq.errors import BrokerConnectionError
 
 from gateway.config import QueueConfig
 
 EMBEDDED = "embedded"
+# What enqueueing raises when the broker cannot be reached: dramatiq wraps RabbitMQ's errors, not Redis's.
+_BROKER_DOWN = (BrokerConnectionError, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
+                pika.exceptions.AMQPConnectionError, OSError)
 
 
 def is_embedded(config: QueueConfig) -> bool:
@@ -45,3 +51,8 @@ def make_worker(broker: dramatiq.Broker, threads: int) -> dramatiq.Worker:
     idle consumer waits before checking whether it should stop.
     """
     return dramatiq.Worker(broker, worker_threads=threads, worker_timeout=200)
+
+
+def is_broker_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says the broker cannot be reached (a restart, the network), not that the work is wrong."""
+    return isinstance(exc, _BROKER_DOWN)

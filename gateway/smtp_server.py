@@ -25,6 +25,7 @@ from gateway import tasks
 from gateway.intake import accept_raw
 from gateway.runtime import Runtime
 from gateway.smtp_policy import RecipientPolicy, SenderRateLimiter
+from storage.availability import is_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +74,12 @@ class InboundHandler:
         try:
             inbox_id = await loop.run_in_executor(None, accept_raw, self.runtime, "smtp", raw, details)
         except Exception as exc:
-            log.error("could not store mail from %r (%d bytes), answered 451: %s", envelope.mail_from, len(raw), exc,
-                      exc_info=True)
+            if is_unavailable(exc):  # logged once per outage by the database itself
+                log.warning("mail from %r (%d bytes) deferred with 451: the database is unavailable",
+                            envelope.mail_from, len(raw))
+            else:
+                log.error("could not store mail from %r (%d bytes), answered 451: %s", envelope.mail_from, len(raw),
+                          exc, exc_info=True)
             return "451 4.3.0 Temporary storage failure, try again later"
         self.rate_limiter.record(envelope.mail_from or "")
         await loop.run_in_executor(None, self.enqueue, inbox_id)

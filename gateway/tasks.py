@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -27,7 +28,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import InstrumentedAttribute
 
 from gateway import delivery, pipeline
+from gateway.queue import is_broker_unavailable
 from gateway.runtime import Runtime
+from storage.availability import is_unavailable
 from storage.models import InboxItem, OutboxItem
 
 log = logging.getLogger(__name__)
@@ -66,13 +69,27 @@ class TaskQueue:
         self.deliver_outbox.send_with_options(args=(outbox_id,), delay=delay_ms)
 
     def _process_inbox(self, inbox_id: int) -> None:
-        for outbox_id in pipeline.process_inbox_item(self.runtime, inbox_id):
+        with _retried_while_database_unavailable():
+            outbox_ids = pipeline.process_inbox_item(self.runtime, inbox_id)
+        for outbox_id in outbox_ids:
             self.enqueue_outbox(outbox_id)
 
     def _deliver_outbox(self, outbox_id: int) -> None:
-        retry_in = delivery.deliver(self.runtime, outbox_id, on_queued=self.enqueue_outbox)
+        with _retried_while_database_unavailable():
+            retry_in = delivery.deliver(self.runtime, outbox_id, on_queued=self.enqueue_outbox)
         if retry_in is not None:
             self.enqueue_outbox(outbox_id, delay_seconds=retry_in)
+
+
+@contextmanager
+def _retried_while_database_unavailable() -> Iterator[None]:
+    """An unreachable database is retried by the broker without a traceback per try (the outage is logged once)."""
+    try:
+        yield
+    except Exception as exc:
+        if is_unavailable(exc):
+            raise dramatiq.Retry("the database is unavailable") from exc
+        raise
 
 
 _bound: TaskQueue | None = None
@@ -146,8 +163,13 @@ class Sweeper:
         while not self._stop.wait(self.interval):
             try:
                 self.sweep(max_age=self.stale_after)
-            except Exception:
-                log.exception("sweep failed; trying again in %s s", self.interval)
+            except Exception as exc:
+                if is_unavailable(exc):  # an outage is logged once, by the database
+                    continue
+                if is_broker_unavailable(exc):
+                    log.warning("sweep: the broker is unavailable (%s); trying again in %s s", exc, self.interval)
+                else:
+                    log.exception("sweep failed; trying again in %s s", self.interval)
 
     def sweep(self, *, max_age: timedelta) -> tuple[int, int]:
         """Re-enqueue pending rows older than `max_age`; returns (inbox, outbox) counts."""

@@ -17,6 +17,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.availability import Availability, is_unavailable
+
 
 def make_engine(url: str) -> Engine:
     """An engine for `url`; creates the SQLite file's directory if needed."""
@@ -57,6 +59,7 @@ class Database:
         # with growing sleeps.  Threads of this process queue here instead and
         # are served in turn (other processes still meet the busy timeout).
         self._writer = threading.RLock() if self.dialect == "sqlite" else nullcontext()
+        self.availability = Availability()
 
     @property
     def dialect(self) -> str:
@@ -64,9 +67,19 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """One unit of work: committed on success, rolled back on any error."""
-        with self._writer, self._sessions() as session, session.begin():
-            yield session
+        """One unit of work: committed on success, rolled back on any error.
+
+        Whether the database could be reached is noted on the way out, so an
+        outage is logged once (`availability`), not by every caller.
+        """
+        try:
+            with self._writer, self._sessions() as session, session.begin():
+                yield session
+        except BaseException as exc:
+            if is_unavailable(exc):
+                self.availability.failed(exc)
+            raise
+        self.availability.succeeded()
 
     def session(self) -> Session:
         return self._sessions()

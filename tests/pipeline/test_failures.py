@@ -13,6 +13,7 @@ from gateway.pipeline import process_inbox_item, requeue_parked
 from gateway.runtime import Runtime
 from storage.models import InboxItem, Message
 from tests.conftest import demo_config
+from tests.db_errors import database_locked, missing_table
 from tests.pipeline.mail import deliver, mail, outbox
 
 
@@ -52,6 +53,31 @@ def test_failing_step_rolls_back_counts_attempts_and_parks(impatient_runtime, mo
     assert len(process_inbox_item(rt, inbox_id)) == 1
     replayed = _item(rt, inbox_id)
     assert (replayed.status, replayed.attempts, replayed.error) == ("done", 1, None)  # attempts count runs
+
+
+@pytest.mark.parametrize("error, held_against_the_mail", [(database_locked, False), (missing_table, True)])
+def test_a_run_the_database_broke_off_is_not_held_against_the_mail(impatient_runtime, monkeypatch, tmp_path,
+                                                                    error, held_against_the_mail) -> None:
+    """An outage does not park mail; an error of the statement itself still does, after max_attempts."""
+    rt = impatient_runtime
+    failure = error(tmp_path)
+
+    def _database_error(ctx: pipeline.Inbound) -> None:
+        raise failure
+
+    monkeypatch.setattr(pipeline, "STEPS", pipeline.STEPS[:-2] + [_database_error])
+    inbox_id = accept_raw(rt, channel="smtp", raw=mail(), envelope={"rcpt_tos": ["support@vendor.example"]})
+    for _ in range(3):
+        assert process_inbox_item(rt, inbox_id) == []
+    item = _item(rt, inbox_id)
+    assert item.error.startswith("_database_error: OperationalError: (sqlite3.OperationalError) ")
+    if held_against_the_mail:
+        assert (item.status, item.attempts) == ("parked", 2)
+        return
+    assert (item.status, item.attempts) == ("pending", 0)
+    monkeypatch.undo()
+    assert len(process_inbox_item(rt, inbox_id)) == 1  # the database is back: the mail goes through
+    assert (_item(rt, inbox_id).status, _item(rt, inbox_id).attempts) == ("done", 1)
 
 
 def test_mail_that_kills_the_worker_is_parked_after_max_attempts(impatient_runtime, monkeypatch) -> None:

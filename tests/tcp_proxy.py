@@ -1,0 +1,99 @@
+"""A TCP proxy a test can cut and restore, to take a real server away from the gateway for a while.
+
+    with TcpProxy(("127.0.0.1", 5432)) as proxy:
+        url = f"postgresql+psycopg://postgres@127.0.0.1:{proxy.port}/db"
+        ...
+        proxy.cut()      # open connections are reset, new ones refused
+        proxy.restore()  # the same port accepts again
+
+Plain threads and sockets: two pump threads per connection are plenty for a
+test's handful of database connections.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+
+class TcpProxy:
+    """Forwards connections on a local port to `upstream` while it is not cut."""
+
+    def __init__(self, upstream: tuple[str, int]) -> None:
+        self.upstream = upstream
+        self.port = 0
+        self._lock = threading.Lock()
+        self._listener: socket.socket | None = None
+        self._open: set[socket.socket] = set()
+
+    def start(self) -> "TcpProxy":
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self.port = listener.getsockname()[1]
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), name="tcp-proxy-accept", daemon=True).start()
+        return self
+
+    def cut(self) -> None:
+        """Stop listening and reset every open connection: the upstream is gone, as far as clients can tell."""
+        with self._lock:
+            listener, self._listener = self._listener, None
+            sockets, self._open = self._open, set()
+        if listener is not None:
+            listener.close()
+        for sock in sockets:
+            _reset(sock)
+
+    def restore(self) -> None:
+        """Listen on the same port again."""
+        self.start()
+
+    def stop(self) -> None:
+        self.cut()
+
+    def __enter__(self) -> "TcpProxy":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:  # closed by cut()
+                return
+            try:
+                server = socket.create_connection(self.upstream, timeout=10)
+            except OSError:
+                client.close()
+                continue
+            server.settimeout(None)
+            with self._lock:
+                if self._listener is not listener:  # cut meanwhile
+                    _reset(client)
+                    _reset(server)
+                    return
+                self._open.update((client, server))
+            for source, target in ((client, server), (server, client)):
+                threading.Thread(target=_pump, args=(source, target), name="tcp-proxy-pump", daemon=True).start()
+
+
+def _pump(source: socket.socket, target: socket.socket) -> None:
+    try:
+        while data := source.recv(65536):
+            target.sendall(data)
+    except OSError:
+        pass
+    finally:
+        _reset(target)
+
+
+def _reset(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    sock.close()
