@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import smtplib
 import socket
@@ -66,6 +67,25 @@ def wait_until(condition: Callable[[], T], timeout: float, what: str, interval: 
         time.sleep(interval)
 
 
+def announced_smtp(log_path: Path, offset: int, port: int) -> bool:
+    """Whether the `relaydesk serve` writing `log_path` (from byte `offset` on) said it listens on `port`.
+
+    Proof that the listener on the port is that process, not another one
+    (the test's own sink, say) that took the free port in the meantime.
+    """
+    try:
+        with log_path.open("rb") as log:
+            log.seek(offset)
+            return re.search(rb"SMTP on \S+:%d\b" % port, log.read()) is not None
+    except FileNotFoundError:
+        return False
+
+
+def log_size(log_path: Path) -> int:
+    """Where the next process's lines will start in a log that is appended to."""
+    return log_path.stat().st_size if log_path.exists() else 0
+
+
 def add_account(config_text: str, block: str) -> str:
     """The config with one more `[[accounts]]` table appended."""
     return config_text.rstrip() + "\n\n[[accounts]]\n" + block.strip() + "\n"
@@ -99,6 +119,8 @@ class Installation:
     def start(self) -> "Installation":
         if self._own_sink:
             self.sink.start()
+            while self.smtp_port == self.sink.port:  # the sink was handed the port free for us a moment ago
+                self.smtp_port = free_port()
         self.config_path.write_text(
             self.template.replace(SQLITE_URL, self.db_url or SQLITE_URL)
             .replace("{data}", str(self.root / "data"))
@@ -106,6 +128,7 @@ class Installation:
             .replace("{sink_port}", str(self.sink.port)),
             encoding="utf-8",
         )
+        self._log_offset = log_size(self.log_path)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [str(RELAYDESK), "serve", "--config", str(self.config_path), *self.serve_args],
@@ -118,11 +141,7 @@ class Installation:
     def _listening(self) -> bool:
         if self.process is not None and self.process.poll() is not None:
             raise AssertionError(f"{self.name}: relaydesk serve exited with {self.process.returncode}\n{self.log_tail()}")
-        try:
-            with socket.create_connection(("127.0.0.1", self.smtp_port), timeout=1):
-                return True
-        except OSError:
-            return False
+        return announced_smtp(self.log_path, self._log_offset, self.smtp_port)
 
     def stop(self) -> None:
         """SIGTERM and wait (the server drains its worker); SIGKILL if it hangs."""
@@ -184,11 +203,11 @@ class Installation:
         except DBAPIError:  # schema not there yet (server still migrating)
             return []
 
-    def pending_work(self) -> tuple[int, int]:
-        """(pending inbox items, pending outbox items)."""
+    def pending_work(self) -> tuple[int, int] | None:
+        """(pending inbox items, pending outbox items), None while the database cannot say."""
         inbox = self.query("SELECT count(*) FROM inbox_items WHERE status = 'pending'")
         outbox = self.query("SELECT count(*) FROM outbox_items WHERE status = 'pending'")
-        return (inbox[0][0] if inbox else 0, outbox[0][0] if outbox else 0)
+        return (inbox[0][0], outbox[0][0]) if inbox and outbox else None
 
     def settle(self, timeout: float = SETTLE_TIMEOUT) -> None:
         """Wait until everything received is processed and everything queued is delivered or failed."""

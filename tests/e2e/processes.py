@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import smtplib
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import demo_config_text
-from tests.e2e.harness import free_port
+from tests.e2e.harness import announced_smtp, free_port, log_size
 
 __all__ = ["GatewayProcess", "free_port", "write_config"]
 
@@ -62,6 +61,7 @@ class GatewayProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> "GatewayProcess":
+        self._log_offset = log_size(self.log_path)
         log = open(self.log_path, "ab")
         try:
             self.process = subprocess.Popen(self.argv, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy())
@@ -70,18 +70,15 @@ class GatewayProcess:
         return self
 
     def wait_smtp(self, port: int, timeout: float = 30.0) -> None:
-        """Block until the listener answers a greeting; fail with the log if it died."""
+        """Block until this `serve` says it listens on `port`; fail with the log if it died."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             assert self.process is not None
             if self.process.poll() is not None:
                 raise AssertionError(f"{self.argv[3]} exited with {self.process.returncode}\n{self.log_tail()}")
-            try:
-                with smtplib.SMTP("127.0.0.1", port, timeout=2) as client:
-                    client.noop()
-                    return
-            except OSError:
-                time.sleep(0.05)
+            if announced_smtp(self.log_path, self._log_offset, port):
+                return
+            time.sleep(0.05)
         raise AssertionError(f"SMTP on {port} not ready after {timeout}s\n{self.log_tail()}")
 
     def kill(self) -> None:
