@@ -1,12 +1,15 @@
 """Inbound IMAP: each configured mailbox's folders are imported through intake.
 
 Per folder the server's UIDVALIDITY and the last imported UID are kept in the
-database (`imap_folders`).  A mail is read with BODY.PEEK (reading does not
-mark it seen), committed by `intake.accept_raw` under the key
-mailbox/folder/UIDVALIDITY/UID, and only then flagged or moved; the cursor
-follows every few mails.  A process killed before the cursor caught up fetches
-those mails again on its next start, and intake's key turns that into a no-op:
-nothing acknowledged is lost and nothing is stored twice.
+database (`imap_folders`).  Mail is read in batches, one UID FETCH of
+BODY.PEEK (reading does not mark it seen) for up to FETCH_BATCH mails, so a
+first import of a large folder on a distant server is not one round trip per
+mail; each mail is committed by `intake.accept_raw` under the key
+mailbox/folder/UIDVALIDITY/UID, and only then is the batch flagged or moved,
+in one command, and the cursor moved past it.  A process killed before the
+cursor caught up fetches those mails again on its next start, and intake's
+key turns that into a no-op: nothing acknowledged is lost and nothing is
+stored twice.
 
 Between rounds the poller waits in IDLE on the last folder where the server
 offers it (a new mail there is imported at once), otherwise it sleeps
@@ -19,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from typing import Any, TypeVar
 
@@ -41,12 +44,15 @@ log = logging.getLogger(__name__)
 FIRST_RETRY_SECONDS = 1.0
 MAX_RETRY_SECONDS = 300.0
 PROGRESS_EVERY = 100
-# The cursor is written every this many mails and when a round ends, not after each mail: one commit per
-# mail instead of two.  After a crash the few mails past the cursor are fetched again; intake's key makes
-# that a no-op.
-CURSOR_EVERY = 25
+# Mails fetched, flagged and passed by the cursor together: one round trip each way per batch, one cursor
+# commit per batch.  After a crash the batch is fetched again; intake's key makes that a no-op.  A mail
+# over BATCH_ALONE_BYTES is fetched on its own, so a batch holds at most about FETCH_BATCH MiB.
+FETCH_BATCH = 25
+BATCH_ALONE_BYTES = 1024 * 1024
 COMMAND_TIMEOUT_SECONDS = 60.0
 _UIDVALIDITY = re.compile(rb"\[UIDVALIDITY (\d+)\]")
+_FETCH_START = re.compile(rb"\d+ FETCH \(")
+_FETCH_UID = re.compile(rb"\bUID (\d+)")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _T = TypeVar("_T")
 
@@ -123,35 +129,58 @@ class MailboxPoller:
             await close_quietly(client)
 
     async def _import_folder(self, client: aioimaplib.IMAP4, folder: str, role: str) -> None:
-        """Import the folder's mail above the cursor, oldest first."""
+        """Import the folder's mail above the cursor, oldest first, a batch at a time."""
         response = await client.select(folder_argument(folder))
         if response.result != "OK":
             raise ImapError(f"cannot open folder {folder!r}: {response_text(response.lines)}")
         uidvalidity = _uidvalidity(response.lines)
         last_uid = await self._db(imap_cursor, self.name, folder, uidvalidity)
         uids = await self._new_uids(client, last_uid)
-        oversized = await self._new_uids(client, last_uid, "LARGER", str(self.runtime.config.smtp.max_message_bytes))
-        if uids and last_uid == 0:
+        if not uids:
+            return
+        limit = self.runtime.config.smtp.max_message_bytes
+        oversized = set(await self._new_uids(client, last_uid, "LARGER", str(limit)))
+        alone = set(await self._new_uids(client, last_uid, "LARGER", str(BATCH_ALONE_BYTES))) - oversized
+        if last_uid == 0:
             log.info("imap %s/%s: first import, %d message(s)%s", self.name, folder, len(uids),
                      f" since {self.box.since}" if self.box.since else "")
-        done_to = last_uid
-        try:
-            for count, uid in enumerate(uids, start=1):
-                if self.stop.is_set() or not await self.lease.hold():  # a long first import keeps its lease
-                    return
-                if uid in oversized:
-                    log.error("imap %s/%s: UID %d is larger than smtp.max_message_bytes (%d); left in the folder, "
-                              "not imported", self.name, folder, uid, self.runtime.config.smtp.max_message_bytes)
-                else:
-                    await self._import_one(client, folder, role, uidvalidity, uid)
-                done_to = uid
-                if count % CURSOR_EVERY == 0:
-                    await self._db(advance_imap_cursor, self.name, folder, done_to)
-                if count % PROGRESS_EVERY == 0:
-                    log.info("imap %s/%s: %d of %d imported", self.name, folder, count, len(uids))
-        finally:
-            if done_to > last_uid:
-                await self._db(advance_imap_cursor, self.name, folder, done_to)
+        done = 0
+        for batch in _batches(uids, alone):
+            if self.stop.is_set() or not await self.lease.hold():  # a long first import keeps its lease
+                return
+            await self._import_batch(client, folder, role, uidvalidity, batch, oversized)
+            await self._db(advance_imap_cursor, self.name, folder, batch[-1])
+            if (done + len(batch)) // PROGRESS_EVERY > done // PROGRESS_EVERY:
+                log.info("imap %s/%s: %d of %d imported", self.name, folder, done + len(batch), len(uids))
+            done += len(batch)
+
+    async def _import_batch(self, client: aioimaplib.IMAP4, folder: str, role: str, uidvalidity: int,
+                            batch: list[int], oversized: set[int]) -> None:
+        """Fetch the batch in one command, commit each mail, then flag or move them and hand them on."""
+        fetched = await self._fetch(client, [uid for uid in batch if uid not in oversized])
+        stored: list[tuple[int, int]] = []
+        for uid in batch:
+            raw = fetched.get(uid)
+            if uid in oversized:
+                log.error("imap %s/%s: UID %d is larger than smtp.max_message_bytes (%d); left in the folder, "
+                          "not imported", self.name, folder, uid, self.runtime.config.smtp.max_message_bytes)
+            elif raw is None:  # expunged meanwhile by someone else: nothing to import
+                log.info("imap %s/%s: UID %d vanished before it could be read", self.name, folder, uid)
+            else:
+                stored.append((uid, await self._store(folder, role, uidvalidity, uid, raw)))
+        await self._after_import(client, folder, [uid for uid, _ in stored])
+        for _, inbox_id in stored:
+            await in_thread(self.enqueue, inbox_id)
+
+    async def _fetch(self, client: aioimaplib.IMAP4, uids: list[int]) -> dict[int, bytes]:
+        """The raw bytes of each of `uids` the server still has, by UID."""
+        if not uids:
+            return {}
+        response = await client.uid("fetch", ",".join(map(str, uids)), "(UID BODY.PEEK[])")
+        fetched = _literals_by_uid(response.lines)
+        if response.result != "OK" and not fetched:  # a refusal, not mail that vanished: try the round again
+            raise ImapError(f"fetch failed: {response_text(response.lines)}")
+        return fetched
 
     async def _new_uids(self, client: aioimaplib.IMAP4, last_uid: int, *criteria: str) -> list[int]:
         since = ("SINCE", _imap_date(date.fromisoformat(self.box.since))) if self.box.since else ()
@@ -161,12 +190,8 @@ class MailboxPoller:
         # "n:*" always names the folder's last mail, even below n: keep only what is new.
         return sorted(uid for uid in _numbers(response.lines[:-1]) if uid > last_uid)
 
-    async def _import_one(self, client: aioimaplib.IMAP4, folder: str, role: str, uidvalidity: int, uid: int) -> None:
-        response = await client.uid("fetch", str(uid), "(UID BODY.PEEK[])")
-        raw = _literal(response.lines) if response.result == "OK" else None
-        if raw is None:  # expunged meanwhile by someone else: nothing to import
-            log.info("imap %s/%s: UID %d vanished before it could be read", self.name, folder, uid)
-            return
+    async def _store(self, folder: str, role: str, uidvalidity: int, uid: int, raw: bytes) -> int:
+        """Commit one mail to the inbox (a no-op for one stored before); its inbox id."""
         envelope = {
             "mail_from": "",
             "rcpt_tos": [],
@@ -174,26 +199,25 @@ class MailboxPoller:
             "imap": {"mailbox": self.name, "folder": folder, "role": role, "uidvalidity": uidvalidity, "uid": uid},
         }
         key = f"{self.name}/{folder}/{uidvalidity}/{uid}"
-        inbox_id = await in_thread(accept_raw, self.runtime, "imap", raw, envelope, key)
-        await self._after_import(client, folder, uid)
-        await in_thread(self.enqueue, inbox_id)
+        return await in_thread(accept_raw, self.runtime, "imap", raw, envelope, key)
 
-    async def _after_import(self, client: aioimaplib.IMAP4, folder: str, uid: int) -> None:
-        """Flag or move an imported mail, as configured; a failure here is logged, the mail is stored."""
+    async def _after_import(self, client: aioimaplib.IMAP4, folder: str, uids: list[int]) -> None:
+        """Flag or move imported mail, as configured; a failure here is logged, the mail is stored."""
         action = self.box.after_import
-        if action == "leave":
+        if action == "leave" or not uids:
             return
+        uid_set = ",".join(map(str, uids))
         if action == "flag":
-            response = await client.uid("store", str(uid), r"+FLAGS.SILENT (\Seen)")
+            response = await client.uid("store", uid_set, r"+FLAGS.SILENT (\Seen)")
         elif client.has_capability("MOVE"):
-            response = await client.uid("move", str(uid), folder_argument(action.removeprefix("move:")))
+            response = await client.uid("move", uid_set, folder_argument(action.removeprefix("move:")))
         else:
-            response = await client.uid("copy", str(uid), folder_argument(action.removeprefix("move:")))
+            response = await client.uid("copy", uid_set, folder_argument(action.removeprefix("move:")))
             if response.result == "OK":
-                response = await client.uid("store", str(uid), r"+FLAGS.SILENT (\Deleted)")
+                response = await client.uid("store", uid_set, r"+FLAGS.SILENT (\Deleted)")
         if response.result != "OK":
-            log.error("imap %s/%s: UID %d was imported but after_import = %r failed: %s",
-                      self.name, folder, uid, action, response_text(response.lines))
+            log.error("imap %s/%s: UID %s imported but after_import = %r failed: %s",
+                      self.name, folder, uid_set, action, response_text(response.lines))
 
     async def _wait_for_news(self, client: aioimaplib.IMAP4) -> None:
         """IDLE on the selected folder up to poll_seconds, or sleep that long; returns early on stop."""
@@ -231,12 +255,48 @@ def _numbers(lines: Iterable[bytes]) -> list[int]:
     return [int(token) for line in lines for token in bytes(line).split() if token.isdigit()]
 
 
-def _literal(lines: list[Any]) -> bytes | None:
-    """The message bytes of a one-mail FETCH response (the literal after `BODY[] {n}`)."""
+def _batches(uids: list[int], alone: set[int]) -> Iterator[list[int]]:
+    """`uids` in order, FETCH_BATCH at a time; a UID in `alone` (a large mail) makes a batch of its own."""
+    batch: list[int] = []
+    for uid in uids:
+        if uid in alone:
+            if batch:
+                yield batch
+            yield [uid]
+            batch = []
+            continue
+        batch.append(uid)
+        if len(batch) == FETCH_BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _literals_by_uid(lines: list[Any]) -> dict[int, bytes]:
+    """The message bytes of a FETCH response by UID.
+
+    aioimaplib hands each message as the line announcing it
+    (`* 7 FETCH (UID 12 BODY[] {n}`), the literal as a bytearray, then the
+    rest of the line; the UID may stand before or after the literal.
+    Untagged FETCHes without a body (flag changes) are skipped.
+    """
+    found: dict[int, bytes] = {}
+    uid: int | None = None
+    literal: bytes | None = None
     for line in lines:
         if isinstance(line, bytearray):
-            return bytes(line)
-    return None
+            literal = bytes(line)
+        else:
+            text = bytes(line)
+            if _FETCH_START.match(text):
+                uid, literal = None, None
+            if uid is None and (named := _FETCH_UID.search(text)):
+                uid = int(named.group(1))
+        if uid is not None and literal is not None:
+            found.setdefault(uid, literal)
+            uid, literal = None, None
+    return found
 
 
 def _imap_date(day: date) -> str:

@@ -6,21 +6,28 @@
         proxy.cut()      # open connections are reset, new ones refused
         proxy.restore()  # the same port accepts again
 
-Plain threads and sockets: two pump threads per connection are plenty for a
-test's handful of database connections.
+With `delay`, every byte reaches the other side that many seconds late in
+each direction (a round trip costs twice that), as with a distant server;
+bytes sent together still travel together, so bulk transfers are not slowed.
+
+Plain threads and sockets: a few pump threads per connection are plenty for
+a test's handful of connections.
 """
 
 from __future__ import annotations
 
+import queue
 import socket
 import threading
+import time
 
 
 class TcpProxy:
     """Forwards connections on a local port to `upstream` while it is not cut."""
 
-    def __init__(self, upstream: tuple[str, int]) -> None:
+    def __init__(self, upstream: tuple[str, int], delay: float = 0.0) -> None:
         self.upstream = upstream
+        self.delay = delay
         self.port = 0
         self._lock = threading.Lock()
         self._listener: socket.socket | None = None
@@ -78,10 +85,12 @@ class TcpProxy:
                     return
                 self._open.update((client, server))
             for source, target in ((client, server), (server, client)):
-                threading.Thread(target=_pump, args=(source, target), name="tcp-proxy-pump", daemon=True).start()
+                pump = _pump if not self.delay else _delayed_pump
+                threading.Thread(target=pump, args=(source, target, self.delay), name="tcp-proxy-pump",
+                                 daemon=True).start()
 
 
-def _pump(source: socket.socket, target: socket.socket) -> None:
+def _pump(source: socket.socket, target: socket.socket, _delay: float) -> None:
     try:
         while data := source.recv(65536):
             target.sendall(data)
@@ -89,6 +98,33 @@ def _pump(source: socket.socket, target: socket.socket) -> None:
         pass
     finally:
         _reset(target)
+
+
+def _delayed_pump(source: socket.socket, target: socket.socket, delay: float) -> None:
+    """Read as it comes, stamp each chunk, and let a second thread send it `delay` seconds after it came."""
+    chunks: queue.SimpleQueue[tuple[float, bytes]] = queue.SimpleQueue()
+
+    def send_later() -> None:
+        try:
+            while True:
+                arrived, data = chunks.get()
+                if not data:
+                    return
+                time.sleep(max(0.0, arrived + delay - time.monotonic()))
+                target.sendall(data)
+        except OSError:
+            pass
+        finally:
+            _reset(target)
+
+    threading.Thread(target=send_later, name="tcp-proxy-delay", daemon=True).start()
+    try:
+        while data := source.recv(65536):
+            chunks.put((time.monotonic(), data))
+    except OSError:
+        pass
+    finally:
+        chunks.put((time.monotonic(), b""))
 
 
 def _reset(sock: socket.socket) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from gateway import imap_poller
 from gateway.imap_poller import ImapChannel, MailboxPoller
 from gateway.imap_utf7 import folder_argument
 from gateway.pipeline import process_inbox_item
@@ -91,47 +92,81 @@ def test_failure_after_the_commit_imports_the_mail_once(open_runtime, server: Do
     server.append(SUPPORT, "INBOX", customer_mail(1))
     runtime = open_runtime()
     real_after_import = MailboxPoller._after_import
-    calls: list[int] = []
 
-    async def drop_first(self: MailboxPoller, client: Any, folder: str, uid: int) -> None:
-        calls.append(uid)
+    calls: list[list[int]] = []
+
+    async def drop_first(self: MailboxPoller, client: Any, folder: str, uids: list[int]) -> None:
+        calls.append(list(uids))
         if len(calls) == 1:
             raise ConnectionResetError("connection reset by peer")
-        await real_after_import(self, client, folder, uid)
+        await real_after_import(self, client, folder, uids)
 
     monkeypatch.setattr(MailboxPoller, "_after_import", drop_first)
     with polling(runtime) as enqueued:
         wait_until(lambda: len(enqueued) == 1, 20, "mail imported after the reconnect")
-    assert calls == [1, 1]
+    assert calls == [[1], [1]]
     assert inbox_count(runtime) == 1
     assert "\\Seen" in server.flags(SUPPORT, "INBOX")[0]
     process_inbox_item(runtime, enqueued[0])
     assert ticket_subjects(runtime) == ["Printer 1 is broken"]
 
 
-def test_a_connection_lost_mid_import_resumes_after_the_last_mail_stored(open_runtime, server: Dovecot,
-                                                                         monkeypatch) -> None:
-    """The cursor is written every few mails, and when a round ends however it ends: no mail read twice but one."""
+def test_a_connection_lost_mid_import_resumes_with_the_batch_it_broke(open_runtime, server: Dovecot,
+                                                                       monkeypatch) -> None:
+    """The cursor passes a batch once it is stored: a lost connection reads that batch again, no other."""
     for number in range(1, 6):
         server.append(SUPPORT, "INBOX", customer_mail(number))
+    monkeypatch.setattr(imap_poller, "FETCH_BATCH", 2)
     runtime = open_runtime(after_import="leave")  # nothing marks the mails: only the cursor knows
-    real_import_one = MailboxPoller._import_one
-    fetched: list[int] = []
+    real_store = MailboxPoller._store
+    stored: list[int] = []
 
-    async def drop_at_the_fourth(self: MailboxPoller, client: Any, folder: str, role: str, validity: int,
-                                 uid: int) -> None:
-        fetched.append(uid)
-        await real_import_one(self, client, folder, role, validity, uid)
-        if fetched.count(4) == 1 and uid == 4:
+    async def drop_after_the_third(self: MailboxPoller, folder: str, role: str, validity: int, uid: int,
+                                   raw: bytes) -> int:
+        stored.append(uid)
+        inbox_id = await real_store(self, folder, role, validity, uid, raw)
+        if stored == [1, 2, 3]:
             raise ConnectionResetError("connection reset by peer")
+        return inbox_id
 
-    monkeypatch.setattr(MailboxPoller, "_import_one", drop_at_the_fourth)
+    monkeypatch.setattr(MailboxPoller, "_store", drop_after_the_third)
     with polling(runtime):
-        wait_until(lambda: 5 in fetched, 20, "the last mail read after the reconnect")
-    assert fetched == [1, 2, 3, 4, 4, 5]  # the mail stored when the connection broke is read again, no other
+        wait_until(lambda: 5 in stored, 20, "the last mail read after the reconnect")
+    assert stored == [1, 2, 3, 3, 4, 5]  # batches [1, 2] [3, 4] [5]: the broken one is read again, no other
     assert inbox_count(runtime) == 5
     with runtime.db.transaction() as session:
         assert session.scalar(select(ImapFolder.last_uid)) == 5
+
+
+def test_mail_is_fetched_in_batches_and_a_large_mail_on_its_own(open_runtime, server: Dovecot,
+                                                                monkeypatch) -> None:
+    for number in range(1, 31):
+        server.append(SUPPORT, "INBOX", customer_mail(number))
+    server.append(SUPPORT, "INBOX", customer_mail(31, b"X-Padding: " + b"x" * (imap_poller.BATCH_ALONE_BYTES + 10)
+                                                  + b"\r\n"))
+    server.append(SUPPORT, "INBOX", customer_mail(32))
+    runtime = open_runtime()
+    real_fetch = MailboxPoller._fetch
+    fetches: list[list[int]] = []
+
+    async def counted(self: MailboxPoller, client: Any, uids: list[int]) -> dict[int, bytes]:
+        fetches.append(list(uids))
+        return await real_fetch(self, client, uids)
+
+    monkeypatch.setattr(MailboxPoller, "_fetch", counted)
+    with polling(runtime) as enqueued:
+        wait_until(lambda: len(enqueued) == 32, 20, "all 32 mails imported")
+    assert fetches == [list(range(1, 26)), list(range(26, 31)), [31], [32]]
+    assert inbox_count(runtime) == 32
+    assert all("\\Seen" in flags for flags in server.flags(SUPPORT, "INBOX"))
+
+
+def test_fetch_responses_are_read_whichever_side_of_the_body_the_uid_stands() -> None:
+    lines = [b"1 FETCH (UID 7 BODY[] {5}", bytearray(b"first"), b")",
+             b"2 FETCH (FLAGS (\\Seen))",  # a flag change the server slipped in: no body
+             b"3 FETCH (BODY[] {6}", bytearray(b"second"), b" UID 9)",
+             b"Fetch completed."]
+    assert imap_poller._literals_by_uid(lines) == {7: b"first", 9: b"second"}
 
 
 def test_a_new_uidvalidity_starts_over_without_duplicate_tickets(open_runtime, server: Dovecot) -> None:
