@@ -373,7 +373,7 @@ def worker(
 
 @app.command()
 def doctor(config: ConfigOption = None) -> None:
-    """Check config, database, blob store, broker, smarthost, IMAP and Telegram; exit 1 on any FAIL."""
+    """Check config, database, blob store, broker, smarthost, IMAP and Telegram, and what waits; exit 1 on any FAIL."""
     from gateway.doctor import print_checks, run_checks
 
     checks = run_checks(config)

@@ -3,7 +3,10 @@
 Each check tries the real thing (connect, log in, write a file) with a short
 timeout and reports OK or FAIL with one line of reason, so an operator can
 fix a deployment before mail starts piling up.  Checks never change state:
-no migrations are run and nothing is sent.
+no migrations are run and nothing is sent.  On a running installation the
+`work` row says what waits: parked mail, failed deliveries, work overdue
+because no worker takes it (WARN: worth a look, not a broken deployment, so
+the exit status stays 0 and monitoring can tell the two apart).
 """
 
 from __future__ import annotations
@@ -14,26 +17,37 @@ import socket
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from gateway.config import Config, ConfigError, ImapConfig, load_config
 from gateway.transports.smtp import probe_smarthost
 from storage.db import make_engine
 from storage.migrate import current_revision, head_revision
+from storage.models import InboxItem, OutboxItem, utcnow
 
 PROBE_TIMEOUT_SECONDS = 10.0
+OVERDUE_AFTER = timedelta(minutes=15)  # due work this old means no worker is taking it
+FAILED_WITHIN = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
 class Check:
-    """One line of the doctor's report."""
+    """One line of the doctor's report; `attention` marks an OK row that still wants a look (WARN)."""
 
     name: str
     ok: bool
     detail: str
+    attention: bool = False
+
+
+class NeedsAttention(Exception):
+    """A probe's finding that is no failure but should be looked at; the message says what."""
 
 
 def run_checks(config_path: Path | None) -> list[Check]:
@@ -43,7 +57,10 @@ def run_checks(config_path: Path | None) -> list[Check]:
     except ConfigError as exc:
         return [Check("config", False, str(exc))]
     checks = [_config_summary(config, config_path)]
-    checks.append(_attempt("database", lambda: check_database(config.storage.url)))
+    database = _attempt("database", lambda: check_database(config.storage.url))
+    checks.append(database)
+    if database.ok and "will be created" not in database.detail:
+        checks.append(_attempt("work", lambda: check_work(config.storage.url)))
     checks.append(_attempt("blob store", lambda: check_blob_dir(config.storage.blobs)))
     checks.append(_attempt("broker", lambda: check_broker(config.queue.broker)))
     checks.append(_attempt(f"smtp listen {config.smtp.listen}", lambda: check_listen(*config.smtp.address)))
@@ -65,6 +82,8 @@ def _attempt(name: str, probe: Callable[[], str]) -> Check:
     """Run one probe; any exception becomes a FAIL row with its message."""
     try:
         return Check(name, True, probe())
+    except NeedsAttention as exc:
+        return Check(name, True, str(exc), attention=True)
     except Exception as exc:  # the doctor reports every failure, whatever its type
         return Check(name, False, str(exc).strip() or type(exc).__name__)
 
@@ -86,6 +105,37 @@ def check_database(url: str) -> str:
     if current != head:
         raise RuntimeError(f"schema at {current or 'nothing'}, newest is {head}: start relaydesk to migrate")
     return f"{engine.dialect.name}, schema at {head}"
+
+
+def check_work(url: str) -> str:
+    """What waits in the database: pending, parked and overdue inbox items, pending and failed deliveries."""
+    now = utcnow()
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            def count(model: type[InboxItem] | type[OutboxItem], *where: ColumnElement[bool]) -> int:
+                return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+            pending_in = count(InboxItem, InboxItem.status == "pending")
+            parked = count(InboxItem, InboxItem.status == "parked")
+            overdue_in = count(InboxItem, InboxItem.status == "pending", InboxItem.received_at < now - OVERDUE_AFTER)
+            pending_out = count(OutboxItem, OutboxItem.status == "pending")
+            overdue_out = count(OutboxItem, OutboxItem.status == "pending",
+                                OutboxItem.next_attempt_at < now - OVERDUE_AFTER)
+            failed = count(OutboxItem, OutboxItem.status == "failed", OutboxItem.created_at > now - FAILED_WITHIN)
+    finally:
+        engine.dispose()
+    summary = (f"inbox {pending_in} pending, {parked} parked; outbox {pending_out} pending, "
+               f"{failed} failed in the last 24 h")
+    concerns = [text for number, text in (
+        (parked, f"{parked} parked: see `relaydesk inbox --status parked`, then `relaydesk replay`"),
+        (overdue_in + overdue_out, f"{overdue_in + overdue_out} item(s) overdue by over "
+                                   f"{OVERDUE_AFTER.seconds // 60} min: is a worker running?"),
+        (failed, f"{failed} delivery(ies) failed: the tickets' events say why"),
+    ) if number]
+    if concerns:
+        raise NeedsAttention(f"{summary}. " + "; ".join(concerns))
+    return summary
 
 
 def check_blob_dir(root: Path) -> str:
@@ -199,5 +249,6 @@ def print_checks(checks: list[Check]) -> None:
     table.add_column("result")
     table.add_column("detail", overflow="fold")
     for check in checks:
-        table.add_row(check.name, "[green]OK[/green]" if check.ok else "[red]FAIL[/red]", check.detail)
+        result = "[red]FAIL[/red]" if not check.ok else "[yellow]WARN[/yellow]" if check.attention else "[green]OK[/green]"
+        table.add_row(check.name, result, check.detail)
     Console().print(table)

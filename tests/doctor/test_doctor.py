@@ -7,16 +7,21 @@ import socket
 import socketserver
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from gateway.cli import app
+from gateway.config import load_config
 from gateway.doctor import run_checks
+from gateway.intake import accept_raw
 from gateway.runtime import Runtime
+from storage.models import InboxItem, OutboxItem, utcnow
 from tests.conftest import demo_config, demo_config_text
 from tests.delivery.conftest import closed_port
+from tests.pipeline.mail import deliver, mail
 from tests.smtp_sink import SmtpSink
 from tests.services import AMQP_URL, REDIS_URL, port_open, unavailable
 
@@ -41,6 +46,31 @@ def test_good_config_passes_with_exit_0(tmp_path: Path, sink: SmtpSink) -> None:
     assert "FAIL" not in result.output
     for name in ("config", "database", "blob", "broker", "smarthost"):
         assert name in result.output
+
+
+def test_work_row_says_what_waits_and_warns_without_failing(tmp_path: Path, sink: SmtpSink) -> None:
+    config = _write_config(tmp_path, sink.port)
+    runtime = Runtime.open(load_config(config))
+    try:
+        assert _by_name(run_checks(config))["work"] == (
+            True, "inbox 0 pending, 0 parked; outbox 0 pending, 0 failed in the last 24 h")
+        deliver(runtime, mail(to="someone@elsewhere.example"), rcpt=["someone@elsewhere.example"])  # parked
+        overdue = accept_raw(runtime, "smtp", mail(), {"rcpt_tos": ["support@vendor.example"]})
+        with runtime.db.transaction() as session:
+            session.get(InboxItem, overdue).received_at = utcnow() - timedelta(hours=1)
+            session.add(OutboxItem(kind="ack", recipient="alice@client.example", envelope_from="x@vendor.example",
+                                   status="failed", error="bounced: 5.1.1"))
+    finally:
+        runtime.close()
+
+    [work] = [check for check in run_checks(config) if check.name == "work"]
+    assert work.ok and work.attention
+    assert work.detail.startswith("inbox 1 pending, 1 parked; outbox 0 pending, 1 failed in the last 24 h. ")
+    for concern in ("1 parked: see `relaydesk inbox --status parked`", "1 item(s) overdue by over 15 min",
+                    "1 delivery(ies) failed"):
+        assert concern in work.detail
+    result = CliRunner().invoke(app, ["doctor", "--config", str(config)])
+    assert result.exit_code == 0 and "WARN" in result.output, result.output
 
 
 def test_closed_smarthost_port_fails_with_exit_1(tmp_path: Path) -> None:
