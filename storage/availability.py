@@ -85,8 +85,7 @@ class Availability:
         with self._lock:
             if self._down_since is None:
                 self._down_since = self._reminded_at = now
-                log.warning("database unavailable: %s; work waits and is retried, mail is deferred with 451",
-                            _reason(exc))
+                log.warning("database unavailable: %s; work is kept and retried until it is back", _reason(exc))
             elif now - self._reminded_at >= self.remind_every:
                 self._reminded_at = now
                 log.warning("database still unavailable after %.0f s: %s", now - self._down_since, _reason(exc))
