@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from storage.availability import Availability, is_unavailable
 
+CONNECT_TIMEOUT_SECONDS = 10  # PostgreSQL: how long a new connection may take before it counts as unavailable
+
 
 def make_engine(url: str) -> Engine:
     """An engine for `url`; creates the SQLite file's directory if needed."""
@@ -29,7 +31,10 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         _tune_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # A database host that drops packets instead of refusing them would otherwise hold every connection
+    # attempt for the operating system's TCP timeout (minutes), with a worker thread or an SMTP reply waiting.
+    connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=connect_args)
 
 
 def _tune_sqlite(engine: Engine) -> None:

@@ -5,6 +5,7 @@
         ...
         proxy.cut()      # open connections are reset, new ones refused
         proxy.restore()  # the same port accepts again
+        proxy.hold()     # new connections are accepted and never answered, as by a host gone silent
 
 With `delay`, every byte reaches the other side that many seconds late in
 each direction (a round trip costs twice that), as with a distant server;
@@ -32,6 +33,7 @@ class TcpProxy:
         self._lock = threading.Lock()
         self._listener: socket.socket | None = None
         self._open: set[socket.socket] = set()
+        self._holding = False
 
     def start(self) -> "TcpProxy":
         listener = socket.socket()
@@ -54,8 +56,14 @@ class TcpProxy:
             _reset(sock)
 
     def restore(self) -> None:
-        """Listen on the same port again."""
-        self.start()
+        """Listen on the same port again, and forward."""
+        self._holding = False
+        if self._listener is None:
+            self.start()
+
+    def hold(self) -> None:
+        """Accept new connections but never forward nor answer them (open ones go on)."""
+        self._holding = True
 
     def stop(self) -> None:
         self.cut()
@@ -72,6 +80,10 @@ class TcpProxy:
                 client, _ = listener.accept()
             except OSError:  # closed by cut()
                 return
+            if self._holding:
+                with self._lock:
+                    self._open.add(client)  # silent until cut() or stop() resets it
+                continue
             try:
                 server = socket.create_connection(self.upstream, timeout=10)
             except OSError:

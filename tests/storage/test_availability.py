@@ -8,6 +8,7 @@ live pool, against a statement cancelled by its timeout and a missing table.
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from storage import db
 from storage.availability import Availability, is_unavailable
 from storage.db import Database
 from tests.db_errors import database_locked, locked_sqlite, missing_table, statement_error
@@ -115,3 +117,20 @@ def test_a_statement_error_says_nothing_about_availability(tmp_path: Path, caplo
     finally:
         database.dispose()
     assert not database.availability.down and caplog.records == []
+
+
+@pytest.mark.postgres
+def test_a_database_host_gone_silent_is_unavailable_within_the_connect_timeout(monkeypatch) -> None:
+    monkeypatch.setattr(db, "CONNECT_TIMEOUT_SECONDS", 1)
+    upstream = make_url(PG_URL)
+    with TcpProxy((upstream.host or "127.0.0.1", upstream.port or 5432)) as proxy:
+        proxy.hold()
+        database = Database(upstream.set(port=proxy.port).render_as_string(hide_password=False))
+        started = time.monotonic()
+        try:
+            with pytest.raises(OperationalError) as raised, database.transaction() as session:
+                session.execute(text("SELECT 1"))
+        finally:
+            database.dispose()
+    assert time.monotonic() - started < 5  # not the operating system's minutes
+    assert is_unavailable(raised.value) and "timeout" in str(raised.value)
