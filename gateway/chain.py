@@ -86,24 +86,24 @@ def paths_through(entries: list[ChainEntry], ref: str) -> list[list[ChainEntry]]
 
 def chain_line(session: Session, ticket: Ticket) -> str:
     """`VND-1 (Vendor Ltd, open) → PTN-1 (Partner GmbH, resolved)`; branches joined by `; `."""
-    paths = paths_through(chain_entries(session, ticket), ticket.ref)
-    return "; ".join(ARROW.join(e.label() for e in path) for path in paths)
+    return line_through(chain_entries(session, ticket), ticket.ref)
 
 
-def chain_header(session: Session, ticket: Ticket) -> str:
-    """The machine-readable chain for `X-Relaydesk-Chain`: `VND-1=open, PTN-1=resolved`.
+def line_through(entries: list[ChainEntry], ref: str) -> str:
+    """The chain line of the ticket `ref` from the chain's entries."""
+    return "; ".join(ARROW.join(e.label() for e in path) for path in paths_through(entries, ref))
 
+
+def chain_headers(ticket: Ticket, entries: list[ChainEntry]) -> dict[str, str]:
+    """The X-Relaydesk-* headers every mail about `ticket` carries (the composer adds the ticket's).
+
+    `X-Relaydesk-Chain` is machine-readable, `VND-1=open, PTN-1=resolved`:
     ASCII only (refs and statuses are), depth first from the root, so another
     installation can read every ticket's status without decoding anything.
     """
-    return ", ".join(f"{e.ref}={e.status}" for e in chain_entries(session, ticket))
-
-
-def chain_headers(session: Session, ticket: Ticket) -> dict[str, str]:
-    """The X-Relaydesk-* headers every mail about `ticket` carries (the composer adds the ticket's)."""
     return {
         "X-Relaydesk-Status": ticket.status,
-        "X-Relaydesk-Chain": chain_header(session, ticket),
+        "X-Relaydesk-Chain": ", ".join(f"{e.ref}={e.status}" for e in entries),
     }
 
 
@@ -119,7 +119,11 @@ def _entry(ticket: Ticket, depth: int, parent_ref: str | None) -> ChainEntry:
 
 
 def decorate_with_chain(session: Session, ticket: Ticket, draft: Draft) -> None:
-    """Outbox decorator: X-Relaydesk-Status/Chain on every mail, the chain line when linked."""
-    draft.headers.update(chain_headers(session, ticket))
-    if len(chain_entries(session, ticket)) > 1:
-        draft.footer.append(f"Chain: {chain_line(session, ticket)}")
+    """Outbox decorator: X-Relaydesk-Status/Chain on every mail, the chain line when linked.
+
+    The chain is read once per mail: each reading walks every link of it.
+    """
+    entries = chain_entries(session, ticket)
+    draft.headers.update(chain_headers(ticket, entries))
+    if len(entries) > 1:
+        draft.footer.append(f"Chain: {line_through(entries, ticket.ref)}")

@@ -1,7 +1,7 @@
 """Two relaydesk installations linked through email alone (SPEC §5, last paragraph).
 
 Every mail we send carries `X-Relaydesk-Ticket` (our ref), `X-Relaydesk-Status`,
-`X-Relaydesk-Chain` (`gateway.chain.chain_header`: `VND-1=open, PTN-1=resolved`)
+`X-Relaydesk-Chain` (`gateway.chain.chain_headers`: `VND-1=open, PTN-1=resolved`)
 and the hop counter `X-Relaydesk-Hops` (`gateway.compose`).  This module is the
 reading side:
 
@@ -101,7 +101,7 @@ def decode_chain(value: str | None) -> tuple[ChainHop, ...]:
 def encode_chain(hops: tuple[ChainHop, ...]) -> str:
     """The inverse of `decode_chain`, for keeping a remote chain in an event's detail.
 
-    Our own header is written from the database by `gateway.chain.chain_header`.
+    Our own header is written from the database by `gateway.chain.chain_headers`.
     """
     return ", ".join(f"{hop.ref}={hop.status}" for hop in hops)
 

@@ -52,7 +52,7 @@ def test_the_chain_line_shows_every_ticket_with_account_and_status(sqlite_runtim
         line = "VND-1 (Vendor Ltd, open) → PTN-1 (Partner GmbH, new) → SUB-1 (Subco Field Service, resolved)"
         assert {chain_line(session, t) for t in (vnd, ptn, sub)} == {line}
         assert [e.to_json()["depth"] for e in chain_entries(session, sub)] == [0, 1, 2]
-        assert chain_headers(session, ptn) == {
+        assert chain_headers(ptn, chain_entries(session, ptn)) == {
             "X-Relaydesk-Status": "new",
             "X-Relaydesk-Chain": "VND-1=open, PTN-1=new, SUB-1=resolved",
         }
