@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import dramatiq
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -29,7 +30,7 @@ from gateway.participants import add_participant
 from gateway.runtime import Runtime
 from gateway.tickets import add_event, hosting_account
 from gateway.transports import PermanentError, TransientError
-from gateway.transports.smtp import send_mail
+from gateway.transports.smtp import close_kept_connection, send_mail
 from gateway.transports.telegram import send_chat_item
 from parsers.message import Address
 from storage.blobs import BlobNotFound
@@ -74,6 +75,13 @@ def _send_chat(runtime: Runtime, outgoing: Outgoing) -> int | None:
 
 # Channel → transport.  A channel missing here is left pending for whichever process can send it.
 TRANSPORTS: dict[str, Transport] = {"email": _send_email, "telegram": _send_chat}
+
+
+class ClosesKeptConnections(dramatiq.Middleware):
+    """A worker thread that ends closes the smarthost connection it kept between mails."""
+
+    def before_worker_thread_shutdown(self, broker: dramatiq.Broker, thread: object) -> None:
+        close_kept_connection()
 
 
 def deliver(runtime: Runtime, outbox_id: int, on_queued: Callable[[int], None] | None = None) -> float | None:

@@ -52,6 +52,7 @@ class TaskQueue:
     deliver_outbox: dramatiq.Actor = field(init=False)
 
     def __post_init__(self) -> None:
+        self.broker.add_middleware(delivery.ClosesKeptConnections())
         self.process_inbox = dramatiq.actor(
             self._process_inbox, actor_name="process_inbox", queue_name=INBOX_QUEUE,
             broker=self.broker, **_ACTOR_OPTIONS,

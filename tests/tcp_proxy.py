@@ -34,6 +34,7 @@ class TcpProxy:
         self._listener: socket.socket | None = None
         self._open: set[socket.socket] = set()
         self._holding = False
+        self.accepted = 0  # connections clients opened through the proxy
 
     def start(self) -> "TcpProxy":
         listener = socket.socket()
@@ -51,7 +52,7 @@ class TcpProxy:
             listener, self._listener = self._listener, None
             sockets, self._open = self._open, set()
         if listener is not None:
-            listener.close()
+            _reset(listener)  # shutdown() wakes the thread blocked in accept(); close() alone would not
         for sock in sockets:
             _reset(sock)
 
@@ -80,6 +81,7 @@ class TcpProxy:
                 client, _ = listener.accept()
             except OSError:  # closed by cut()
                 return
+            self.accepted += 1
             if self._holding:
                 with self._lock:
                     self._open.add(client)  # silent until cut() or stop() resets it

@@ -13,9 +13,11 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from gateway.config import OutboundConfig
 from gateway.smtp_server import FreePortController
 from gateway.transports import PermanentError, TransientError
-from gateway.transports.smtp import probe_smarthost, send_mail
+from gateway.transports import smtp as smtp_transport
+from gateway.transports.smtp import close_kept_connection, probe_smarthost, send_mail
 from tests.delivery.conftest import closed_port
 from tests.smtp_sink import SmtpSink
+from tests.tcp_proxy import TcpProxy
 
 RAW = b"From: support@vendor.example\r\nTo: alice@client.example\r\nSubject: hi\r\n\r\nhello\r\n"
 
@@ -48,6 +50,47 @@ def test_4xx_is_transient() -> None:
 def test_connection_refused_is_transient() -> None:
     with pytest.raises(TransientError, match="smarthost 127.0.0.1"):
         send_mail(RAW, "b@relaydesk.invalid", "alice@client.example", _outbound(closed_port()))
+
+
+@pytest.fixture
+def proxied(sink: SmtpSink) -> Iterator[TcpProxy]:
+    """The sink behind a proxy that counts connections and can drop them; no connection kept from before."""
+    close_kept_connection()
+    with TcpProxy(("127.0.0.1", sink.port)) as proxy:
+        yield proxy
+    close_kept_connection()
+
+
+def test_mail_in_a_burst_shares_one_connection(sink: SmtpSink, proxied: TcpProxy) -> None:
+    for n in range(3):
+        send_mail(RAW, "b@relaydesk.invalid", f"r{n}@client.example", _outbound(proxied.port))
+    assert [m.rcpt_tos for m in sink.mails] == [(f"r{n}@client.example",) for n in range(3)]
+    assert proxied.accepted == 1
+
+
+def test_a_kept_connection_the_smarthost_dropped_is_replaced_and_the_mail_sent(sink: SmtpSink,
+                                                                              proxied: TcpProxy) -> None:
+    send_mail(RAW, "b@relaydesk.invalid", "first@client.example", _outbound(proxied.port))
+    proxied.cut()  # the smarthost closes the idle connection (and listens again)
+    proxied.restore()
+    send_mail(RAW, "b@relaydesk.invalid", "second@client.example", _outbound(proxied.port))
+    assert [m.rcpt_tos for m in sink.mails] == [("first@client.example",), ("second@client.example",)]
+    assert proxied.accepted == 2
+
+
+def test_a_connection_is_kept_only_for_a_while_and_not_after_an_error(sink: SmtpSink, proxied: TcpProxy,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    outbound = _outbound(proxied.port)
+    sink.reply = lambda envelope: "550 5.1.1 no such user" if envelope.rcpt_tos == ["gone@client.example"] else None
+    send_mail(RAW, "b@relaydesk.invalid", "one@client.example", outbound)
+    with pytest.raises(PermanentError):
+        send_mail(RAW, "b@relaydesk.invalid", "gone@client.example", outbound)
+    send_mail(RAW, "b@relaydesk.invalid", "two@client.example", outbound)  # a new connection after the error
+    monkeypatch.setattr(smtp_transport, "REUSE_SECONDS", 0.0)
+    send_mail(RAW, "b@relaydesk.invalid", "three@client.example", outbound)  # the window has passed
+    assert proxied.accepted == 3
+    assert [m.rcpt_tos for m in sink.mails] == [("one@client.example",), ("two@client.example",),
+                                               ("three@client.example",)]
 
 
 def test_probe_reads_the_ehlo_reply(sink: SmtpSink) -> None:
