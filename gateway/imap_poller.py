@@ -173,14 +173,25 @@ class MailboxPoller:
             await in_thread(self.enqueue, inbox_id)
 
     async def _fetch(self, client: aioimaplib.IMAP4, uids: list[int]) -> dict[int, bytes]:
-        """The raw bytes of each of `uids` the server still has, by UID."""
+        """The raw bytes of each of `uids` the server still has, by UID.
+
+        A batch the server refuses outright is read again one mail at a time,
+        so one mail it cannot read does not hold up the rest; that mail is
+        reported and left in the folder, as an oversized one is.
+        """
         if not uids:
             return {}
         response = await client.uid("fetch", ",".join(map(str, uids)), "(UID BODY.PEEK[])")
         fetched = _literals_by_uid(response.lines)
-        if response.result != "OK" and not fetched:  # a refusal, not mail that vanished: try the round again
-            raise ImapError(f"fetch failed: {response_text(response.lines)}")
-        return fetched
+        if response.result == "OK" or fetched:
+            return fetched
+        if len(uids) > 1:
+            for uid in uids:
+                fetched.update(await self._fetch(client, [uid]))
+            return fetched
+        log.error("imap %s: UID %d could not be read (%s); left in the folder, not imported", self.name, uids[0],
+                  response_text(response.lines))
+        return {}
 
     async def _new_uids(self, client: aioimaplib.IMAP4, last_uid: int, *criteria: str) -> list[int]:
         since = ("SINCE", _imap_date(date.fromisoformat(self.box.since))) if self.box.since else ()

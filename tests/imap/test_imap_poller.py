@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Iterator
@@ -9,6 +10,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from aioimaplib import Response
 from sqlalchemy import func, select
 
 from gateway import imap_poller
@@ -159,6 +161,31 @@ def test_mail_is_fetched_in_batches_and_a_large_mail_on_its_own(open_runtime, se
     assert fetches == [list(range(1, 26)), list(range(26, 31)), [31], [32]]
     assert inbox_count(runtime) == 32
     assert all("\\Seen" in flags for flags in server.flags(SUPPORT, "INBOX"))
+
+
+def test_a_batch_refused_outright_is_read_one_mail_at_a_time(open_runtime, caplog) -> None:
+    """The server says NO to the batch: each mail is asked for alone, and the one it cannot read is reported."""
+    class Refusing:
+        """The one IMAP command `_fetch` sends, answered the way a server with a damaged mail file answers."""
+
+        def __init__(self) -> None:
+            self.asked: list[str] = []
+
+        async def uid(self, command: str, uid_set: str, items: str) -> Response:
+            self.asked.append(uid_set)
+            if uid_set in ("1", "3"):
+                return Response("OK", [b"1 FETCH (UID %s BODY[] {2}" % uid_set.encode(), bytearray(b"hi"), b")",
+                                       b"Fetch completed."])
+            return Response("NO", [b"Error: Corrupted mail file"])
+
+    runtime = open_runtime()
+    poller = MailboxPoller(runtime, runtime.config.imap[0], lambda _id: None, asyncio.Event())
+    client = Refusing()
+    with caplog.at_level(logging.ERROR, logger="gateway.imap_poller"):
+        fetched = asyncio.run(poller._fetch(client, [1, 2, 3]))
+    assert fetched == {1: b"hi", 3: b"hi"}
+    assert client.asked == ["1,2,3", "1", "2", "3"]
+    assert "UID 2 could not be read (Error: Corrupted mail file); left in the folder" in caplog.text
 
 
 def test_fetch_responses_are_read_whichever_side_of_the_body_the_uid_stands() -> None:
