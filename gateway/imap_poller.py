@@ -21,8 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any, TypeVar
 
@@ -32,6 +31,8 @@ from gateway import tasks
 from gateway.channel_thread import ChannelThread, in_thread, sleep_unless_stopped
 from gateway.config import ImapConfig
 from gateway.imap_connect import ImapRefused, close_quietly, open_session, response_text
+from gateway.imap_responses import literals_by_uid, numbers
+from gateway.imap_responses import uidvalidity as read_uidvalidity
 from gateway.imap_utf7 import folder_argument
 from gateway.intake import accept_raw
 from gateway.poller_lease import DEFAULT_SECONDS, PollerLease
@@ -50,9 +51,6 @@ PROGRESS_EVERY = 100
 FETCH_BATCH = 25
 BATCH_ALONE_BYTES = 1024 * 1024
 COMMAND_TIMEOUT_SECONDS = 60.0
-_UIDVALIDITY = re.compile(rb"\[UIDVALIDITY (\d+)\]")
-_FETCH_START = re.compile(rb"\d+ FETCH \(")
-_FETCH_UID = re.compile(rb"\bUID (\d+)")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _T = TypeVar("_T")
 
@@ -133,7 +131,9 @@ class MailboxPoller:
         response = await client.select(folder_argument(folder))
         if response.result != "OK":
             raise ImapError(f"cannot open folder {folder!r}: {response_text(response.lines)}")
-        uidvalidity = _uidvalidity(response.lines)
+        uidvalidity = read_uidvalidity(response.lines)
+        if uidvalidity is None:
+            raise ImapError("the server announced no UIDVALIDITY for the folder")
         last_uid = await self._db(imap_cursor, self.name, folder, uidvalidity)
         uids = await self._new_uids(client, last_uid)
         if not uids:
@@ -182,7 +182,7 @@ class MailboxPoller:
         if not uids:
             return {}
         response = await client.uid("fetch", ",".join(map(str, uids)), "(UID BODY.PEEK[])")
-        fetched = _literals_by_uid(response.lines)
+        fetched = literals_by_uid(response.lines)
         if response.result == "OK" or fetched:
             return fetched
         if len(uids) > 1:
@@ -199,7 +199,7 @@ class MailboxPoller:
         if response.result != "OK":
             raise ImapError(f"search failed: {response_text(response.lines)}")
         # "n:*" always names the folder's last mail, even below n: keep only what is new.
-        return sorted(uid for uid in _numbers(response.lines[:-1]) if uid > last_uid)
+        return sorted(uid for uid in numbers(response.lines[:-1]) if uid > last_uid)
 
     async def _store(self, folder: str, role: str, uidvalidity: int, uid: int, raw: bytes) -> int:
         """Commit one mail to the inbox (a no-op for one stored before); its inbox id."""
@@ -254,18 +254,6 @@ class MailboxPoller:
             return call(session, *args)
 
 
-def _uidvalidity(lines: Iterable[bytes]) -> int:
-    for line in lines:
-        found = _UIDVALIDITY.search(bytes(line))
-        if found:
-            return int(found.group(1))
-    raise ImapError("the server announced no UIDVALIDITY for the folder")
-
-
-def _numbers(lines: Iterable[bytes]) -> list[int]:
-    return [int(token) for line in lines for token in bytes(line).split() if token.isdigit()]
-
-
 def _batches(uids: list[int], alone: set[int]) -> Iterator[list[int]]:
     """`uids` in order, FETCH_BATCH at a time; a UID in `alone` (a large mail) makes a batch of its own."""
     batch: list[int] = []
@@ -282,32 +270,6 @@ def _batches(uids: list[int], alone: set[int]) -> Iterator[list[int]]:
             batch = []
     if batch:
         yield batch
-
-
-def _literals_by_uid(lines: list[Any]) -> dict[int, bytes]:
-    """The message bytes of a FETCH response by UID.
-
-    aioimaplib hands each message as the line announcing it
-    (`* 7 FETCH (UID 12 BODY[] {n}`), the literal as a bytearray, then the
-    rest of the line; the UID may stand before or after the literal.
-    Untagged FETCHes without a body (flag changes) are skipped.
-    """
-    found: dict[int, bytes] = {}
-    uid: int | None = None
-    literal: bytes | None = None
-    for line in lines:
-        if isinstance(line, bytearray):
-            literal = bytes(line)
-        else:
-            text = bytes(line)
-            if _FETCH_START.match(text):
-                uid, literal = None, None
-            if uid is None and (named := _FETCH_UID.search(text)):
-                uid = int(named.group(1))
-        if uid is not None and literal is not None:
-            found.setdefault(uid, literal)
-            uid, literal = None, None
-    return found
 
 
 def _imap_date(day: date) -> str:

@@ -469,11 +469,11 @@ def process_inbox_item(runtime: Runtime, inbox_id: int) -> list[int]:
             return []
         _record_failure(runtime, inbox_id, f"store: IntegrityError: {_first_line(str(exc.orig))}", park=False)
     except StepFailed as exc:
-        if is_unavailable(exc):
-            _record_failure(runtime, inbox_id, str(exc), park=False, counted=False)
-        else:
+        unavailable = is_unavailable(exc)
+        if not unavailable:  # an outage is logged once, by the database
             log.warning("inbox item %s failed: %s", inbox_id, exc)
-            _record_failure(runtime, inbox_id, str(exc), park=isinstance(exc.cause, Unprocessable))
+        _record_failure(runtime, inbox_id, str(exc), park=isinstance(exc.cause, Unprocessable),
+                        counted=not unavailable)
     except Unprocessable as exc:
         _record_failure(runtime, inbox_id, f"load: {exc}", park=True)
     except Exception as exc:  # the database itself failed; the sweeper will retry

@@ -21,6 +21,7 @@ import queue
 import socket
 import threading
 import time
+from functools import partial
 
 
 class TcpProxy:
@@ -99,12 +100,11 @@ class TcpProxy:
                     return
                 self._open.update((client, server))
             for source, target in ((client, server), (server, client)):
-                pump = _pump if not self.delay else _delayed_pump
-                threading.Thread(target=pump, args=(source, target, self.delay), name="tcp-proxy-pump",
-                                 daemon=True).start()
+                pump = partial(_delayed_pump, delay=self.delay) if self.delay else _pump
+                threading.Thread(target=pump, args=(source, target), name="tcp-proxy-pump", daemon=True).start()
 
 
-def _pump(source: socket.socket, target: socket.socket, _delay: float) -> None:
+def _pump(source: socket.socket, target: socket.socket) -> None:
     try:
         while data := source.recv(65536):
             target.sendall(data)

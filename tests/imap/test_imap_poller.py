@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from gateway import imap_poller
 from gateway.imap_poller import ImapChannel, MailboxPoller
+from gateway.imap_responses import literals_by_uid
 from gateway.imap_utf7 import folder_argument
 from gateway.pipeline import process_inbox_item
 from gateway.runtime import Runtime
@@ -193,7 +194,7 @@ def test_fetch_responses_are_read_whichever_side_of_the_body_the_uid_stands() ->
              b"2 FETCH (FLAGS (\\Seen))",  # a flag change the server slipped in: no body
              b"3 FETCH (BODY[] {6}", bytearray(b"second"), b" UID 9)",
              b"Fetch completed."]
-    assert imap_poller._literals_by_uid(lines) == {7: b"first", 9: b"second"}
+    assert literals_by_uid(lines) == {7: b"first", 9: b"second"}
 
 
 def test_a_new_uidvalidity_starts_over_without_duplicate_tickets(open_runtime, server: Dovecot) -> None:
