@@ -23,7 +23,10 @@ install-test: $(VENV)/.test-installed
 run: install
 	$(BIN)/relaydesk serve --config $(CONFIG)
 
+# System packages (Dovecot, Chromium) first, then the layers contract, then the whole suite.
 test: install-test
+	.ci/system-packages
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install-test

@@ -3,7 +3,7 @@
 An aiosmtpd sink stands behind a proxy that delays every byte by half of
 `--rtt-ms` in each direction, as a smarthost in another data centre would.
 One thread relays `--mails` mails with the gateway's SMTP transport
-(`gateway.transports.smtp.send_mail`): once as shipped, keeping the
+(`gateway.outbound.transports.smtp.send_mail`): once as shipped, keeping the
 connection for the next mail, and once with REUSE_SECONDS = 0, a new
 connection (TCP, greeting, EHLO) per mail, the transport's behaviour before
 it kept connections.  Rounds alternate; each figure is the median of the
@@ -24,8 +24,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from gateway.config import OutboundConfig  # noqa: E402  (after the path tweak)
-from gateway.transports import smtp  # noqa: E402
+from gateway.core.config import OutboundConfig  # noqa: E402  (after the path tweak)
+from gateway.outbound.transports import smtp  # noqa: E402
 from tests.smtp_sink import SmtpSink  # noqa: E402
 from tests.tcp_proxy import TcpProxy  # noqa: E402
 

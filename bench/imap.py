@@ -1,7 +1,7 @@
 """IMAP import benchmark: the gateway's IMAP channel against a bare imaplib loop, same run, same Dovecot.
 
 A Dovecot started for the run holds `--mails` customer mails in INBOX.  The
-gateway's channel (gateway.imap_poller, fresh SQLite database each round)
+gateway's channel (gateway.channels.imap.poller, fresh SQLite database each round)
 imports all of them: fetch (25 mails per UID FETCH), blob + inbox row
 committed with fsync per mail, the batch flagged \\Seen, cursor advanced.
 The baseline is the standard library's imaplib doing only the conversation:
@@ -30,11 +30,11 @@ sys.path.insert(0, str(REPO))
 
 from sqlalchemy import func, select  # noqa: E402  (after the path tweak)
 
-from gateway.imap_poller import ImapChannel  # noqa: E402
-from gateway.runtime import Runtime  # noqa: E402
+from gateway.channels.imap.poller import ImapChannel  # noqa: E402
+from gateway.core.runtime import Runtime  # noqa: E402
 from storage.models import InboxItem  # noqa: E402
 from tests.conftest import demo_config  # noqa: E402
-from tests.imap.dovecot import PASSWORD, Dovecot, dovecot  # noqa: E402
+from tests.channels.imap.dovecot import PASSWORD, Dovecot, dovecot  # noqa: E402
 from tests.tcp_proxy import TcpProxy  # noqa: E402
 
 USER = "support@vendor.example"

@@ -31,7 +31,7 @@ sys.path.insert(0, str(REPO))
 
 from aiosmtpd.smtp import SMTP, Envelope, Session  # noqa: E402  (after the path tweak)
 
-from gateway.smtp_server import FreePortController  # noqa: E402
+from gateway.channels.smtp import FreePortController  # noqa: E402
 
 DEMO_TOML = REPO.parent / "shared" / "scenarios" / "demo.toml"
 RECIPIENT = "support@vendor.example"
@@ -117,7 +117,7 @@ def start_gateway(data: Path, smarthost_port: int) -> tuple[subprocess.Popen[byt
     )
     log = open(data / "serve.log", "wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "gateway.cli", "serve", "--config", str(config)],
+        [sys.executable, "-m", "gateway.cli.main", "serve", "--config", str(config)],
         cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
         env={**os.environ, "RELAYDESK_SECRET": os.environ.get("RELAYDESK_SECRET", "bench-secret-not-for-production")},
     )

@@ -23,12 +23,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from gateway.channels.intake import accept_raw  # noqa: E402
+from gateway.core.runtime import Runtime  # noqa: E402
+from gateway.pipeline.runner import process_inbox_item  # noqa: E402
 from tests.conftest import demo_config  # noqa: E402  (after the path tweak)
 from tests.services import PG_URL, fresh_postgres_database, port_open  # noqa: E402
-
-from gateway.intake import accept_raw  # noqa: E402
-from gateway.pipeline import process_inbox_item  # noqa: E402
-from gateway.runtime import Runtime  # noqa: E402
 
 QUOTE = "\r\n".join(f"> line {i} of the earlier conversation about the printer" for i in range(30))
 

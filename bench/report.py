@@ -29,8 +29,8 @@ sys.path.insert(0, str(REPO))
 
 from sqlalchemy import insert, select  # noqa: E402  (needs the repo on sys.path)
 
-from gateway.config import load_config  # noqa: E402
-from gateway.runtime import Runtime  # noqa: E402
+from gateway.core.config import load_config  # noqa: E402
+from gateway.core.runtime import Runtime  # noqa: E402
 from storage.models import Account, Link, Ticket  # noqa: E402
 
 START = datetime(2026, 1, 1, tzinfo=timezone.utc)

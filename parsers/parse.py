@@ -23,7 +23,7 @@ from parsers.commands import extract_commands
 from parsers.content_type import ContentType, content_type, declared_charset
 from parsers.forward import detect_forward
 from parsers.headers import decode_value, message_ids, parse_addresses, parse_date
-from parsers.html import html_to_text
+from parsers.html_text import html_to_text
 from parsers.large_parts import lift
 from parsers.message import (Address, Bounce, Forward, ForwardedOriginal, ParsedMessage, ParseOptions,
                              frozen_instance)

@@ -18,7 +18,7 @@ import re
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from parsers.html import html_to_text
+from parsers.html_text import html_to_text
 from parsers.quotes import (
     FORWARD_INTRO,
     SEPARATOR,

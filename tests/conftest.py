@@ -9,14 +9,17 @@ from typing import Any
 
 import pytest
 
-from gateway.config import Config, parse_config
-from gateway.runtime import Runtime
+from gateway.core.config import Config, parse_config
+from gateway.core.runtime import Runtime
 from tests.services import fresh_postgres_database
 from tests.smtp_sink import SmtpSink
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 DEMO_TOML = SHARED / "scenarios" / "demo.toml"
 TEST_SECRET = "test-secret-not-for-production"
+
+# Fixtures shared by several test packages, kept in modules of their own.
+pytest_plugins = ["tests.smtp_listener"]
 
 
 def demo_config_text(data_dir: Path, smtp_port: int = 0, sink_port: int = 0) -> str:

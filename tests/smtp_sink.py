@@ -21,7 +21,7 @@ from email.message import EmailMessage
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from gateway.smtp_server import FreePortController
+from gateway.channels.smtp import FreePortController
 
 
 @dataclass(frozen=True)

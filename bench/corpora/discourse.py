@@ -48,7 +48,7 @@ from pathlib import Path
 
 from bench.corpora.base import LIB_SPLITTERS, CaseResult, Split, safe_check, diff_note
 from parsers import parse_message
-from parsers.html import html_to_text
+from parsers.html_text import html_to_text
 from parsers.message import Address, ParsedMessage
 
 NAME = "discourse"

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.corpora.base import LIB_SPLITTERS, CaseResult, Split, safe_check, diff_note, judge_all, ours, talon_html
-from parsers.html import html_to_text
+from parsers.html_text import html_to_text
 
 NAME = "talon"
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from bs4 import BeautifulSoup, Tag
 
-from parsers.html import parse_html
+from parsers.html_text import parse_html
 
 _QUOTE_CLASSES = re.compile(
     r"^(?:x_)*(?:gmail_quote|gmail_extra|gmail_attr|yahoo_quoted|ydp[0-9a-f]+yahoo_quoted|moz-cite-prefix|"

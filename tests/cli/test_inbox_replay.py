@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from gateway import pipeline
-from gateway.cli import app
+from gateway.cli.main import app
+from gateway.pipeline import runner as pipeline_runner
+from gateway.pipeline.context import Inbound
 from tests.conftest import demo_config_text
 from tests.pipeline.mail import mail
 
@@ -24,14 +25,14 @@ def config_file(tmp_path: Path) -> Path:
     return path
 
 
-def _broken_step(ctx: pipeline.Inbound) -> None:
+def _broken_step(ctx: Inbound) -> None:
     raise RuntimeError("ticket store unavailable")
 
 
 def test_parked_mail_is_listed_with_its_reason_and_replayed(config_file: Path, tmp_path: Path, monkeypatch) -> None:
     eml = tmp_path / "printer.eml"
     eml.write_bytes(mail())
-    monkeypatch.setattr(pipeline, "STEPS", [_broken_step])
+    monkeypatch.setattr(pipeline_runner, "STEPS", [_broken_step])
     failed = runner.invoke(app, ["ingest", str(eml), "--account", "vendor", "--config", str(config_file)])
     assert failed.exit_code == 1 and "parked" in failed.output
 

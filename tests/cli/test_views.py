@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from gateway.tickets import open_ticket
-from gateway.views import ticket_detail, ticket_list
+from gateway.desk.tickets import open_ticket
+from gateway.desk.views import ticket_detail, ticket_list
 from storage.models import Link
 from storage.repositories import account_by_slug, ticket_by_ref
 from tests.pipeline.mail import deliver, mail

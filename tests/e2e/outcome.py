@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from gateway.runtime import Runtime
+from gateway.core.runtime import Runtime
 from storage.models import InboxItem, Message, OutboxItem, Ticket
 from tests.smtp_sink import SunkMail
 

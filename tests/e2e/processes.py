@@ -56,7 +56,7 @@ class GatewayProcess:
     """One `relaydesk <command>` subprocess."""
 
     def __init__(self, config: Path, *args: str, name: str) -> None:
-        self.argv = [sys.executable, "-m", "gateway.cli", *args, "--config", str(config)]
+        self.argv = [sys.executable, "-m", "gateway.cli.main", *args, "--config", str(config)]
         self.log_path = config.parent / f"{name}.log"
         self.process: subprocess.Popen[bytes] | None = None
 

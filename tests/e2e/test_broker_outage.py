@@ -18,10 +18,16 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from gateway.config import load_config
-from gateway.runtime import Runtime
+from gateway.core.config import load_config
+from gateway.core.runtime import Runtime
 from tests.e2e.harness import wait_until
-from tests.e2e.outcome import acks_by_recipient, assert_each_mail_once, customer, send_mails, wait_settled
+from tests.e2e.outcome import (
+    acks_by_recipient,
+    assert_each_mail_once,
+    customer,
+    send_mails,
+    wait_settled,
+)
 from tests.e2e.processes import GatewayProcess, free_port, write_config
 from tests.services import fresh_postgres_database, rabbitmq_vhost, redis_namespace
 from tests.smtp_sink import SmtpSink

@@ -17,9 +17,15 @@ from typing import Any
 
 import pytest
 
-from gateway.config import load_config
-from gateway.runtime import Runtime
-from tests.e2e.outcome import acks_by_recipient, assert_each_mail_once, customer, send_mails, wait_settled
+from gateway.core.config import load_config
+from gateway.core.runtime import Runtime
+from tests.e2e.outcome import (
+    acks_by_recipient,
+    assert_each_mail_once,
+    customer,
+    send_mails,
+    wait_settled,
+)
 from tests.e2e.processes import REPO, GatewayProcess, free_port, write_config
 from tests.services import fresh_postgres_database, rabbitmq_vhost, redis_namespace
 from tests.smtp_sink import SmtpSink
@@ -96,7 +102,7 @@ def test_rabbitmq_with_two_workers_on_postgresql(tmp_path: Path) -> None:
 def test_embedded_broker_refuses_split_layouts_with_an_explanation(tmp_path: Path, args: tuple[str, ...]) -> None:
     config_path = write_config(tmp_path / "relaydesk.toml", tmp_path / "data", free_port(), free_port())
     result = subprocess.run(
-        [sys.executable, "-m", "gateway.cli", *args, "--config", str(config_path)],
+        [sys.executable, "-m", "gateway.cli.main", *args, "--config", str(config_path)],
         cwd=REPO, capture_output=True, text=True, timeout=60,
     )
     assert result.returncode == 2

@@ -26,10 +26,16 @@ from pathlib import Path
 
 import pytest
 
-from gateway.config import load_config
-from gateway.delivery import LEASE_MIN_SECONDS
-from gateway.runtime import Runtime
-from tests.e2e.outcome import SUPPORT, assert_each_mail_once, customer, customer_mail, wait_settled
+from gateway.core.config import load_config
+from gateway.core.runtime import Runtime
+from gateway.outbound.delivery import LEASE_MIN_SECONDS
+from tests.e2e.outcome import (
+    SUPPORT,
+    assert_each_mail_once,
+    customer,
+    customer_mail,
+    wait_settled,
+)
 from tests.e2e.processes import GatewayProcess, free_port, write_config
 from tests.smtp_sink import SmtpSink
 

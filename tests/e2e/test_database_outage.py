@@ -23,10 +23,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from gateway.config import load_config
-from gateway.runtime import Runtime
+from gateway.core.config import load_config
+from gateway.core.runtime import Runtime
 from tests.e2e.harness import wait_until
-from tests.e2e.outcome import SUPPORT, acks_by_recipient, assert_each_mail_once, customer, customer_mail, wait_settled
+from tests.e2e.outcome import (
+    SUPPORT,
+    acks_by_recipient,
+    assert_each_mail_once,
+    customer,
+    customer_mail,
+    wait_settled,
+)
 from tests.e2e.processes import GatewayProcess, free_port, write_config
 from tests.services import fresh_postgres_database
 from tests.smtp_sink import SmtpSink

@@ -9,7 +9,6 @@ mail for the other's hosted address to the other's SMTP port, as the Internet wo
 
 from __future__ import annotations
 
-import re
 import smtplib
 import uuid
 from collections.abc import Iterator
@@ -23,7 +22,7 @@ from tests.conftest import DEMO_TOML
 from tests.e2e.harness import Installation, mails_to, wait_until
 from tests.e2e.mail_clients import Person, body_text, forward, new_mail, parse
 from tests.e2e.people import ALICE, DANA, VENDOR
-from tests.e2e.steps import alice_writes, no_mail_to, only_mail_to
+from tests.e2e.steps import alice_writes, only_mail_to
 from tests.smtp_sink import SmtpSink
 
 FRED = Person("Fred Fixer", "fred@fixit.example")

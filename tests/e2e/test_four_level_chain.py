@@ -15,7 +15,13 @@ from tests.conftest import DEMO_TOML
 from tests.e2e.harness import Installation, add_account
 from tests.e2e.mail_clients import GERMAN_SIGNATURE, Person, body_text, forward, reply
 from tests.e2e.people import ALICE, SAM
-from tests.e2e.steps import alice_writes, dana_hands_to_partner, deliver_per_domain, no_mail_to, only_mail_to
+from tests.e2e.steps import (
+    alice_writes,
+    dana_hands_to_partner,
+    deliver_per_domain,
+    no_mail_to,
+    only_mail_to,
+)
 
 RITA = Person("Rita Regional", "rita@regional.example")
 REGIONAL = "service@regional.example"

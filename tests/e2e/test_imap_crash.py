@@ -15,13 +15,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from gateway.config import load_config
-from gateway.runtime import Runtime
+from gateway.core.config import load_config
+from gateway.core.runtime import Runtime
 from storage.models import InboxItem
 from tests.e2e.harness import wait_until
-from tests.e2e.outcome import SUPPORT, assert_each_mail_once, customer_mail, wait_settled
+from tests.e2e.outcome import (
+    SUPPORT,
+    assert_each_mail_once,
+    customer_mail,
+    wait_settled,
+)
 from tests.e2e.processes import GatewayProcess, free_port, write_config
-from tests.imap.dovecot import PASSWORD, dovecot
+from tests.channels.imap.dovecot import PASSWORD, dovecot
 from tests.smtp_sink import SmtpSink
 
 TOTAL = 300

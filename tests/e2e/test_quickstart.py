@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _relaydesk(*args: str) -> list[str]:
-    return [sys.executable, "-m", "gateway.cli", *args]
+    return [sys.executable, "-m", "gateway.cli.main", *args]
 
 
 def test_example_config_takes_a_first_mail(tmp_path: Path) -> None:

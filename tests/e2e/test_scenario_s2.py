@@ -8,7 +8,13 @@ import json
 from tests.e2e.harness import Installation, mails_to
 from tests.e2e.mail_clients import PDF, body_text, parse, reply
 from tests.e2e.people import ALICE, DANA, PAUL, VENDOR
-from tests.e2e.steps import DANA_NOTE, alice_writes, dana_hands_to_partner, no_mail_to, only_mail_to
+from tests.e2e.steps import (
+    DANA_NOTE,
+    alice_writes,
+    dana_hands_to_partner,
+    no_mail_to,
+    only_mail_to,
+)
 
 PAUL_SIGNATURE = "-- \nPaul Partner\nPartner GmbH, Field Service\n+49 40 555 0100"
 

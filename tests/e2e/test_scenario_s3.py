@@ -5,7 +5,13 @@ from __future__ import annotations
 from tests.e2e.harness import Installation
 from tests.e2e.mail_clients import GERMAN_SIGNATURE, body_text, parse, reply
 from tests.e2e.people import ALICE, SAM
-from tests.e2e.steps import alice_writes, dana_hands_to_partner, no_mail_to, only_mail_to, paul_hands_to_subco
+from tests.e2e.steps import (
+    alice_writes,
+    dana_hands_to_partner,
+    no_mail_to,
+    only_mail_to,
+    paul_hands_to_subco,
+)
 
 PART_ORDERED = "Part ordered, arriving Thursday"
 

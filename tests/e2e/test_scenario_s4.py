@@ -4,19 +4,29 @@ from __future__ import annotations
 
 import smtplib
 import threading
-import time
 import uuid
-from collections.abc import Iterator
-from email.utils import format_datetime
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.harness import Installation, mails_to, wait_until
-from tests.e2e.mail_clients import Outgoing, Person, body_text, delivery_failure, new_mail, parse, reply, reply_target
+from tests.e2e.mail_clients import (
+    Person,
+    body_text,
+    delivery_failure,
+    new_mail,
+    parse,
+    reply,
+    reply_target,
+)
 from tests.e2e.people import ALICE, PAUL, SAM, VENDOR
-from tests.e2e.steps import alice_writes, dana_hands_to_partner, no_mail_to, only_mail_to, paul_hands_to_subco
+from tests.e2e.steps import (
+    alice_writes,
+    dana_hands_to_partner,
+    no_mail_to,
+    only_mail_to,
+    paul_hands_to_subco,
+)
 from tests.smtp_sink import SmtpSink
 
 ROBOT = Person("Helpdesk Robot", "robot@robot.example")

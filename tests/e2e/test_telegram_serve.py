@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tests.conftest import DEMO_TOML
 from tests.e2e.harness import Installation, wait_until
-from tests.telegram.fake_bot_api import FakeBotApi, TgUser
+from tests.bots.fake_bot_api import FakeBotApi, TgUser
 
 ALICE = TgUser(501, "Alice", "Customer")
 

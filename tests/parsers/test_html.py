@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from parsers.html import html_to_text
+from parsers.html_text import html_to_text
 
 
 def test_paragraphs_and_line_breaks() -> None:

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from parsers.forward import detect_forward
-from parsers.html import html_to_text
+from parsers.html_text import html_to_text
 from parsers.reply import split_reply
 
 PIECES = st.sampled_from([

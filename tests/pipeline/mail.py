@@ -13,10 +13,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from gateway.config import Config, parse_config
-from gateway.intake import accept_raw
-from gateway.pipeline import process_inbox_item
-from gateway.runtime import Runtime
+from gateway.channels.intake import accept_raw
+from gateway.core.config import Config, parse_config
+from gateway.core.runtime import Runtime
+from gateway.pipeline.runner import process_inbox_item
 from storage.models import OutboxItem, Ticket
 from tests.conftest import demo_config_text
 

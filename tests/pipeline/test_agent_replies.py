@@ -50,8 +50,8 @@ def test_a_copied_contact_of_the_requester_hears_the_answer_too(runtime) -> None
 
 
 def test_a_channel_naming_the_account_decides_where_mail_from_a_sent_folder_belongs(sqlite_runtime) -> None:
-    from gateway.intake import accept_raw
-    from gateway.pipeline import process_inbox_item
+    from gateway.channels.intake import accept_raw
+    from gateway.pipeline.runner import process_inbox_item
 
     deliver(sqlite_runtime, mail())
     sent_copy = mail(sender=DANA, to="Bob <bob@elsewhere.example>", subject="Re: [VND-1] Printer", text="FYI.")

@@ -10,8 +10,7 @@ from email.policy import default
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.compose import Draft, FileRef, bare_subject, render, tagged_subject, thread_index
-from gateway.tokens import (
+from gateway.core.tokens import (
     find_body_marker,
     find_reply_tokens,
     make_body_marker,
@@ -19,6 +18,14 @@ from gateway.tokens import (
     read_reply_token,
     read_verp_address,
     reply_address,
+)
+from gateway.outbound.compose import (
+    Draft,
+    FileRef,
+    bare_subject,
+    render,
+    tagged_subject,
+    thread_index,
 )
 
 SECRET = "a-secret-of-sixteen-or-more"

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from gateway.intake import accept_raw
-from gateway.pipeline import process_inbox_item
-from gateway.runtime import Runtime
-from gateway.tickets import open_ticket
+from gateway.channels.intake import accept_raw
+from gateway.core.runtime import Runtime
+from gateway.desk.tickets import open_ticket
+from gateway.pipeline.runner import process_inbox_item
 from storage.models import Message, OutboxItem, Ticket
 from storage.repositories import account_by_slug
 from tests.at_once import run_at_once

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from gateway import pipeline
-from gateway.intake import accept_raw
-from gateway.pipeline import process_inbox_item, requeue_parked
-from gateway.runtime import Runtime
+from gateway.channels.intake import accept_raw
+from gateway.core.runtime import Runtime
+from gateway.pipeline import runner
+from gateway.pipeline.context import Inbound
+from gateway.pipeline.runner import process_inbox_item, requeue_parked
 from storage.models import InboxItem, Message
 from tests.conftest import demo_config
 from tests.db_errors import database_locked, missing_table
@@ -29,13 +30,13 @@ def _item(runtime: Runtime, inbox_id: int) -> InboxItem:
         return session.get(InboxItem, inbox_id)
 
 
-def _explode(ctx: pipeline.Inbound) -> None:
+def _explode(ctx: Inbound) -> None:
     raise RuntimeError("disk on fire\nsecond line is not kept")
 
 
 def test_failing_step_rolls_back_counts_attempts_and_parks(impatient_runtime, monkeypatch) -> None:
     rt = impatient_runtime
-    monkeypatch.setattr(pipeline, "STEPS", pipeline.STEPS[:-2] + [_explode])
+    monkeypatch.setattr(runner, "STEPS", runner.STEPS[:-2] + [_explode])
     inbox_id = accept_raw(rt, channel="smtp", raw=mail(), envelope={"rcpt_tos": ["support@vendor.example"]})
 
     assert process_inbox_item(rt, inbox_id) == []
@@ -62,10 +63,10 @@ def test_a_run_the_database_broke_off_is_not_held_against_the_mail(impatient_run
     rt = impatient_runtime
     failure = error(tmp_path)
 
-    def _database_error(ctx: pipeline.Inbound) -> None:
+    def _database_error(ctx: Inbound) -> None:
         raise failure
 
-    monkeypatch.setattr(pipeline, "STEPS", pipeline.STEPS[:-2] + [_database_error])
+    monkeypatch.setattr(runner, "STEPS", runner.STEPS[:-2] + [_database_error])
     inbox_id = accept_raw(rt, channel="smtp", raw=mail(), envelope={"rcpt_tos": ["support@vendor.example"]})
     for _ in range(3):
         assert process_inbox_item(rt, inbox_id) == []
@@ -88,7 +89,7 @@ def test_mail_that_kills_the_worker_is_parked_after_max_attempts(impatient_runti
     def _die(*_args: object) -> None:
         raise SystemExit("worker process died")  # not an Exception: nothing is recorded by the pipeline
 
-    monkeypatch.setattr(pipeline, "parse_message", _die)
+    monkeypatch.setattr(runner, "parse_message", _die)
     for _ in range(2):
         with pytest.raises(SystemExit):
             process_inbox_item(rt, inbox_id)

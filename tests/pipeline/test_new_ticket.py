@@ -46,7 +46,7 @@ def test_first_mail_opens_ticket_with_attachment_and_queues_ack(runtime) -> None
 
 def test_processing_an_item_twice_stores_one_message(runtime) -> None:
     inbox_id, first = deliver(runtime, mail())
-    from gateway.pipeline import process_inbox_item
+    from gateway.pipeline.runner import process_inbox_item
 
     assert process_inbox_item(runtime, inbox_id) == []
     assert len(ticket(runtime, "VND-1").messages) == 1
@@ -86,7 +86,7 @@ def test_a_customer_writing_to_two_hosted_accounts_reaches_both(runtime) -> None
         ("ack", "alice@client.example", "[VND-1] Printer jams on tray 2"),
     ]
 
-    from gateway.pipeline import process_inbox_item
+    from gateway.pipeline.runner import process_inbox_item
 
     with runtime.db.transaction() as session:
         session.get(InboxItem, inbox_id).status = "pending"

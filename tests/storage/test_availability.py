@@ -19,7 +19,12 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from storage import db
 from storage.availability import Availability, is_unavailable
 from storage.db import Database
-from tests.db_errors import database_locked, locked_sqlite, missing_table, statement_error
+from tests.db_errors import (
+    database_locked,
+    locked_sqlite,
+    missing_table,
+    statement_error,
+)
 from tests.e2e.harness import free_port
 from tests.services import PG_URL, fresh_postgres_database
 from tests.tcp_proxy import TcpProxy

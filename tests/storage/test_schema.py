@@ -9,8 +9,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
-from gateway.accounts import sync_accounts
-from gateway.config import AgentConfig
+from gateway.core.accounts import sync_accounts
+from gateway.core.config import AgentConfig
 from storage.migrate import alembic_config, current_revision, head_revision, upgrade
 from storage.models import Account, Agent, Base, InboxItem
 

@@ -1,0 +1,168 @@
+"""The long-running processes: `relaydesk serve` and `relaydesk worker`.
+
+`serve` is the SMTP listener plus, unless `--no-worker`, a dramatiq worker
+and the sweeper in the same process — with the embedded broker that is the
+whole installation in one command.  `worker` runs only actors and the
+sweeper, for shared brokers (Redis, RabbitMQ) where ingress and workers are
+separate processes.  Both stop cleanly on SIGTERM/SIGINT: the listener stops
+accepting first, then in-flight actor work is given time to finish.  A stop
+that takes longer than SHUTDOWN_GRACE_SECONDS, or a second signal, ends the
+process at once with every thread's stack on stderr: nothing is lost (all
+work is in the database) and the stacks say what held it up.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import logging
+import os
+import signal
+import threading
+from contextlib import ExitStack
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from bots.channel import TelegramChannel
+from gateway.app import tasks
+from gateway.app.broker import is_embedded, make_broker, make_worker
+from gateway.channels.imap.poller import ImapChannel
+from gateway.channels.smtp import SmtpServer
+from gateway.core.config import Config
+from gateway.core.runtime import Runtime
+from gateway.outbound.delivery import release_leases
+
+log = logging.getLogger("relaydesk")
+
+WORKER_STOP_TIMEOUT_MS = 15_000
+SHUTDOWN_GRACE_SECONDS = 45.0
+
+
+class ServeError(Exception):
+    """The process cannot run with this configuration; the message names the key."""
+
+
+def run_serve(config: Config, *, with_worker: bool = True, with_pollers: bool = True) -> None:
+    """SMTP ingress, the IMAP and Telegram pollers unless `with_pollers` is off (+ worker and sweeper),
+    until SIGTERM/SIGINT.  Of several processes, one at a time polls each mailbox and the bot
+    (gateway/poller_lease.py)."""
+    if not with_worker and is_embedded(config.queue):
+        raise ServeError(
+            "--no-worker needs a shared broker: with queue.broker = \"embedded\" the queue lives inside "
+            "`relaydesk serve`, so nothing else could process the mail (set queue.broker to redis://… or amqp://…)"
+        )
+    with ExitStack() as stack:
+        queue = _open(stack, config)
+        if is_embedded(config.queue):
+            released = release_leases(queue.runtime)  # this process is the only sender
+            if released:
+                log.info("relaydesk serve: %d interrupted send(s) are due again", released)
+        worker_note = _start_worker(stack, queue, config.queue.worker_threads) if with_worker else "no worker"
+        smtp = SmtpServer(queue.runtime, tasks.enqueue_inbox)
+        try:
+            smtp.start()
+        except OSError as exc:
+            raise ServeError(f"smtp.listen: cannot listen on {config.smtp.listen}: {exc.strerror or exc}") from None
+        stack.callback(smtp.stop)
+        channels_note = (_start_imap(stack, queue.runtime) + _start_telegram(stack, queue.runtime)
+                         if with_pollers else "")
+        host, port = smtp.address
+        log.info("relaydesk serve: SMTP on %s:%d%s, broker %s, %s", host, port, channels_note, _broker_name(config),
+                 worker_note)
+        _wait_for_stop_signal()
+        log.info("relaydesk serve: stopping")
+
+
+def run_worker(config: Config, *, threads: int | None = None) -> None:
+    """Actors and the sweeper only, until SIGTERM/SIGINT."""
+    if is_embedded(config.queue):
+        raise ServeError(
+            "queue.broker is \"embedded\": its worker runs inside `relaydesk serve`. "
+            "Separate `relaydesk worker` processes need a shared broker (redis://… or amqp://…)."
+        )
+    with ExitStack() as stack:
+        queue = _open(stack, config)
+        note = _start_worker(stack, queue, threads or config.queue.worker_threads)
+        log.info("relaydesk worker: broker %s, %s", _broker_name(config), note)
+        _wait_for_stop_signal()
+        log.info("relaydesk worker: stopping")
+
+
+def _open(stack: ExitStack, config: Config) -> tasks.TaskQueue:
+    """Runtime, broker and actors for this process; undone in reverse by `stack`."""
+    try:
+        runtime = Runtime.open(config)
+    except SQLAlchemyError as exc:
+        raise ServeError(f"storage.url: cannot open the database: {_first_line(str(exc))}") from None
+    stack.callback(runtime.close)
+    broker = make_broker(config.queue)
+    stack.callback(broker.close)
+    queue = tasks.bind(runtime, broker)
+    stack.callback(tasks.unbind)
+    return queue
+
+
+def _start_worker(stack: ExitStack, queue: tasks.TaskQueue, threads: int) -> str:
+    config = queue.runtime.config.queue
+    worker = make_worker(queue.broker, threads)
+    worker.start()
+    stack.callback(worker.stop, timeout=WORKER_STOP_TIMEOUT_MS)
+    sweeper = tasks.Sweeper(queue, interval=config.sweep_interval_seconds, stale_after=config.stale_after_seconds)
+    # With the embedded broker, whatever was queued before this start died with the last process.
+    sweeper.start(everything_pending=is_embedded(config))
+    stack.callback(sweeper.stop)
+    return f"worker {threads} threads, sweep every {config.sweep_interval_seconds:g}s"
+
+
+def _start_imap(stack: ExitStack, runtime: Runtime) -> str:
+    """Poll the configured IMAP mailboxes in this process (ingress, like the SMTP listener)."""
+    if not runtime.config.imap:
+        return ""
+    channel = ImapChannel(runtime, tasks.enqueue_inbox)
+    channel.start()
+    stack.callback(channel.stop)
+    return f", IMAP {len(runtime.config.imap)} mailbox(es)"
+
+
+def _start_telegram(stack: ExitStack, runtime: Runtime) -> str:
+    """Run the Telegram bot's update loop in this process (ingress, like the SMTP listener)."""
+    if runtime.config.telegram is None:
+        return ""
+    channel = TelegramChannel(runtime, tasks.enqueue_inbox)
+    channel.start()
+    stack.callback(channel.stop)
+    return ", Telegram bot"
+
+
+def _broker_name(config: Config) -> str:
+    """The broker URL without credentials, for the start-up line."""
+    url = config.queue.broker
+    scheme, sep, rest = url.partition("://")
+    return f"{scheme}{sep}{rest.rpartition('@')[2]}" if sep else url
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else "(no detail)"
+
+
+def _wait_for_stop_signal() -> None:
+    """Block until SIGTERM/SIGINT; from then on the shutdown is bounded (`bound_shutdown`)."""
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: object) -> None:
+        name = signal.Signals(signum).name
+        if stop.is_set():
+            log.warning("received %s again: stopping now", name)
+            faulthandler.dump_traceback(all_threads=True)
+            os._exit(1)
+        log.info("received %s", name)
+        stop.set()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, request_stop)
+    stop.wait()
+    bound_shutdown(SHUTDOWN_GRACE_SECONDS)
+
+
+def bound_shutdown(seconds: float) -> None:
+    """Unless the process has ended within `seconds`, print every thread's stack and exit with status 1."""
+    faulthandler.dump_traceback_later(seconds, exit=True)

@@ -1,0 +1,1 @@
+"""Settings and identity every layer uses: config, the runtime, accounts, tokens."""

@@ -1,0 +1,1 @@
+"""Domain actions that cross tickets and links: handoff, mirroring, relays, status, ratings, rejections."""

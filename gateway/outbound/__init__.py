@@ -1,0 +1,1 @@
+"""What leaves and how: composing mail, the outbox, notices, the loop guard, delivery and its transports."""

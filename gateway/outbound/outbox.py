@@ -1,0 +1,158 @@
+"""Queue one mail to one participant of a ticket, in the caller's transaction.
+
+The mail is fully rendered now (its Message-ID is known and recorded before
+anything is sent, so a retried delivery is harmless and replies thread) and
+the bytes go to the blob store; the OutboxItem row is what the delivery
+actor and the sweeper work from.
+
+Other modules add to every mail through `DECORATORS`: functions
+`(session, ticket, draft) -> None` that append headers or footer lines
+(e.g. the chain line and X-Relaydesk-Status/Chain headers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from sqlalchemy.orm import Session
+
+from gateway.core.runtime import Runtime
+from gateway.core.tokens import make_body_marker, make_verp_address, reply_address
+from gateway.desk.chain import chain_entries, chain_headers, line_through
+from gateway.desk.tickets import hosting_account, remember_message_id
+from gateway.outbound.compose import (
+    Draft,
+    FileRef,
+    bare_subject,
+    new_message_id,
+    render,
+    tagged_subject,
+    thread_index,
+)
+from storage.models import OutboxItem, Participant, Ticket, utcnow
+from storage.repositories import (
+    first_inbound_address,
+    last_message_from,
+    last_outbox_to,
+)
+
+NOTICE_KIND = "notice"  # mail to agents about the ticket (a failed delivery, a declined or closed child)
+
+DraftDecorator = Callable[[Session, Ticket, Draft], None]
+
+def decorate_with_chain(session: Session, ticket: Ticket, draft: Draft) -> None:
+    """Outbox decorator: X-Relaydesk-Status/Chain on every mail, the chain line when linked.
+
+    The chain is read once per mail: each reading walks every link of it.
+    """
+    entries = chain_entries(session, ticket)
+    draft.headers.update(chain_headers(ticket, entries))
+    if len(entries) > 1:
+        draft.footer.append(f"Chain: {line_through(entries, ticket.ref)}")
+
+
+# Applied in order to every draft before rendering.
+DECORATORS: list[DraftDecorator] = [decorate_with_chain]
+
+
+class NotAParticipant(ValueError):
+    """Mail about a ticket may only go to that ticket's participants."""
+
+
+def queue_mail(
+    session: Session,
+    runtime: Runtime,
+    ticket: Ticket,
+    participant: Participant,
+    *,
+    kind: str,
+    text: str,
+    subject: str | None = None,
+    auto: bool = False,
+    inbound_hops: int = 0,
+    attachments: Sequence[FileRef] = (),
+    message_id: int | None = None,
+    in_reply_to: str | None = None,
+    decorators: Sequence[DraftDecorator] | None = None,
+) -> OutboxItem:
+    """Render and queue one mail to `participant`; returns the flushed OutboxItem.
+
+    `in_reply_to` names a Message-ID to continue besides the participant's
+    own thread (e.g. the dispatcher's forward a handoff notice answers).
+    """
+    if participant.ticket_id != ticket.id:
+        raise NotAParticipant(f"participant {participant.id} is not on {ticket.ref}")
+    if not participant.email:
+        raise NotAParticipant(f"participant {participant.id} of {ticket.ref} has no email address")
+    config = runtime.config
+    sender = hosting_account(session, ticket)
+    from_email = first_inbound_address(session, sender.id)
+    if from_email is None:
+        raise ValueError(f"account {sender.slug} has no inbound address to send {ticket.ref} from")
+    draft = _draft(session, runtime, ticket, participant, from_email, sender.name, kind, text, subject, auto,
+                   inbound_hops, attachments, in_reply_to)
+    for decorate in DECORATORS if decorators is None else decorators:
+        decorate(session, ticket, draft)
+    payload = render(draft, runtime.blobs.get).as_bytes()
+    item = OutboxItem(
+        ticket_id=ticket.id,
+        message_id=message_id,
+        kind=kind,
+        channel="email",
+        recipient=participant.email,
+        envelope_from="",
+        rfc_message_id=draft.message_id,
+        payload_sha256=runtime.blobs.put(payload),
+        payload={"ref": ticket.ref, "subject": draft.subject, "participant_id": participant.id},
+    )
+    session.add(item)
+    session.flush()
+    bounce_base = config.outbound.bounce_address or f"bounces@{from_email.rpartition('@')[2]}"
+    item.envelope_from = make_verp_address(config.security.secret, bounce_base, item.id)
+    remember_message_id(session, ticket, draft.message_id, message_id=message_id, participant_id=participant.id)
+    return item
+
+
+def _draft(
+    session: Session, runtime: Runtime, ticket: Ticket, participant: Participant, from_email: str, from_name: str,
+    kind: str, text: str, subject: str | None, auto: bool, inbound_hops: int, attachments: Sequence[FileRef],
+    in_reply_to: str | None,
+) -> Draft:
+    config = runtime.config
+    previous = _their_thread(session, ticket, participant.email or "")
+    if in_reply_to and in_reply_to not in previous:
+        previous.append(in_reply_to)
+    now = utcnow()
+    return Draft(
+        ref=ticket.ref,
+        kind=kind,
+        from_name=from_name,
+        from_email=from_email,
+        to_name=participant.name,
+        to_email=participant.email or "",
+        reply_to=reply_address(config.security.secret, from_email, ticket.id, participant.id),
+        subject=tagged_subject(ticket.ref, subject if subject is not None else ticket.subject),
+        text=text,
+        message_id=new_message_id(config.message_id_domain),
+        marker=make_body_marker(config.security.secret, ticket.ref),
+        thread_topic=bare_subject(ticket.subject) or ticket.ref,
+        thread_index=thread_index(f"relaydesk:{ticket.id}:{ticket.ref}", ticket.created_at, now, bool(previous)),
+        hops=inbound_hops + 1,
+        auto=auto,
+        in_reply_to=previous[-1] if previous else None,
+        references=previous,
+        attachments=list(attachments),
+        date=now,
+    )
+
+
+def _their_thread(session: Session, ticket: Ticket, email: str) -> list[str]:
+    """Message-IDs of the recipient's conversation so far, oldest first: their last mail and our last to them."""
+    dated = []
+    theirs = last_message_from(session, ticket.id, email)
+    if theirs is not None and theirs.rfc_message_id:
+        dated.append((theirs.created_at, theirs.rfc_message_id))
+    ours = last_outbox_to(session, ticket.id, email)
+    if ours is not None and ours.rfc_message_id:
+        dated.append((ours.created_at, ours.rfc_message_id))
+    return [rfc_id for _, rfc_id in sorted(dated)]

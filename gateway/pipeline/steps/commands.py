@@ -1,0 +1,215 @@
+"""`#status`, `#internal`, `#recall`, `#rate`, `#assign`, `#asset`, `#approve` by mail (SPEC §6).
+
+Commands come from the lines at the top of the new text (`parsed.commands`).
+Only agents of the ticket's account may use them; the partner side of a
+child (an external partner's address) may set its status.  All commands of
+a mail are checked first and applied only if every one is valid, so a typo
+in the second line never leaves the first half-applied.  A refused mail is
+kept as an internal note flagged with the reason, and its sender gets one
+error reply (rate-limited, never to machines) through `rejections`.
+
+`#handoff` is acted on by the handoff step before a ticket is chosen; it
+only reaches this module when that step did not apply it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.core.accounts import settings_for
+from gateway.desk import links
+from gateway.desk.tickets import STATUSES, TRANSITIONS, add_event, change_status
+from gateway.flows import mirroring, status_propagation
+from gateway.flows.handoff_detection import detect_handoff
+from gateway.flows.ratings import link_to_rate, parse_rating
+from gateway.flows.rejections import (
+    BadStatus,
+    NoHandoff,
+    NotAuthorised,
+    NothingToApprove,
+    NoTicketToHandOff,
+    Rejection,
+    SenderNotVerified,
+    UnknownAgent,
+    UnknownCommand,
+    queue_rejection,
+)
+from gateway.pipeline.authority import authority
+from gateway.pipeline.context import Inbound
+from parsers.message import Command
+from storage.models import Message, OutboxItem, Ticket
+
+Action = Callable[[], list[OutboxItem]]
+
+
+def commands_step(ctx: Inbound) -> None:
+    """Pipeline step (after the ticket is known, before storing): check, then apply every command."""
+    commands = [c for c in ctx.parsed.commands if not (c.name == "handoff" and ctx.link is not None)]
+    if not commands or ctx.is_auto or ctx.ticket is None:
+        return
+    if ctx.new_ticket and not authority(ctx, ctx.ticket).any:
+        _keep_as_words(ctx)
+        return
+    try:
+        actions = [_prepare(ctx, command) for command in commands]
+    except Rejection as error:
+        _refuse(ctx, error)
+        return
+    for action in actions:
+        ctx.outbox += action()
+    if not ctx.parsed.text.strip():
+        ctx.visibility = "internal"  # a control mail: nothing in it for the other side
+
+
+def _prepare(ctx: Inbound, command: Command) -> Action:
+    """Check one command and return what applying it does; raises a Rejection."""
+    handler = _HANDLERS.get(command.name)
+    if handler is None:
+        raise UnknownCommand(f"#{command.name}")
+    sender = authority(ctx, ctx.ticket)
+    if not sender.allows(command.name):
+        raise (SenderNotVerified if sender.any and not sender.verified else NotAuthorised)(f"#{command.name}")
+    return handler(ctx, command)
+
+
+def _status(ctx: Inbound, command: Command) -> Action:
+    ticket, target = ctx.ticket, (command.args[0].lower() if command.args else "")
+    if target not in STATUSES or (target != ticket.status and target not in TRANSITIONS[ticket.status]):
+        raise BadStatus(target or "(nothing)")
+
+    def apply() -> list[OutboxItem]:
+        if not change_status(ctx.session, ticket, target, by=ctx.sender_email):
+            return []
+        public = not any(c.name == "internal" for c in ctx.parsed.commands)
+        return status_propagation.after_status_change(ctx.session, ctx.runtime, ticket, ctx.sender_email, ctx.hops,
+                                                      last_word=ctx.parsed.text if public else "")
+    return apply
+
+
+def _internal(ctx: Inbound, command: Command) -> Action:
+    def apply() -> list[OutboxItem]:
+        ctx.visibility = "internal"
+        return []
+    return apply
+
+
+def _handoff(ctx: Inbound, command: Command) -> Action:
+    """Reached only when the handoff step did not apply it; say why."""
+    config = ctx.runtime.config
+    participants = [p.email for p in ctx.ticket.participants if p.email]
+    detect_handoff(ctx.parsed, settings_for(config, ctx.ticket.account), config, ctx.recipients, participants)
+    raise NoTicketToHandOff(f"this mail does not answer a ticket of your account (it opened {ctx.ticket.ref})")
+
+
+def _recall(ctx: Inbound, command: Command) -> Action:
+    wanted = {arg.upper() for arg in command.args}
+    active = [link for link in links.active_child_links(ctx.session, ctx.ticket)
+              if not wanted or link.child.ref in wanted]
+    if not active:
+        raise NoHandoff(f"{ctx.ticket.ref} has no open handoff")
+
+    def apply() -> list[OutboxItem]:
+        queued: list[OutboxItem] = []
+        for link in active:
+            queued += status_propagation.recall(ctx.session, ctx.runtime, link, ctx.sender_email, ctx.hops)
+        return queued
+    return apply
+
+
+def _rate(ctx: Inbound, command: Command) -> Action:
+    rating, comment = parse_rating(command.args)
+    link = link_to_rate(ctx.session, ctx.ticket)
+
+    def apply() -> list[OutboxItem]:
+        links.rate(ctx.session, link, rating, comment, actor=ctx.sender_email)
+        return []
+    return apply
+
+
+def _assign(ctx: Inbound, command: Command) -> Action:
+    wanted = " ".join(command.args).strip().lower()
+    account = settings_for(ctx.runtime.config, ctx.ticket.account)
+    matches = [a for a in account.agents if wanted and _names_agent(wanted, a.email or "", a.name)]
+    if len(matches) != 1:
+        raise UnknownAgent(wanted or "(nobody)")
+    agent = matches[0]
+
+    def apply() -> list[OutboxItem]:
+        ctx.ticket.assignee = agent.email or agent.name
+        add_event(ctx.session, ctx.ticket, "assigned", to=ctx.ticket.assignee, by=ctx.sender_email)
+        return []
+    return apply
+
+
+def _names_agent(wanted: str, email: str, name: str) -> bool:
+    """`dana`, `Dana Dispatcher`, `dana@vendor.example` all name Dana Dispatcher <dana@vendor.example>."""
+    name = name.lower()
+    return wanted in (email, email.partition("@")[0], name, name.split(" ")[0])
+
+
+def _asset(ctx: Inbound, command: Command) -> Action:
+    value = " ".join(command.args).strip()
+
+    def apply() -> list[OutboxItem]:
+        ctx.ticket.asset = value or None
+        add_event(ctx.session, ctx.ticket, "asset_changed", asset=ctx.ticket.asset, by=ctx.sender_email)
+        return []
+    return apply
+
+
+def _approve(ctx: Inbound, command: Command) -> Action:
+    message = latest_unverified(ctx.session, ctx.ticket)
+    if message is None:
+        raise NothingToApprove(ctx.ticket.ref)
+
+    def apply() -> list[OutboxItem]:
+        message.visibility, message.unverified = "public", False
+        add_event(ctx.session, ctx.ticket, "message_approved", message_id=message.id, by=ctx.sender_email)
+        return mirroring.mirror(ctx.session, ctx.runtime, message, ctx.hops)
+    return apply
+
+
+def latest_unverified(session: Session, ticket: Ticket) -> Message | None:
+    return session.scalar(
+        select(Message).where(Message.ticket_id == ticket.id, Message.unverified.is_(True))
+        .order_by(Message.id.desc()).limit(1)
+    )
+
+
+def _keep_as_words(ctx: Inbound) -> None:
+    """A customer opening a ticket with a `#…` line ("#urgent printer down") wrote words, not commands.
+
+    Their request must reach the agents as it was written, public and
+    acknowledged, rather than be held back as a refused command.
+    """
+    lines = [" ".join((f"#{c.name}", *c.args)) for c in ctx.parsed.commands]
+    text = "\n".join(lines + ([ctx.parsed.text] if ctx.parsed.text else []))
+    ctx.parsed = dataclasses.replace(ctx.parsed, text=text, commands=())
+
+
+def _refuse(ctx: Inbound, error: Rejection) -> None:
+    """Keep the mail as a flagged internal note and answer its sender once."""
+    ctx.visibility = "internal"
+    ctx.problems.append(f"commands not applied: {error.reason}: {error.detail}")
+    add_event(ctx.session, ctx.ticket, "command_rejected", reason=error.reason, detail=error.detail,
+              by=ctx.sender_email)
+    if ctx.sender_email:
+        reply = queue_rejection(ctx.session, ctx.runtime, ctx.sender_email, error, ctx.parsed, ctx.ticket)
+        if reply is not None:
+            ctx.outbox.append(reply)
+
+
+_HANDLERS: dict[str, Callable[[Inbound, Command], Action]] = {
+    "status": _status,
+    "internal": _internal,
+    "handoff": _handoff,
+    "recall": _recall,
+    "rate": _rate,
+    "assign": _assign,
+    "asset": _asset,
+    "approve": _approve,
+}
