@@ -8,7 +8,6 @@ cannot be read is recorded as a problem and skipped, never fatal.
 from __future__ import annotations
 
 import hashlib
-import mimetypes
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -18,7 +17,10 @@ from email.parser import BytesParser
 from email.policy import compat32
 from typing import NamedTuple
 
+from parsers.charset_recovery import MessageCharsets, recover
 from parsers.charsets import decode_text
+from parsers.filenames import (UniqueNames, default_name, filename_of, guess_type, location_name, mail_name,
+                               with_extension)
 from parsers.headers import decode_value, raw_bytes
 from parsers.large_parts import Lifted, Streamed, placeholder_of, restore, stream_base64, stream_raw
 from parsers.message import Attachment, ParseOptions
@@ -48,10 +50,12 @@ class MimeContent:
 
 
 class RawSource(NamedTuple):
-    """The raw bytes a tree was parsed from, and the bodies lifted out of them (a tuple: one per parse)."""
+    """The raw bytes a tree was parsed from, the bodies lifted out of them and the message's charset
+    evidence (a tuple: one per parse)."""
 
     raw: bytes
     lifted: dict[str, Lifted]
+    charsets: MessageCharsets
 
 
 def walk(message: Message, source: RawSource, options: ParseOptions, depth: int = 0,
@@ -67,12 +71,12 @@ def walk(message: Message, source: RawSource, options: ParseOptions, depth: int 
 
 
 def walk_text(data: bytes, content_type: str, charset: str | None, defects: list[MessageDefect],
-              options: ParseOptions) -> MimeContent:
+              options: ParseOptions, charsets: MessageCharsets) -> MimeContent:
     """What walk() gives for a single-part text body with no disposition and no filename, read from its bytes.
 
     Most mail is just that, and its tree would only be built to be read back.
     """
-    walker = _Walker(RawSource(b"", {}), options, files=True)
+    walker = _Walker(RawSource(b"", {}, charsets), options, files=True)
     walker.parts = 1
     walker.defects(defects)
     walker.text_body(walker.decoded(data, charset, content_type), content_type)
@@ -88,6 +92,7 @@ class _Walker:
         self.files = files
         self.content = MimeContent()
         self.parts = 0
+        self.names = UniqueNames()
 
     def visit(self, part: Message, depth: int) -> None:
         self.parts += 1
@@ -151,7 +156,7 @@ class _Walker:
         text, files = split_uuencoded(text)
         self.content.plain.append(text)
         for name, data in files if self.files else ():
-            self.content.attachments.append(self.attachment(name, _guess_type(name), data, inline=False, content_id=None))
+            self.content.attachments.append(self.attachment(name, guess_type(name), data, inline=False, content_id=None))
 
     def text_of(self, part: Message) -> str:
         """A text part's content as str, charset from its label or a guess."""
@@ -160,9 +165,9 @@ class _Walker:
         return self.decoded(data or b"", text_charset(part), _content_type(part))
 
     def decoded(self, data: bytes, charset: str | None, content_type: str) -> str:
-        decoded = decode_text(data, charset)
+        decoded = recover(data, charset, self.source.charsets, f"{content_type} part")
         if decoded.problem:
-            self.content.problems.append(f"{content_type} part: {decoded.problem}")
+            self.content.problems.append(decoded.problem)
         return decoded.text.replace("\r\n", "\n")
 
     def payload(self, part: Message) -> bytes | Streamed:
@@ -188,10 +193,11 @@ class _Walker:
 
     def leaf_attachment(self, part: Message, content_type: str) -> None:
         data = self.payload(part)
-        name = filename_of(part) or _default_name(len(self.content.attachments) + 1, content_type)
         content_id = _content_id(part)
         disposition = part.get_content_disposition()
         inline = disposition == "inline" or (disposition is None and content_id is not None)
+        name = (self.filename(part) or with_extension(location_name(part), content_type)
+                or default_name(len(self.content.attachments) + 1, content_type))
         self.content.attachments.append(self.attachment(name, content_type, data, inline, content_id))
 
     def attached_message(self, part: Message, depth: int) -> None:
@@ -200,8 +206,8 @@ class _Walker:
         if inner is None:
             self.leaf_attachment(part, _content_type(part))
             return
-        subject, _ = decode_value(inner.get("subject", ""))
-        name = filename_of(part) or f"{_safe_filename(subject) or 'message'}.eml"
+        subject, _ = decode_value(_raw_field(inner, "subject"), self.source.charsets)
+        name = mail_name(self.filename(part), subject)
         payload = part.get_payload()
         as_sent = payload[0] if isinstance(payload, list) and isinstance(payload[0], Message) else inner
         try:
@@ -215,9 +221,15 @@ class _Walker:
         else:
             self.content.messages.append(inner)
 
+    def filename(self, part: Message) -> str:
+        """The part's own filename, raw 8-bit names recovered with the message's charset evidence."""
+        return filename_of(part, self.source.charsets, self.content.problems)
+
     def attachment(self, name: str, content_type: str, data: bytes | Streamed, inline: bool,
                    content_id: str | None) -> Attachment:
-        """An Attachment record; content dropped (and said so) over the size limit."""
+        """An Attachment record under a name no other part of the message has; content dropped (and
+        said so) over the size limit."""
+        name = self.names.claim(name)
         if isinstance(data, Streamed):
             size, digest, content = data.size, data.sha256, data.content
         else:
@@ -228,27 +240,6 @@ class _Walker:
             self.content.problems.append(
                 f"attachment {name!r} is {size} bytes, over the {self.options.max_part_bytes}-byte limit; content not kept")
         return Attachment(name, content_type, size, digest, inline, content_id, content, truncated)
-
-
-def filename_of(part: Message) -> str:
-    """The part's filename: RFC 2231 (with continuations), encoded words, or name=."""
-    for header, param in (("content-disposition", "filename"), ("content-type", "name")):
-        try:
-            value = part.get_param(param, None, header)
-        except (ValueError, LookupError, TypeError, IndexError):
-            continue
-        if isinstance(value, tuple):
-            charset, _, text = value
-            decoded = decode_text(text.encode("latin-1", "surrogateescape"), charset or None)
-            name = decoded.text
-        elif isinstance(value, str):
-            name, _ = decode_value(value)
-        else:
-            continue
-        name = _safe_filename(name)
-        if name:
-            return name
-    return ""
 
 
 def content_param(part: Message, name: str) -> object:
@@ -279,10 +270,9 @@ def _named(part: Message) -> bool:
     return "name" in headers and bool(filename_of(part))
 
 
-def _safe_filename(name: str) -> str:
-    """Drop paths and control characters a sender may put in a filename."""
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    return "".join(c for c in name if c >= " " and c != "\x7f").strip()[:255]
+def _raw_field(message: Message, name: str) -> str:
+    """A field's raw value ("" when absent): 8-bit bytes kept for charset recovery."""
+    return next((value for key, value in message.raw_items() if key.lower() == name), "")
 
 
 def _inner_message(part: Message) -> Message | None:
@@ -355,12 +345,3 @@ def _content_id(part: Message) -> str | None:
         return None
     text, _ = decode_value(value)
     return text.strip().strip("<>").strip() or None
-
-
-def _default_name(index: int, content_type: str) -> str:
-    extension = mimetypes.guess_extension(content_type) or ".bin"
-    return f"part-{index}{extension}"
-
-
-def _guess_type(filename: str) -> str:
-    return mimetypes.guess_type(filename)[0] or "application/octet-stream"

@@ -1,0 +1,187 @@
+"""Charset recovery: the one place that decides what undeclared or wrongly declared 8-bit text says.
+
+Legacy mailers write raw 8-bit headers and filenames (no RFC 2047) in the
+charset of their locale, and some label a body with the wrong charset
+(windows-1251 text as iso-8859-1 or us-ascii).  What is declared is decoded
+first; when that fails or the result is not plausible text (see
+`charset_judge`), the charsets the rest of the message uses are tried: the
+labels of its other parts and encoded words, then the charset its 8-bit text
+as a whole points to, then the legacy charsets mail is written in, each
+reading judged by `plausibility`.  Every recovery leaves a problem line
+saying what was read how.
+
+Well-formed mail never gets here: ASCII and valid UTF-8 are decided before
+anything is guessed, and the message's evidence is gathered only on first use.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from parsers.charset_judge import ACCEPT, plausibility
+from parsers.charsets import Decoded, codec_for, decode_text, guess_codec
+
+# Legacy charsets tried when nothing in the message names one, most common in mail first.
+_LEGACY = ("gb18030", "big5hkscs", "cp932", "cp949", "koi8_r", "cp1251", "cp1252", "cp1250", "cp1253",
+           "iso8859_7", "cp1254", "cp1257", "cp1255", "cp1256", "cp866", "euc_jp")
+# Codecs under which a text can read plausibly and still be wrong: Latin single-byte tables
+# decode any byte, so a clean decode under them proves nothing.
+_PERMISSIVE = frozenset(("cp1252", "latin_1", "iso8859_15", "ascii", "utf-8"))
+_NOT_LEGACY = frozenset(("utf-8", "ascii", "utf-7", "utf-16", "utf-32", "utf-16-le", "utf-16-be"))
+_EVIDENCE_BYTES = 256 * 1024
+_SAMPLE_BYTES = 16 * 1024
+_JUDGED_BYTES = 2048
+_MIN_OVERALL_BYTES = 16
+_LABEL = re.compile(rb"""(?:charset\*?=\s*["']?|=\?)([A-Za-z0-9_.:-]{2,40})""", re.IGNORECASE)
+# 8-bit runs, spaces and punctuation between them kept: one word or phrase each.  The
+# trail byte of a double-byte character (Big5, GBK, Shift_JIS) may be an ASCII letter.
+_EIGHT_BIT_RUN = re.compile(rb"(?:[\x80-\xff][\x40-\x7e\x80-\xff]?)+(?:[ \t.,:;!?()_-]{0,3}"
+                            rb"(?:[\x80-\xff][\x40-\x7e\x80-\xff]?)+)*")
+# Runs of accented Latin letters: mostly Cyrillic or Greek read in a Latin table.
+_LATIN_MOJIBAKE = re.compile("[\u00c0-\u00ff]{3,}")
+_DOMAIN_CODECS = {"cn": "gb18030", "tw": "big5hkscs", "hk": "big5hkscs", "jp": "cp932", "kr": "cp949",
+                  "ru": "cp1251", "ua": "cp1251", "by": "cp1251", "bg": "cp1251", "gr": "cp1253"}
+_FROM_DOMAIN = re.compile(rb"^From:[^\n]*@[A-Za-z0-9.-]+\.([A-Za-z]{2})\b", re.IGNORECASE | re.MULTILINE)
+
+
+class MessageCharsets:
+    """The charset evidence of one message: its labels, its 8-bit text, its sender's country.
+
+    Made for every parse and gathered only when some text needs recovering;
+    `declared` is the label raw header text is read with first.
+    """
+
+    def __init__(self, raw: bytes, declared: str | None = None, evidence: _Evidence | None = None) -> None:
+        self.declared = declared
+        self._evidence = evidence or _Evidence(raw)
+
+    def labelled(self, declared: str | None) -> MessageCharsets:
+        """The same evidence with another declared label (an attached message's headers)."""
+        return MessageCharsets(b"", declared, self._evidence)
+
+    def codecs(self) -> tuple[str, ...]:
+        """Legacy codecs the message names: the declared one, then labels of parts and encoded words."""
+        declared = codec_for(self.declared)
+        named = self._evidence.codecs()
+        return (declared, *named) if declared and declared not in _NOT_LEGACY else named
+
+    def overall(self) -> str | None:
+        return self._evidence.overall()
+
+
+class _Evidence:
+    """What the raw message says about its charset, read on first use and kept."""
+
+    def __init__(self, raw: bytes) -> None:
+        self._raw = raw[:_EVIDENCE_BYTES]
+        self._codecs: tuple[str, ...] | None = None
+        self._overall: str | None = None
+        self._overall_known = False
+
+    def codecs(self) -> tuple[str, ...]:
+        """Labels of parts and encoded words, then the charset of the sender's country domain."""
+        if self._codecs is None:
+            labels = [m.decode("ascii") for m in _LABEL.findall(self._raw)]
+            domain = _FROM_DOMAIN.search(self._raw, 0, _header_end(self._raw))
+            if domain:
+                labels.append(_DOMAIN_CODECS.get(domain.group(1).lower().decode("ascii"), ""))
+            codecs = (codec_for(label) for label in labels)
+            self._codecs = tuple(dict.fromkeys(c for c in codecs if c and c not in _NOT_LEGACY))
+        return self._codecs
+
+    def overall(self) -> str | None:
+        """The codec the message's non-UTF-8 8-bit text points to as a whole, if it is long enough to tell."""
+        if not self._overall_known:
+            self._overall_known = True
+            runs = [run for run in _EIGHT_BIT_RUN.findall(self._raw) if not _is_utf8(run)]
+            sample = b" ".join(runs)[:_SAMPLE_BYTES]
+            self._overall = _best_reading(sample) if len(sample) >= _MIN_OVERALL_BYTES else None
+        return self._overall
+
+
+def recover(data: bytes, declared: str | None, charsets: MessageCharsets | None, what: str) -> Decoded:
+    """`data` decoded by its label if that reads plausibly, else by the best reading the message supports.
+
+    `what` names the text in the problem line ("header", "filename", "text/plain part").
+    """
+    first = decode_text(data, declared)
+    if first.problem is None and (first.charset not in _PERMISSIVE or not _LATIN_MOJIBAKE.search(first.text)):
+        return first  # ASCII, UTF-8, or a clean decode under a label that fails on the wrong bytes
+    evidence = charsets or MessageCharsets(b"")
+    best = _recovered(data, first, evidence)
+    codec, how = best or (first.charset, "")
+    if codec == first.charset:
+        return Decoded(first.text, first.charset, first.problem and f"{what}: {first.problem}")
+    label = f"declared {declared!r}" if declared else "no charset declared"
+    return Decoded(data.decode(codec), codec, f"{what}: 8-bit text read as {codec} ({label}; {how})")
+
+
+def _recovered(data: bytes, first: Decoded, evidence: MessageCharsets) -> tuple[str, str] | None:
+    """(codec, how it was found): the first plausible reading the message supports, else, when the
+    first decode is not plausible text, the best-judged legacy reading."""
+    for codec in evidence.codecs():
+        if _plausible(data, codec):
+            return codec, "the charset the message declares"
+    overall = evidence.overall()
+    if overall and _plausible(data, overall):
+        return overall, "the charset of the message's other 8-bit text"
+    sample = _judged_part(data)
+    first_score = plausibility(sample.decode(first.charset, errors="replace"))
+    if first_score >= ACCEPT:
+        return None
+    judged = [(plausibility(text), codec) for codec, text in _readings(sample)]
+    score, codec = max(judged, key=lambda pair: pair[0], default=(0.0, ""))  # the first of equals: _LEGACY order
+    return (codec, "judged the most plausible reading") if score > first_score else None
+
+
+def _best_reading(sample: bytes) -> str | None:
+    """The statistical guess for a sample, unless the judge finds another legacy reading more plausible.
+
+    The statistics need more text than a message's few raw headers give;
+    the judge knows which ideographs are common in which script.
+    """
+    guessed = guess_codec(sample)
+    judged = [(plausibility(text), codec) for codec, text in _readings(_judged_part(sample))]
+    guessed_score = next((score for score, codec in judged if codec == guessed), -1.0)
+    score, codec = max(judged, key=lambda pair: pair[0], default=(-1.0, guessed))
+    return codec if score > guessed_score else guessed
+
+
+def _plausible(data: bytes, codec: str) -> bool:
+    try:
+        data.decode(codec)  # the whole must decode, the start is enough to judge
+        return plausibility(_judged_part(data).decode(codec)) >= ACCEPT
+    except (UnicodeDecodeError, LookupError):
+        return False
+
+
+def _readings(data: bytes) -> Iterator[tuple[str, str]]:
+    """(codec, text) for every legacy codec that decodes `data` strictly."""
+    for codec in _LEGACY:
+        try:
+            yield codec, data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+
+
+def _judged_part(data: bytes) -> bytes:
+    """The start of `data` that is judged: enough text to tell, cut before an ASCII byte."""
+    if len(data) <= _JUDGED_BYTES:
+        return data
+    cut = max(data.rfind(b" ", 0, _JUDGED_BYTES), data.rfind(b"\n", 0, _JUDGED_BYTES))
+    return data[:cut if cut > 0 else _JUDGED_BYTES]
+
+
+def _header_end(raw: bytes) -> int:
+    """Where the header block of `raw` ends (its length when there is no body)."""
+    ends = [found for found in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if found >= 0]
+    return min(ends) if ends else len(raw)
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
