@@ -31,7 +31,7 @@ from parsers.message import (Address, Bounce, Forward, ForwardedOriginal, Parsed
 from parsers.quotes.body import Body, read_body
 from parsers.mime import MAX_PARTS, MimeContent, RawSource, walk, walk_text
 from parsers.reply import split_reply
-from parsers.sender import group_author
+from parsers.sender import from_mailboxes, group_author
 from parsers.single_part import SinglePart, parse_single_part
 
 _HEADER_LIMIT = 1000  # headers kept per message; more is an attack, not mail
@@ -116,7 +116,7 @@ def _from_fields(items: list[tuple[str, str]], top_type: ContentType,
     headers = _decoded_headers(items, charsets, problems)
     fields = _Fields(items, charsets)
     subject = (headers.get("subject") or [""])[0]
-    sender = _addresses(fields, "from", problems) or _addresses(fields, "sender", problems)
+    sender = _from(fields, charsets, problems) or _addresses(fields, "sender", problems)
     if not sender:
         problems.append("no sender address (From/Sender missing or unreadable)")
     sender = group_author(sender, _addresses(fields, "x-original-from", []),
@@ -265,6 +265,12 @@ def _references(fields: _Fields) -> tuple[str, ...]:
     """The ids of all References fields (most mail has none: nothing to decode then)."""
     values = fields.get_all("references")
     return message_ids(" ".join(str(v) for v in values)) if values else ()
+
+
+def _from(fields: _Fields, charsets: MessageCharsets, problems: list[str]) -> tuple[Address, ...]:
+    """The From mailboxes, read leniently when the standard reading lost the sender."""
+    found, address_problems = fields.addresses("from")
+    return from_mailboxes(fields.get_all("from"), found, address_problems, charsets, problems)
 
 
 def _addresses(fields: _Fields, name: str, problems: list[str]) -> tuple[Address, ...]:
