@@ -25,6 +25,7 @@ _MAX_SUBJECT_NAME = 120
 # What Outlook, Exchange and webmailers call an attached mail when they do not use its subject.
 _GENERIC_MAIL_NAME = re.compile(r"(?:ATT\d+|message|unnamed|noname|untitled|forwarded message|attached message)"
                                 r"(?:\.(?:eml|msg|txt))?", re.IGNORECASE)
+_FILENAME_LIKE = re.compile(r"[^\s/]{1,200}\.[A-Za-z0-9]{1,5}")
 _UNSAFE_IN_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
 
 
@@ -80,6 +81,16 @@ def location_name(part: Message) -> str:
     except ValueError:
         path = text
     return safe_filename(unquote(path))
+
+
+def description_name(part: Message) -> str:
+    """A Content-Description that is a filename ("20240304091500.pdf"): where some scanners put it."""
+    value = part.get("content-description")
+    if value is None:
+        return ""
+    text, _ = decode_value(value)
+    name = safe_filename(text)
+    return name if _FILENAME_LIKE.fullmatch(name) else ""
 
 
 def mail_name(filename: str, subject: str) -> str:

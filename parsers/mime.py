@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from email.errors import MessageDefect
 from email.message import Message
-from email.parser import BytesParser
 from email.policy import compat32
 from typing import NamedTuple
 
+from parsers.attached_mail import inner_message, parse_bytes, raw_field, starts_with_mail_header
 from parsers.charset_recovery import MessageCharsets, recover
 from parsers.charsets import decode_text
-from parsers.filenames import (UniqueNames, default_name, filename_of, guess_type, location_name, mail_name,
-                               with_extension)
+from parsers.filenames import (UniqueNames, default_name, description_name, filename_of, guess_type, location_name,
+                               mail_name, with_extension)
 from parsers.headers import decode_value, raw_bytes
 from parsers.large_parts import Lifted, Streamed, placeholder_of, restore, stream_base64, stream_raw
 from parsers.message import Attachment, ParseOptions
@@ -33,7 +33,6 @@ BODY_TYPES = ("text/plain", "text/html")
 _REPORT_TYPES = ("message/delivery-status", "message/global-delivery-status")
 _RETURNED_HEADER_TYPES = ("text/rfc822-headers", "message/rfc822-headers", "text/rfc822-header")
 _MESSAGE_TYPES = ("message/rfc822", "message/global")
-_MIME_FIELD = re.compile(r"(?:Content-Type|MIME-Version|Content-Transfer-Encoding):", re.IGNORECASE)
 
 
 @dataclass
@@ -115,7 +114,7 @@ class _Walker:
         elif content_type in _RETURNED_HEADER_TYPES:
             self.returned_headers(part, content_type)
         elif content_type in BODY_TYPES and part.get_content_disposition() != "attachment" and not _named(part):
-            self.body(part, content_type)
+            self.body(part, content_type, depth)
         elif not self.files:
             return
         elif content_type in _MESSAGE_TYPES:
@@ -146,8 +145,17 @@ class _Walker:
             data = text.encode("utf-8")
             self.content.attachments.append(self.attachment("returned-headers.txt", content_type, data, False, None))
 
-    def body(self, part: Message, content_type: str) -> None:
-        self.text_body(self.text_of(part), content_type)
+    def body(self, part: Message, content_type: str, depth: int) -> None:
+        text = self.text_of(part)
+        if self.files and self.content.plain and content_type == "text/plain" and starts_with_mail_header(text):
+            # A second text part that is a whole mail: the returned message of a report, or an
+            # original forwarded inline as its own part.
+            data = text.encode("utf-8")
+            inner = parse_bytes(data)
+            if inner is not None:
+                self.add_message(inner, data, "", _content_id(part), depth)
+                return
+        self.text_body(text, content_type)
 
     def text_body(self, text: str, content_type: str) -> None:
         if content_type == "text/html":
@@ -196,26 +204,37 @@ class _Walker:
         content_id = _content_id(part)
         disposition = part.get_content_disposition()
         inline = disposition == "inline" or (disposition is None and content_id is not None)
-        name = (self.filename(part) or with_extension(location_name(part), content_type)
+        name = (self.filename(part) or with_extension(location_name(part), content_type) or description_name(part)
                 or default_name(len(self.content.attachments) + 1, content_type))
+        if content_type == "application/octet-stream":
+            content_type = guess_type(name)  # scanners and fax servers send every file as octet-stream
         self.content.attachments.append(self.attachment(name, content_type, data, inline, content_id))
 
     def attached_message(self, part: Message, depth: int) -> None:
         """An attached mail: a file for the ticket and a message to parse on its own."""
-        inner = _inner_message(part)
+        inner, data = inner_message(part)
         if inner is None:
             self.leaf_attachment(part, _content_type(part))
             return
-        subject, _ = decode_value(_raw_field(inner, "subject"), self.source.charsets)
-        name = mail_name(self.filename(part), subject)
-        payload = part.get_payload()
-        as_sent = payload[0] if isinstance(payload, list) and isinstance(payload[0], Message) else inner
+        if data is None:
+            payload = part.get_payload()
+            data = self.serialised(payload[0] if isinstance(payload, list) and isinstance(payload[0], Message)
+                                   else inner)
+        self.add_message(inner, data, self.filename(part), _content_id(part), depth)
+
+    def serialised(self, message: Message) -> bytes:
         try:
-            data = as_sent.as_bytes(policy=compat32)
+            return message.as_bytes(policy=compat32)
         except Exception as exc:  # the generator trips over malformed trees in many ways; the file stays empty
             self.content.problems.append(f"attached message not re-serialisable: {type(exc).__name__}")
-            data = b""
-        self.content.attachments.append(self.attachment(name, "message/rfc822", data, False, _content_id(part)))
+            return b""
+
+    def add_message(self, inner: Message, data: bytes, filename: str, content_id: str | None, depth: int) -> None:
+        """The attached mail as a file named after its subject (unless it has a name of its own), and
+        as a message to parse."""
+        subject, _ = decode_value(raw_field(inner, "subject"), self.source.charsets)
+        name = mail_name(filename, subject)
+        self.content.attachments.append(self.attachment(name, "message/rfc822", data, False, content_id))
         if depth + 1 >= MAX_DEPTH:
             self.content.problems.append("attached message nested too deep; not parsed")
         else:
@@ -268,43 +287,6 @@ def _named(part: Message) -> bool:
     """Whether a text part carries a filename (then it is a file, not the body)."""
     headers = f"{part.get('content-type', '')};{part.get('content-disposition', '')}".lower()
     return "name" in headers and bool(filename_of(part))
-
-
-def _raw_field(message: Message, name: str) -> str:
-    """A field's raw value ("" when absent): 8-bit bytes kept for charset recovery."""
-    return next((value for key, value in message.raw_items() if key.lower() == name), "")
-
-
-def _inner_message(part: Message) -> Message | None:
-    """The message inside a message/rfc822 part, parsing it when the parser left text."""
-    payload = part.get_payload()
-    if isinstance(payload, list):
-        inner = payload[0] if payload and isinstance(payload[0], Message) else None
-        return _rejoin_split_header(inner) if inner is not None else None
-    if isinstance(payload, str) and payload.strip():
-        data = part.get_payload(decode=True)
-        return _parse_bytes(data if isinstance(data, bytes) else raw_bytes(payload))
-    return None
-
-
-def _rejoin_split_header(inner: Message) -> Message:
-    """Undo a blank line inside an attached mail's header (Exchange writes these).
-
-    The MIME fields then land at the top of the body and the structure is
-    lost; when the body starts with them, the two header halves are joined.
-    """
-    payload = inner.get_payload()
-    if inner.get("content-type") is not None or not isinstance(payload, str) or not _MIME_FIELD.match(payload):
-        return inner
-    head = "".join(f"{name}: {value}\n" for name, value in inner.raw_items())
-    return _parse_bytes(raw_bytes(head + payload.lstrip("\r\n"))) or inner
-
-
-def _parse_bytes(data: bytes) -> Message | None:
-    try:
-        return BytesParser(policy=compat32).parsebytes(data)
-    except (ValueError, LookupError, TypeError, RecursionError):
-        return None
 
 
 def _report_text(part: Message) -> str:
