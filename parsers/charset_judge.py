@@ -46,7 +46,8 @@ def plausibility(text: str) -> float:
     kana = any(_KANA[0] <= char <= _KANA[1] for char in others)
     score = sum(_char_score(char, hangul, kana) for char in others) / len(others)
     frequent = sum(char.lower() in _FREQUENT for char in others) / len(others)
-    return score + _FREQUENT_BONUS * frequent - mess_ratio(sample) - _word_mess(sample)
+    # Word mess counts per ten characters: a short name gets the full weight, a long body its rate.
+    return score + _FREQUENT_BONUS * frequent - mess_ratio(sample) - _word_mess(sample) / max(1.0, len(others) / 10)
 
 
 def _char_score(char: str, hangul: bool, kana: bool) -> float:
@@ -132,6 +133,9 @@ def _script(char: str) -> str:
     return "han" if _is_ideograph(char) else ""
 
 
+_ALPHABETS = ("latin", "greek", "cyrillic")
+
+
 def _word_mess(text: str) -> float:
     """Penalty for what a misread leaves inside words and no writer does.
 
@@ -150,10 +154,10 @@ def _word_mess(text: str) -> float:
         run = run + 1 if script == "latin" and not char.isascii() else 0
         if run == 3:
             penalty += 0.3
-        if not char.isascii() and not script and not char.isspace() and previous.isalpha() \
-                and index + 1 < len(text) and text[index + 1].isalpha() and unicodedata.category(char)[0] in "SP":
+        if not char.isascii() and not script and previous_script in _ALPHABETS and index + 1 < len(text) \
+                and _script(text[index + 1]) in _ALPHABETS and unicodedata.category(char)[0] in "SP":
             penalty += 0.3
         if char.isupper() and previous.islower() and not (char.isascii() and previous.isascii()):
-            penalty += 0.2
+            penalty += 0.3
         previous, previous_script = char, script
     return penalty

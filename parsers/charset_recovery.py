@@ -40,8 +40,10 @@ _EIGHT_BIT_RUN = re.compile(rb"(?:[\x80-\xff][\x40-\x7e\x80-\xff]?)+(?:[ \t.,:;!
                             rb"(?:[\x80-\xff][\x40-\x7e\x80-\xff]?)+)*")
 # Runs of accented Latin letters: mostly Cyrillic or Greek read in a Latin table.
 _LATIN_MOJIBAKE = re.compile("[\u00c0-\u00ff]{3,}")
-_DOMAIN_CODECS = {"cn": "gb18030", "tw": "big5hkscs", "hk": "big5hkscs", "jp": "cp932", "kr": "cp949",
-                  "ru": "cp1251", "ua": "cp1251", "by": "cp1251", "bg": "cp1251", "gr": "cp1253"}
+_CYRILLIC = ("cp1251", "koi8_r")
+_DOMAIN_CODECS = {"cn": ("gb18030",), "tw": ("big5hkscs",), "hk": ("big5hkscs",), "jp": ("cp932", "euc_jp"),
+                  "kr": ("cp949",), "ru": _CYRILLIC, "ua": ("cp1251", "koi8_u"), "by": _CYRILLIC, "bg": ("cp1251",),
+                  "gr": ("cp1253", "iso8859_7")}
 _FROM_DOMAIN = re.compile(rb"^From:[^\n]*@[A-Za-z0-9.-]+\.([A-Za-z]{2})\b", re.IGNORECASE | re.MULTILINE)
 
 
@@ -69,6 +71,9 @@ class MessageCharsets:
     def overall(self) -> str | None:
         return self._evidence.overall()
 
+    def country(self) -> tuple[str, ...]:
+        return self._evidence.country()
+
 
 class _Evidence:
     """What the raw message says about its charset, read on first use and kept."""
@@ -76,19 +81,23 @@ class _Evidence:
     def __init__(self, raw: bytes) -> None:
         self._raw = raw[:_EVIDENCE_BYTES]
         self._codecs: tuple[str, ...] | None = None
+        self._country: tuple[str, ...] | None = None
         self._overall: str | None = None
         self._overall_known = False
 
     def codecs(self) -> tuple[str, ...]:
-        """Labels of parts and encoded words, then the charset of the sender's country domain."""
+        """Labels of parts and encoded words."""
         if self._codecs is None:
-            labels = [m.decode("ascii") for m in _LABEL.findall(self._raw)]
-            domain = _FROM_DOMAIN.search(self._raw, 0, _header_end(self._raw))
-            if domain:
-                labels.append(_DOMAIN_CODECS.get(domain.group(1).lower().decode("ascii"), ""))
-            codecs = (codec_for(label) for label in labels)
+            codecs = (codec_for(m.decode("ascii")) for m in _LABEL.findall(self._raw))
             self._codecs = tuple(dict.fromkeys(c for c in codecs if c and c not in _NOT_LEGACY))
         return self._codecs
+
+    def country(self) -> tuple[str, ...]:
+        """The legacy charsets of the country the sender's domain is in (.cn, .jp, .ru, ...)."""
+        if self._country is None:
+            domain = _FROM_DOMAIN.search(self._raw, 0, _header_end(self._raw))
+            self._country = _DOMAIN_CODECS.get(domain.group(1).lower().decode("ascii"), ()) if domain else ()
+        return self._country
 
     def overall(self) -> str | None:
         """The codec the message's non-UTF-8 8-bit text points to as a whole, if it is long enough to tell."""
@@ -114,7 +123,8 @@ def recover(data: bytes, declared: str | None, charsets: MessageCharsets | None,
     if codec == first.charset:
         return Decoded(first.text, first.charset, first.problem and f"{what}: {first.problem}")
     label = f"declared {declared!r}" if declared else "no charset declared"
-    return Decoded(data.decode(codec), codec, f"{what}: 8-bit text read as {codec} ({label}; {how})")
+    # Judged on its start, a reading may still stumble later on: the rest is then decoded leniently.
+    return Decoded(data.decode(codec, errors="replace"), codec, f"{what}: 8-bit text read as {codec} ({label}; {how})")
 
 
 def _recovered(data: bytes, first: Decoded, evidence: MessageCharsets) -> tuple[str, str] | None:
@@ -127,6 +137,10 @@ def _recovered(data: bytes, first: Decoded, evidence: MessageCharsets) -> tuple[
     if overall and _plausible(data, overall):
         return overall, "the charset of the message's other 8-bit text"
     sample = _judged_part(data)
+    country = [(plausibility(text), codec) for codec, text in _readings(sample, evidence.country())]
+    score, codec = max(country, key=lambda pair: pair[0], default=(0.0, ""))
+    if score >= ACCEPT:
+        return codec, "a charset of the sender's country"
     first_score = plausibility(sample.decode(first.charset, errors="replace"))
     if first_score >= ACCEPT:
         return None
@@ -156,9 +170,9 @@ def _plausible(data: bytes, codec: str) -> bool:
         return False
 
 
-def _readings(data: bytes) -> Iterator[tuple[str, str]]:
-    """(codec, text) for every legacy codec that decodes `data` strictly."""
-    for codec in _LEGACY:
+def _readings(data: bytes, codecs: tuple[str, ...] = _LEGACY) -> Iterator[tuple[str, str]]:
+    """(codec, text) for every one of `codecs` (by default the legacy ones) that decodes `data` strictly."""
+    for codec in codecs:
         try:
             yield codec, data.decode(codec)
         except UnicodeDecodeError:
