@@ -32,12 +32,17 @@ _NOT_LEGACY = frozenset(("utf-8", "ascii", "utf-7", "utf-16", "utf-32", "utf-16-
 _EVIDENCE_BYTES = 256 * 1024
 _SAMPLE_BYTES = 16 * 1024
 _JUDGED_BYTES = 2048
+_CLOSE_CALL = 0.1
+_SHORT_UTF8 = 64
+_INFORMED_GUESSES = frozenset(("koi8_r", "cp1251", "cp1252"))
+_CENTRAL_EUROPEAN = frozenset(("cp1250", "iso8859_2", "cp1257", "cp1254"))
 _MIN_OVERALL_BYTES = 16
 _LABEL = re.compile(rb"""(?:charset\*?=\s*["']?|=\?)([A-Za-z0-9_.:-]{2,40})""", re.IGNORECASE)
 # 8-bit runs, spaces and punctuation between them kept: one word or phrase each.  The
 # trail byte of a double-byte character (Big5, GBK, Shift_JIS) may be an ASCII letter.
-_EIGHT_BIT_RUN = re.compile(rb"(?:[\x80-\xff][\x40-\x7e\x80-\xff]?)+(?:[ \t.,:;!?()_-]{0,3}"
-                            rb"(?:[\x80-\xff][\x40-\x7e\x80-\xff]?)+)*")
+# Whole words are kept: the ASCII letters of a Latin word are what tells its accents apart.
+_EIGHT_BIT_RUN = re.compile(rb"[A-Za-z]*(?:[\x80-\xff][\x40-\x7e\x80-\xff]?)+(?:[A-Za-z]*[ \t.,:;!?()_-]{0,3}"
+                            rb"(?:[\x80-\xff][\x40-\x7e\x80-\xff]?)+)*[A-Za-z]*")
 # Runs of accented Latin letters: mostly Cyrillic or Greek read in a Latin table.
 _LATIN_MOJIBAKE = re.compile("[\u00c0-\u00ff]{3,}")
 _CYRILLIC = ("cp1251", "koi8_r")
@@ -105,7 +110,7 @@ class _Evidence:
             self._overall_known = True
             runs = [run for run in _EIGHT_BIT_RUN.findall(self._raw) if not _is_utf8(run)]
             sample = b" ".join(runs)[:_SAMPLE_BYTES]
-            self._overall = _best_reading(sample) if len(sample) >= _MIN_OVERALL_BYTES else None
+            self._overall = _best_reading(sample, self.country()) if len(sample) >= _MIN_OVERALL_BYTES else None
         return self._overall
 
 
@@ -115,8 +120,8 @@ def recover(data: bytes, declared: str | None, charsets: MessageCharsets | None,
     `what` names the text in the problem line ("header", "filename", "text/plain part").
     """
     first = decode_text(data, declared)
-    if first.problem is None and (first.charset not in _PERMISSIVE or not _LATIN_MOJIBAKE.search(first.text)):
-        return first  # ASCII, UTF-8, or a clean decode under a label that fails on the wrong bytes
+    if first.problem is None and _trusted(first, len(data)):
+        return first
     evidence = charsets or MessageCharsets(b"")
     best = _recovered(data, first, evidence)
     codec, how = best or (first.charset, "")
@@ -125,6 +130,19 @@ def recover(data: bytes, declared: str | None, charsets: MessageCharsets | None,
     label = f"declared {declared!r}" if declared else "no charset declared"
     # Judged on its start, a reading may still stumble later on: the rest is then decoded leniently.
     return Decoded(data.decode(codec, errors="replace"), codec, f"{what}: 8-bit text read as {codec} ({label}; {how})")
+
+
+def _trusted(first: Decoded, size: int) -> bool:
+    """ASCII, UTF-8, or a clean decode under a label that fails on the wrong bytes.
+
+    UTF-8 rarely validates by accident, but a few legacy double-byte
+    characters can ("通知" in GBK is two valid UTF-8 sequences), so short
+    UTF-8 must also read as text; Latin tables decode anything, so their
+    text must not show runs of accented letters.
+    """
+    if first.charset == "utf-8":
+        return size > _SHORT_UTF8 or plausibility(first.text) >= ACCEPT
+    return first.charset not in _PERMISSIVE or not _LATIN_MOJIBAKE.search(first.text)
 
 
 def _recovered(data: bytes, first: Decoded, evidence: MessageCharsets) -> tuple[str, str] | None:
@@ -146,20 +164,41 @@ def _recovered(data: bytes, first: Decoded, evidence: MessageCharsets) -> tuple[
         return None
     judged = [(plausibility(text), codec) for codec, text in _readings(sample)]
     score, codec = max(judged, key=lambda pair: pair[0], default=(0.0, ""))  # the first of equals: _LEGACY order
-    return (codec, "judged the most plausible reading") if score > first_score else None
+    # A clean decode under the sender's own label ("äöüÄÖÜß" in Latin-1) gives way only to plausible text.
+    needed = ACCEPT if first.problem is None else first_score
+    return (codec, "judged the most plausible reading") if score > needed else None
 
 
-def _best_reading(sample: bytes) -> str | None:
-    """The statistical guess for a sample, unless the judge finds another legacy reading more plausible.
+def _best_reading(sample: bytes, preferred: tuple[str, ...]) -> str | None:
+    """The most plausible legacy reading of a sample, close calls going to the statistical guess and
+    the `preferred` codecs (the country's), then to the more common charset.
 
     The statistics need more text than a message's few raw headers give;
-    the judge knows which ideographs are common in which script.
+    the judge knows which ideographs are common in which script, but a
+    short text can read equally well in two scripts (GBK and Big5 share
+    many byte pairs; cp1250 and cp1252 differ in a few letters).
     """
     guessed = guess_codec(sample)
-    judged = [(plausibility(text), codec) for codec, text in _readings(_judged_part(sample))]
-    guessed_score = next((score for score, codec in judged if codec == guessed), -1.0)
-    score, codec = max(judged, key=lambda pair: pair[0], default=(-1.0, guessed))
-    return codec if score > guessed_score else guessed
+    # Russian letter statistics tell KOI8-R from cp1251, and Western text is the commonest;
+    # other guesses (GB18030 for any East Asian text, cp1256 for any high-heavy bytes) are biased.
+    first = (guessed, *preferred) if guessed in _INFORMED_GUESSES else (*preferred, guessed)
+    order = {codec: rank for rank, codec in enumerate(dict.fromkeys((*first, *_LEGACY)))}
+    readings = dict(_readings(_judged_part(sample)))
+    if not readings:
+        return guessed
+    judged = {codec: plausibility(text) for codec, text in readings.items()}
+    best = max(judged.values())
+    chosen = min((codec for codec, score in judged.items() if score >= best - _CLOSE_CALL),
+                 key=lambda codec: order.get(codec, len(order)))
+    western = readings.get("cp1252")
+    if chosen in _CENTRAL_EUROPEAN and western is not None and _same_letters(readings[chosen], western):
+        return "cp1252"  # no byte is a letter in one table and not the other: Western text is commoner
+    return chosen
+
+
+def _same_letters(one: str, other: str) -> bool:
+    """Whether two single-byte readings have letters at the same places (they differ in accents only)."""
+    return all(a.isalpha() == b.isalpha() for a, b in zip(one, other))
 
 
 def _plausible(data: bytes, codec: str) -> bool:
