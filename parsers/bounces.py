@@ -57,11 +57,21 @@ def looks_like_bounce(content_type: str, report_type: str, has_report: bool, sen
     if has_report or (content_type == "multipart/report" and report_type == "delivery-status"):
         return True
     # Senders of bounces; postmaster too: it is not a person who opens tickets.
-    local = sender.email.split("@", 1)[0] if sender else ""
+    local = _mailbox_name(sender)
     if local in _DAEMONS or _BOUNCE_SUBJECTS.match(subject):
         return True
     top = body[:_BODY_WINDOW].lower()
     return any(phrase in top for phrase in _BOUNCE_PHRASES)
+
+
+def _mailbox_name(sender: Address | None) -> str:
+    """The local part of the sender's address; for a domain-less From ("MAILER-DAEMON (Mail Delivery
+    System)") the first word of the name, where the sender module keeps it."""
+    if sender is None:
+        return ""
+    if sender.email:
+        return sender.email.split("@", 1)[0]
+    return (sender.name.split() or [""])[0].lower()
 
 
 def bounce_details(delivery_status: str | None, returned: list[str], body: str) -> Bounce:

@@ -13,9 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from email.utils import parsedate_to_datetime
 
+from parsers.forward_dates import parse_date
 from parsers.message import Address, Forward, ForwardedOriginal
 from parsers.quotes import (
     FORWARD_INTRO,
@@ -190,90 +189,3 @@ def _clean_name(name: str) -> str:
 def _message_id(value: str) -> str | None:
     match = _MESSAGE_ID.search(value)
     return match.group(0) if match else None
-
-
-_MONTHS = {
-    # de, fr, es, it, pt, nl, ru (genitive) — month names to English abbreviations
-    "januar": "Jan", "februar": "Feb", "märz": "Mar", "mai": "May", "juni": "Jun", "juli": "Jul",
-    "oktober": "Oct", "dezember": "Dec", "janvier": "Jan", "février": "Feb", "mars": "Mar", "avril": "Apr",
-    "juin": "Jun", "juillet": "Jul", "août": "Aug", "septembre": "Sep", "octobre": "Oct", "novembre": "Nov",
-    "décembre": "Dec", "enero": "Jan", "febrero": "Feb", "marzo": "Mar", "abril": "Apr", "mayo": "May",
-    "junio": "Jun", "julio": "Jul", "agosto": "Aug", "septiembre": "Sep", "octubre": "Oct", "noviembre": "Nov",
-    "diciembre": "Dec", "января": "Jan", "февраля": "Feb", "марта": "Mar", "апреля": "Apr", "мая": "May",
-    "июня": "Jun", "июля": "Jul", "августа": "Aug", "сентября": "Sep", "октября": "Oct", "ноября": "Nov",
-    "декабря": "Dec", "mei": "May", "augustus": "Aug", "maart": "Mar", "januari": "Jan", "februari": "Feb",
-}
-_TWELVE_HOUR = re.compile(r"\d\s*[ap]\.?m\.?(?!\w)", re.IGNORECASE)
-_ENGLISH_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_NOISE = re.compile(
-    r"(?<!\w)(?:at|um|uhr|à|a las|alle|den|kl\.?|г\.|в|de|el|le|om|o)(?!\w)|,|(?<=\d)\.(?=\s)", re.IGNORECASE
-)
-_FORMATS = (
-    "%d %b %Y %H:%M:%S", "%d %b %Y %H:%M", "%b %d %Y %I:%M %p", "%b %d %Y %I:%M:%S %p", "%d %b %Y %I:%M %p",
-    "%b %d %Y %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S",
-    "%d/%m/%Y %H:%M", "%m/%d/%Y %I:%M %p", "%d %b %Y", "%b %d %Y",
-)
-_ZONE = re.compile(r"\s*(?:(?:GMT|UTC)?([+-]\d{1,2}):?(\d{2})?|\b(?:GMT|UTC|Z)\b|\b(?!AM\b|PM\b)[A-Z]{2,5}\b)\s*$")
-
-
-def parse_date(value: str) -> datetime | None:
-    """The common forwarded-header date formats as an aware UTC datetime, else None.
-
-    A time without a zone is taken as UTC: a forwarded header rarely says
-    which zone it was written in, and an approximate time still threads.
-    """
-    value = (value or "").strip().replace("\u200e", "").replace("\u00a0", " ")
-    if not value:
-        return None
-    if _TWELVE_HOUR.search(value):
-        return _parse_loose(value)  # the RFC 5322 parser would silently drop AM/PM
-    try:
-        parsed = parsedate_to_datetime(value)
-        if parsed is not None:
-            return _utc(parsed)
-    except (TypeError, ValueError, IndexError):
-        pass
-    return _parse_loose(value)
-
-
-def _parse_loose(value: str) -> datetime | None:
-    cleaned = value.replace(" p.m.", " PM").replace(" a.m.", " AM")
-    offset = None
-    zone = _ZONE.search(cleaned)
-    if zone:
-        if zone.group(1):
-            sign = -1 if zone.group(1).startswith("-") else 1
-            offset = sign * (abs(int(zone.group(1))) * 60 + int(zone.group(2) or 0))
-        cleaned = cleaned[: zone.start()]
-    words = [_month(word) for word in _NOISE.sub(" ", cleaned).split()]
-    while words and not any(ch.isdigit() for ch in words[0]) and words[0] not in _ENGLISH_TITLES:
-        words.pop(0)  # weekday names in any language
-    candidate = " ".join(words)
-    for pattern in _FORMATS:
-        try:
-            parsed = datetime.strptime(candidate, pattern)
-        except ValueError:
-            continue
-        if offset is not None:
-            return (parsed - timedelta(minutes=offset)).replace(tzinfo=timezone.utc)
-        return parsed.replace(tzinfo=timezone.utc)
-    return None
-
-
-_ENGLISH_TITLES = tuple(month.title() for month in _ENGLISH_MONTHS)
-
-
-def _month(word: str) -> str:
-    """Any supported month name as the English abbreviation strptime reads."""
-    key = word.lower().rstrip(".")
-    if key in _MONTHS:
-        return _MONTHS[key]
-    if len(key) >= 3 and key[:3] in _ENGLISH_MONTHS and key.isalpha():
-        return key[:3].title()
-    return word
-
-
-def _utc(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)

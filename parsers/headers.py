@@ -13,7 +13,7 @@ import re
 from datetime import datetime, timedelta, timezone
 from email.utils import getaddresses, parsedate_to_datetime
 
-from parsers.charsets import decode_text
+from parsers.charset_recovery import MessageCharsets, recover
 from parsers.message import Address
 
 # Lenient: allow spaces inside the encoded text (seen from broken mailers)
@@ -49,11 +49,11 @@ def raw_bytes(value: object) -> bytes:
     return text.encode("utf-8", "surrogateescape")
 
 
-def decode_value(value: object, fallback_charset: str | None = None) -> tuple[str, list[str]]:
+def decode_value(value: object, charsets: MessageCharsets | None = None) -> tuple[str, list[str]]:
     """Decode one raw header value to single-line text, with problem lines.
 
     Unfolds, decodes RFC 2047 words (joining adjacent ones, as RFC 2047 §6.2
-    asks), decodes raw 8-bit text by `fallback_charset` or a guess, and
+    asks), decodes raw 8-bit text as the message's `charsets` suggest, and
     replaces CR, LF and other controls with a space so a decoded value can
     never smuggle in a header of its own.
     """
@@ -62,7 +62,7 @@ def decode_value(value: object, fallback_charset: str | None = None) -> tuple[st
         return _one_line(value).strip(), []
     problems: list[str] = []
     data = raw_bytes(value)
-    text = _text_of(data, fallback_charset, problems)
+    text = _text_of(data, charsets, problems)
     text = _LINE_BREAKS.sub("", text)
     decoded = _decode_words(text, problems)
     return _CONTROLS.sub(" ", decoded).strip(), problems
@@ -73,13 +73,13 @@ def _one_line(text: str) -> str:
     return text if text.isprintable() else _CONTROLS.sub(" ", _LINE_BREAKS.sub("", text))
 
 
-def _text_of(data: bytes, fallback_charset: str | None, problems: list[str]) -> str:
-    """Raw header bytes to str; 8-bit headers are common in Russian and Chinese mail."""
+def _text_of(data: bytes, charsets: MessageCharsets | None, problems: list[str]) -> str:
+    """Raw header bytes to str; 8-bit headers are common in Russian, Chinese and Japanese mail."""
     if data.isascii():
         return data.decode("ascii")
-    decoded = decode_text(data, fallback_charset)
+    decoded = recover(data, charsets.declared if charsets else None, charsets, "header")
     if decoded.problem:
-        problems.append("header: " + decoded.problem)
+        problems.append(decoded.problem)
     return decoded.text
 
 
@@ -122,9 +122,9 @@ def _flush(pending: list[tuple[str, bytes]], problems: list[str]) -> str:
 
 
 def _decode_chunk(data: bytes, charset: str, problems: list[str]) -> str:
-    decoded = decode_text(data, charset)
+    decoded = recover(data, charset, None, "encoded word")
     if decoded.problem:
-        problems.append("encoded word: " + decoded.problem)
+        problems.append(decoded.problem)
     return decoded.text
 
 
@@ -144,7 +144,7 @@ def _word_bytes(encoding: str, payload: str, problems: list[str]) -> bytes:
         return data
 
 
-def parse_addresses(values: list[object], fallback_charset: str | None = None) -> tuple[tuple[Address, ...], list[str]]:
+def parse_addresses(values: list[object], charsets: MessageCharsets | None = None) -> tuple[tuple[Address, ...], list[str]]:
     """Mailboxes from raw address headers: decoded names, normalised addresses."""
     if not values:
         return (), []
@@ -159,7 +159,7 @@ def parse_addresses(values: list[object], fallback_charset: str | None = None) -
             # Thousands of recipients are an attack or a mistake; keep the first ones.
             data = data[: data.rfind(b",", 0, _ADDRESS_LIST_LIMIT) + 1 or _ADDRESS_LIST_LIMIT]
             problems.append(f"address list longer than {_ADDRESS_LIST_LIMIT} bytes; the rest ignored")
-        raw.append(_one_line(_text_of(data, fallback_charset, problems)))
+        raw.append(_one_line(_text_of(data, charsets, problems)))
     found: list[Address] = []
     for name, email in _split_addresses(raw):
         email = email.strip()

@@ -8,17 +8,19 @@ cannot be read is recorded as a problem and skipped, never fatal.
 from __future__ import annotations
 
 import hashlib
-import mimetypes
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from email.errors import MessageDefect
 from email.message import Message
-from email.parser import BytesParser
 from email.policy import compat32
 from typing import NamedTuple
 
+from parsers.attached_mail import inner_message, parse_bytes, raw_field, starts_with_mail_header
+from parsers.charset_recovery import MessageCharsets, recover
 from parsers.charsets import decode_text
+from parsers.filenames import (UniqueNames, default_name, description_name, filename_of, guess_type, location_name,
+                               mail_name, with_extension)
 from parsers.headers import decode_value, raw_bytes
 from parsers.large_parts import Lifted, Streamed, placeholder_of, restore, stream_base64, stream_raw
 from parsers.message import Attachment, ParseOptions
@@ -31,7 +33,6 @@ BODY_TYPES = ("text/plain", "text/html")
 _REPORT_TYPES = ("message/delivery-status", "message/global-delivery-status")
 _RETURNED_HEADER_TYPES = ("text/rfc822-headers", "message/rfc822-headers", "text/rfc822-header")
 _MESSAGE_TYPES = ("message/rfc822", "message/global")
-_MIME_FIELD = re.compile(r"(?:Content-Type|MIME-Version|Content-Transfer-Encoding):", re.IGNORECASE)
 
 
 @dataclass
@@ -48,10 +49,12 @@ class MimeContent:
 
 
 class RawSource(NamedTuple):
-    """The raw bytes a tree was parsed from, and the bodies lifted out of them (a tuple: one per parse)."""
+    """The raw bytes a tree was parsed from, the bodies lifted out of them and the message's charset
+    evidence (a tuple: one per parse)."""
 
     raw: bytes
     lifted: dict[str, Lifted]
+    charsets: MessageCharsets
 
 
 def walk(message: Message, source: RawSource, options: ParseOptions, depth: int = 0,
@@ -67,12 +70,12 @@ def walk(message: Message, source: RawSource, options: ParseOptions, depth: int 
 
 
 def walk_text(data: bytes, content_type: str, charset: str | None, defects: list[MessageDefect],
-              options: ParseOptions) -> MimeContent:
+              options: ParseOptions, charsets: MessageCharsets) -> MimeContent:
     """What walk() gives for a single-part text body with no disposition and no filename, read from its bytes.
 
     Most mail is just that, and its tree would only be built to be read back.
     """
-    walker = _Walker(RawSource(b"", {}), options, files=True)
+    walker = _Walker(RawSource(b"", {}, charsets), options, files=True)
     walker.parts = 1
     walker.defects(defects)
     walker.text_body(walker.decoded(data, charset, content_type), content_type)
@@ -88,6 +91,7 @@ class _Walker:
         self.files = files
         self.content = MimeContent()
         self.parts = 0
+        self.names = UniqueNames()
 
     def visit(self, part: Message, depth: int) -> None:
         self.parts += 1
@@ -110,7 +114,7 @@ class _Walker:
         elif content_type in _RETURNED_HEADER_TYPES:
             self.returned_headers(part, content_type)
         elif content_type in BODY_TYPES and part.get_content_disposition() != "attachment" and not _named(part):
-            self.body(part, content_type)
+            self.body(part, content_type, depth)
         elif not self.files:
             return
         elif content_type in _MESSAGE_TYPES:
@@ -141,8 +145,17 @@ class _Walker:
             data = text.encode("utf-8")
             self.content.attachments.append(self.attachment("returned-headers.txt", content_type, data, False, None))
 
-    def body(self, part: Message, content_type: str) -> None:
-        self.text_body(self.text_of(part), content_type)
+    def body(self, part: Message, content_type: str, depth: int) -> None:
+        text = self.text_of(part)
+        if self.files and self.content.plain and content_type == "text/plain" and starts_with_mail_header(text):
+            # A second text part that is a whole mail: the returned message of a report, or an
+            # original forwarded inline as its own part.
+            data = text.encode("utf-8")
+            inner = parse_bytes(data)
+            if inner is not None:
+                self.add_message(inner, data, "", _content_id(part), depth)
+                return
+        self.text_body(text, content_type)
 
     def text_body(self, text: str, content_type: str) -> None:
         if content_type == "text/html":
@@ -151,7 +164,7 @@ class _Walker:
         text, files = split_uuencoded(text)
         self.content.plain.append(text)
         for name, data in files if self.files else ():
-            self.content.attachments.append(self.attachment(name, _guess_type(name), data, inline=False, content_id=None))
+            self.content.attachments.append(self.attachment(name, guess_type(name), data, inline=False, content_id=None))
 
     def text_of(self, part: Message) -> str:
         """A text part's content as str, charset from its label or a guess."""
@@ -160,9 +173,9 @@ class _Walker:
         return self.decoded(data or b"", text_charset(part), _content_type(part))
 
     def decoded(self, data: bytes, charset: str | None, content_type: str) -> str:
-        decoded = decode_text(data, charset)
+        decoded = recover(data, charset, self.source.charsets, f"{content_type} part")
         if decoded.problem:
-            self.content.problems.append(f"{content_type} part: {decoded.problem}")
+            self.content.problems.append(decoded.problem)
         return decoded.text.replace("\r\n", "\n")
 
     def payload(self, part: Message) -> bytes | Streamed:
@@ -188,36 +201,54 @@ class _Walker:
 
     def leaf_attachment(self, part: Message, content_type: str) -> None:
         data = self.payload(part)
-        name = filename_of(part) or _default_name(len(self.content.attachments) + 1, content_type)
         content_id = _content_id(part)
         disposition = part.get_content_disposition()
         inline = disposition == "inline" or (disposition is None and content_id is not None)
+        name = (self.filename(part) or with_extension(location_name(part), content_type) or description_name(part)
+                or default_name(len(self.content.attachments) + 1, content_type))
+        if content_type == "application/octet-stream":
+            content_type = guess_type(name)  # scanners and fax servers send every file as octet-stream
         self.content.attachments.append(self.attachment(name, content_type, data, inline, content_id))
 
     def attached_message(self, part: Message, depth: int) -> None:
         """An attached mail: a file for the ticket and a message to parse on its own."""
-        inner = _inner_message(part)
+        inner, data = inner_message(part)
         if inner is None:
             self.leaf_attachment(part, _content_type(part))
             return
-        subject, _ = decode_value(inner.get("subject", ""))
-        name = filename_of(part) or f"{_safe_filename(subject) or 'message'}.eml"
-        payload = part.get_payload()
-        as_sent = payload[0] if isinstance(payload, list) and isinstance(payload[0], Message) else inner
+        if data is None:
+            payload = part.get_payload()
+            data = self.serialised(payload[0] if isinstance(payload, list) and isinstance(payload[0], Message)
+                                   else inner)
+        self.add_message(inner, data, self.filename(part), _content_id(part), depth)
+
+    def serialised(self, message: Message) -> bytes:
         try:
-            data = as_sent.as_bytes(policy=compat32)
+            return message.as_bytes(policy=compat32)
         except Exception as exc:  # the generator trips over malformed trees in many ways; the file stays empty
             self.content.problems.append(f"attached message not re-serialisable: {type(exc).__name__}")
-            data = b""
-        self.content.attachments.append(self.attachment(name, "message/rfc822", data, False, _content_id(part)))
+            return b""
+
+    def add_message(self, inner: Message, data: bytes, filename: str, content_id: str | None, depth: int) -> None:
+        """The attached mail as a file named after its subject (unless it has a name of its own), and
+        as a message to parse."""
+        subject, _ = decode_value(raw_field(inner, "subject"), self.source.charsets)
+        name = mail_name(filename, subject)
+        self.content.attachments.append(self.attachment(name, "message/rfc822", data, False, content_id))
         if depth + 1 >= MAX_DEPTH:
             self.content.problems.append("attached message nested too deep; not parsed")
         else:
             self.content.messages.append(inner)
 
+    def filename(self, part: Message) -> str:
+        """The part's own filename, raw 8-bit names recovered with the message's charset evidence."""
+        return filename_of(part, self.source.charsets, self.content.problems)
+
     def attachment(self, name: str, content_type: str, data: bytes | Streamed, inline: bool,
                    content_id: str | None) -> Attachment:
-        """An Attachment record; content dropped (and said so) over the size limit."""
+        """An Attachment record under a name no other part of the message has; content dropped (and
+        said so) over the size limit."""
+        name = self.names.claim(name)
         if isinstance(data, Streamed):
             size, digest, content = data.size, data.sha256, data.content
         else:
@@ -228,27 +259,6 @@ class _Walker:
             self.content.problems.append(
                 f"attachment {name!r} is {size} bytes, over the {self.options.max_part_bytes}-byte limit; content not kept")
         return Attachment(name, content_type, size, digest, inline, content_id, content, truncated)
-
-
-def filename_of(part: Message) -> str:
-    """The part's filename: RFC 2231 (with continuations), encoded words, or name=."""
-    for header, param in (("content-disposition", "filename"), ("content-type", "name")):
-        try:
-            value = part.get_param(param, None, header)
-        except (ValueError, LookupError, TypeError, IndexError):
-            continue
-        if isinstance(value, tuple):
-            charset, _, text = value
-            decoded = decode_text(text.encode("latin-1", "surrogateescape"), charset or None)
-            name = decoded.text
-        elif isinstance(value, str):
-            name, _ = decode_value(value)
-        else:
-            continue
-        name = _safe_filename(name)
-        if name:
-            return name
-    return ""
 
 
 def content_param(part: Message, name: str) -> object:
@@ -277,44 +287,6 @@ def _named(part: Message) -> bool:
     """Whether a text part carries a filename (then it is a file, not the body)."""
     headers = f"{part.get('content-type', '')};{part.get('content-disposition', '')}".lower()
     return "name" in headers and bool(filename_of(part))
-
-
-def _safe_filename(name: str) -> str:
-    """Drop paths and control characters a sender may put in a filename."""
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    return "".join(c for c in name if c >= " " and c != "\x7f").strip()[:255]
-
-
-def _inner_message(part: Message) -> Message | None:
-    """The message inside a message/rfc822 part, parsing it when the parser left text."""
-    payload = part.get_payload()
-    if isinstance(payload, list):
-        inner = payload[0] if payload and isinstance(payload[0], Message) else None
-        return _rejoin_split_header(inner) if inner is not None else None
-    if isinstance(payload, str) and payload.strip():
-        data = part.get_payload(decode=True)
-        return _parse_bytes(data if isinstance(data, bytes) else raw_bytes(payload))
-    return None
-
-
-def _rejoin_split_header(inner: Message) -> Message:
-    """Undo a blank line inside an attached mail's header (Exchange writes these).
-
-    The MIME fields then land at the top of the body and the structure is
-    lost; when the body starts with them, the two header halves are joined.
-    """
-    payload = inner.get_payload()
-    if inner.get("content-type") is not None or not isinstance(payload, str) or not _MIME_FIELD.match(payload):
-        return inner
-    head = "".join(f"{name}: {value}\n" for name, value in inner.raw_items())
-    return _parse_bytes(raw_bytes(head + payload.lstrip("\r\n"))) or inner
-
-
-def _parse_bytes(data: bytes) -> Message | None:
-    try:
-        return BytesParser(policy=compat32).parsebytes(data)
-    except (ValueError, LookupError, TypeError, RecursionError):
-        return None
 
 
 def _report_text(part: Message) -> str:
@@ -355,12 +327,3 @@ def _content_id(part: Message) -> str | None:
         return None
     text, _ = decode_value(value)
     return text.strip().strip("<>").strip() or None
-
-
-def _default_name(index: int, content_type: str) -> str:
-    extension = mimetypes.guess_extension(content_type) or ".bin"
-    return f"part-{index}{extension}"
-
-
-def _guess_type(filename: str) -> str:
-    return mimetypes.guess_type(filename)[0] or "application/octet-stream"

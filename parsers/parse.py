@@ -18,6 +18,7 @@ from email.parser import BytesHeaderParser, Parser
 from email.policy import compat32
 
 from parsers.bounces import bounce_details
+from parsers.charset_recovery import MessageCharsets
 from parsers.classify import Envelope, classify
 from parsers.commands import extract_commands
 from parsers.content_type import ContentType, content_type, declared_charset
@@ -30,7 +31,7 @@ from parsers.message import (Address, Bounce, Forward, ForwardedOriginal, Parsed
 from parsers.quotes.body import Body, read_body
 from parsers.mime import MAX_PARTS, MimeContent, RawSource, walk, walk_text
 from parsers.reply import split_reply
-from parsers.sender import group_author
+from parsers.sender import from_mailboxes, group_author
 from parsers.single_part import SinglePart, parse_single_part
 
 _HEADER_LIMIT = 1000  # headers kept per message; more is an attack, not mail
@@ -38,8 +39,6 @@ _VALUE_LIMIT = 64 * 1024
 _BOUNDARY_LIMIT = 4 * MAX_PARTS  # boundary-like lines parsed at most
 # "--token" alone on its line; SQL or diff lines ("-- comment", "--- a/x") have spaces.
 _BOUNDARY_LINE = re.compile(rb"\n--[^\s]{1,72}\r?(?=\n)")
-# How a policy hands out a stored field (compat32: 8-bit values as Header objects).
-_Fetch = Callable[[str, str], object]
 
 
 def parse_message(raw: bytes, options: ParseOptions = ParseOptions()) -> ParsedMessage:
@@ -48,7 +47,7 @@ def parse_message(raw: bytes, options: ParseOptions = ParseOptions()) -> ParsedM
         data = bytes(raw) if not isinstance(raw, bytes) else raw
         stripped, lifted = lift(data)
         stripped, problems = _cap_boundaries(stripped)
-        source = RawSource(data, lifted)
+        source = RawSource(data, lifted, MessageCharsets(data))
         text = stripped.decode("ascii", "surrogateescape")  # as BytesParser does
         single = parse_single_part(text)
         if single is not None:
@@ -88,7 +87,7 @@ def _tree(text: str) -> Message | str:
 def _from_single_part(single: SinglePart, source: RawSource, options: ParseOptions,
                       problems: list[str]) -> ParsedMessage:
     """Build the ParsedMessage of a single-part message from its fields, without its full tree."""
-    return _from_fields(single.fields, compat32.header_fetch_parse, single.content_type,
+    return _from_fields(single.fields, single.content_type,
                         lambda: _single_part_content(single, source, options), source, options, problems)
 
 
@@ -98,26 +97,26 @@ def _single_part_content(single: SinglePart, source: RawSource, options: ParseOp
     data = single.unencoded_payload() if top.text_body and not source.lifted else None
     if data is None or single.first("content-disposition") is not None:
         return walk(single.mime_part(), source, options)
-    return walk_text(data, top.mime_type, top.text_charset, single.defects, options)
+    return walk_text(data, top.mime_type, top.text_charset, single.defects, options, source.charsets)
 
 
 def _from_tree(tree: Message, source: RawSource, options: ParseOptions, problems: list[str],
                walk_body: bool = True) -> ParsedMessage:
     """Build the ParsedMessage of the top-level message."""
-    return _from_fields(list(tree.raw_items()), tree.policy.header_fetch_parse, content_type(tree),
+    return _from_fields(list(tree.raw_items()), content_type(tree),
                         lambda: walk(tree, source, options) if walk_body else MimeContent(), source, options,
                         problems)
 
 
-def _from_fields(items: list[tuple[str, str]], fetch: _Fetch, top_type: ContentType,
+def _from_fields(items: list[tuple[str, str]], top_type: ContentType,
                  read_content: Callable[[], MimeContent], source: RawSource, options: ParseOptions,
                  problems: list[str]) -> ParsedMessage:
     """Build the ParsedMessage from the top-level header fields and a way to read the content."""
-    charset = top_type.declared_charset
-    headers = _decoded_headers(items, charset, problems)
-    fields = _Fields(items, fetch, charset)
+    charsets = source.charsets.labelled(top_type.declared_charset)
+    headers = _decoded_headers(items, charsets, problems)
+    fields = _Fields(items, charsets)
     subject = (headers.get("subject") or [""])[0]
-    sender = _addresses(fields, "from", problems) or _addresses(fields, "sender", problems)
+    sender = _from(fields, charsets, problems) or _addresses(fields, "sender", problems)
     if not sender:
         problems.append("no sender address (From/Sender missing or unreadable)")
     sender = group_author(sender, _addresses(fields, "x-original-from", []),
@@ -190,11 +189,11 @@ def _body(content: MimeContent, html: str | None) -> tuple[str, str | None]:
 
 def _original(inner: Message, source: RawSource, options: ParseOptions) -> ForwardedOriginal:
     """The original of a forward-as-attachment: its headers and whole body text."""
-    charset = declared_charset(inner)
-    fields = _Fields(list(inner.raw_items()), inner.policy.header_fetch_parse, charset)
+    charsets = source.charsets.labelled(declared_charset(inner))
+    fields = _Fields(list(inner.raw_items()), charsets)
     sender = _addresses(fields, "from", []) or _addresses(fields, "sender", [])
-    date, _ = parse_date(inner.get("date"))
-    subject, _ = decode_value(inner.get("subject", ""), charset)
+    date, _ = parse_date(fields.get("date"))
+    subject, _ = decode_value(fields.get("subject") or "", charsets)
     content = walk(inner, source, options, depth=1, files=False)
     body, _ = _body(content, "\n".join(content.html) or None)
     return ForwardedOriginal(sender[0] if sender else None, date, subject,
@@ -209,7 +208,8 @@ def _bounce(content: MimeContent, body: str) -> Bounce:
     return bounce_details(content.delivery_status, returned, body)
 
 
-def _decoded_headers(items: list[tuple[str, str]], charset: str | None, problems: list[str]) -> dict[str, list[str]]:
+def _decoded_headers(items: list[tuple[str, str]], charsets: MessageCharsets,
+                     problems: list[str]) -> dict[str, list[str]]:
     """Every header decoded to one clean line, names lower-cased, in order."""
     headers: dict[str, list[str]] = {}
     for count, (name, value) in enumerate(items):
@@ -220,7 +220,7 @@ def _decoded_headers(items: list[tuple[str, str]], charset: str | None, problems
         if isinstance(value, str) and value.isascii() and value.isprintable() and "=?" not in value:
             text = value.strip()  # what decode_value makes of it; most fields are like this
         else:
-            text, value_problems = decode_value(value, charset)
+            text, value_problems = decode_value(value, charsets)
             problems.extend(value_problems)
         key = name.strip().lower()
         if not (key.isascii() and key.isprintable()) or " " in key:
@@ -233,14 +233,14 @@ class _Fields:
     """A message's header fields by lower-cased name, indexed once.
 
     Message.get and get_all scan every field on each call, and a parse asks
-    for about a dozen; values still go through the policy exactly as get_all
-    returns them (8-bit ones as Header objects).  Address fields are parsed
+    for about a dozen.  Values are the raw strings (8-bit bytes as surrogate
+    escapes), not the policy's Header objects, whose text has lost the bytes
+    that charset recovery reads.  Address fields are parsed
     once each (Reply-To is read twice: for a group's author and as itself).
     """
 
-    def __init__(self, items: list[tuple[str, str]], fetch: _Fetch, charset: str | None) -> None:
-        self._fetch = fetch
-        self._charset = charset
+    def __init__(self, items: list[tuple[str, str]], charsets: MessageCharsets) -> None:
+        self._charsets = charsets
         self._addresses: dict[str, tuple[tuple[Address, ...], list[str]]] = {}
         self._by_name: dict[str, list[tuple[str, str]]] = {}
         for name, value in items:
@@ -248,16 +248,16 @@ class _Fields:
 
     def get(self, name: str) -> object | None:
         found = self._by_name.get(name)
-        return self._fetch(*found[0]) if found else None
+        return found[0][1] if found else None
 
     def get_all(self, name: str) -> list[object]:
-        return [self._fetch(key, value) for key, value in self._by_name.get(name, ())]
+        return [value for _, value in self._by_name.get(name, ())]
 
     def addresses(self, name: str) -> tuple[tuple[Address, ...], list[str]]:
         if name not in self._by_name:
             return (), []
         if name not in self._addresses:
-            self._addresses[name] = parse_addresses(self.get_all(name), self._charset)
+            self._addresses[name] = parse_addresses(self.get_all(name), self._charsets)
         return self._addresses[name]
 
 
@@ -265,6 +265,12 @@ def _references(fields: _Fields) -> tuple[str, ...]:
     """The ids of all References fields (most mail has none: nothing to decode then)."""
     values = fields.get_all("references")
     return message_ids(" ".join(str(v) for v in values)) if values else ()
+
+
+def _from(fields: _Fields, charsets: MessageCharsets, problems: list[str]) -> tuple[Address, ...]:
+    """The From mailboxes, read leniently when the standard reading lost the sender."""
+    found, address_problems = fields.addresses("from")
+    return from_mailboxes(fields.get_all("from"), found, address_problems, charsets, problems)
 
 
 def _addresses(fields: _Fields, name: str, problems: list[str]) -> tuple[Address, ...]:

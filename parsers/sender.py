@@ -1,4 +1,11 @@
-"""Who wrote a message that a group or list re-sent under its own address.
+"""Who sent a message: a From field read leniently, and the author behind a group's rewrite.
+
+Malformed From fields are common in machine mail and old clients: a bare
+`MAILER-DAEMON`, an unquoted comma or colon in the display name, an
+unbalanced quote or angle bracket, a trailing dot, several addresses.  The
+standard address parser then drops the name, splits one mailbox into two or
+returns none at all; whatever sender the text still shows is kept instead,
+and never nothing where the field has text.
 
 Google Groups, Mailman and similar lists rewrite `From` to
 "'Name' via Group <group@…>" so the mail passes the author's DMARC policy,
@@ -13,10 +20,60 @@ from __future__ import annotations
 
 import re
 
+from parsers.charset_recovery import MessageCharsets
+from parsers.headers import decode_value, normalise_email
 from parsers.message import Address
 
 # "'Name' via Group", "Name via Group": the display name of a rewritten From.
 _VIA_GROUP = re.compile(r"\S\s+via\s+\S", re.IGNORECASE)
+_ADDRESS = re.compile(r"[^\s<>\"'(),;:\[\]]+@[\w-]+(?:\.[\w-]+)*\.?")
+_NOT_IN_ADDRESS = re.compile(r"[\s<>\"(),;:\[\]\\]")
+_QUOTED = re.compile(r'"[^"]*"|=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=')
+_NAME_NOISE = re.compile(r"mailto:|[<>\"()\[\]]")
+_SPACES = re.compile(r"\s+")
+
+
+def from_mailboxes(values: list[object], parsed: tuple[Address, ...], parse_problems: list[str],
+                   charsets: MessageCharsets | None, problems: list[str]) -> tuple[Address, ...]:
+    """The From mailboxes: the standard reading when it kept the sender whole, else a lenient one."""
+    text, _ = decode_value(values[0], charsets) if values else ("", [])
+    if not text or (len(parsed) >= 1 and not _lost_something(text, parsed, parse_problems)):
+        problems.extend(parse_problems)
+        if len(parsed) > 1:
+            problems.append(f"{len(parsed)} addresses in From; the first is taken as the sender")
+        return parsed
+    recovered = lenient_mailbox(text)
+    problems.append(f"malformed From {text[:80]!r}; sender read as {recovered.name!r} <{recovered.email}>")
+    return (recovered,)
+
+
+def _lost_something(text: str, parsed: tuple[Address, ...], parse_problems: list[str]) -> bool:
+    """Whether the standard reading dropped part of a From: a piece without domain, a name cut at
+    a colon (read as a group), an address holding what no address can."""
+    if any(problem.startswith("address without domain") for problem in parse_problems):
+        return True
+    if any(_NOT_IN_ADDRESS.search(address.email) for address in parsed):
+        return True
+    unquoted = _QUOTED.sub("", text)
+    return ":" in unquoted.split("@", 1)[0]
+
+
+def lenient_mailbox(text: str) -> Address:
+    """The first mailbox a From text shows, however it is written; its name is the rest of the text."""
+    found = _ADDRESS.search(text)
+    if found is None:
+        # No address to answer (MAILER-DAEMON, a scanner's name): the text is kept as the name.
+        return Address(_SPACES.sub(" ", text.replace("<", " ").replace(">", " ")).strip(" ,;:."), "")
+    email = normalise_email(found.group(0).rstrip("."))
+    several = _ADDRESS.search(text, found.end()) is not None
+    name = text[:found.start()] if several else text[:found.start()] + " " + text[found.end():]
+    name = _clean_name(name)
+    return Address("" if name.lower() == email else name, email)
+
+
+def _clean_name(name: str) -> str:
+    """A display name without brackets, quotes and the separators left around it."""
+    return _SPACES.sub(" ", _NAME_NOISE.sub(" ", name)).strip(" ,;:.")
 
 
 def group_author(sender: tuple[Address, ...], original_from: tuple[Address, ...],

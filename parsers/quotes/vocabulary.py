@@ -43,21 +43,22 @@ HEADER_FIELDS: dict[str, tuple[str, ...]] = {
         "From", "Von", "De", "Da", "Van", "Od", "Från", "Fra", "Kimden", "Gönderen", "От", "Від",
         "Lähettäjä", "Feladó", "Expeditor", "Odesílatel", "Αποστολέας", "من", "发件人", "寄件者",
         "差出人", "보낸 사람", "Remetente", "Remitente", "Mittente", "Afzender", "Avsändare", "Afsender",
-        "Sender", "Nadawca",
+        "Sender", "Nadawca", "Από", "De la", "От кого",
     ),
     "date": (
         "Sent", "Date", "Gesendet", "Datum", "Envoyé", "Date d'envoi", "Enviado", "Enviado el", "Fecha",
         "Inviato", "Data", "Verzonden", "Verzonden op", "Wysłano", "Wysłane", "Skickat", "Sendt",
         "Gönderildi", "Tarih", "Отправлено", "Дата", "Надіслано", "Lähetetty", "Elküldve", "Trimis",
         "Odesláno", "Στάλθηκε", "تاريخ الإرسال", "التاريخ", "发送时间", "日期", "寄件日期", "送信日時",
-        "日付", "보낸 날짜", "Envoyé le",
+        "日付", "보낸 날짜", "Envoyé le", "Gönderilme", "Küldve", "Dátum", "Ημερομηνία", "Dato", "Päivämäärä",
     ),
     "to": (
         "To", "An", "À", "A", "Para", "Aan", "Do", "Till", "Til", "Kime", "Alıcı", "Кому",
         "Vastaanottaja", "Címzett", "Către", "Komu", "Προς", "إلى", "收件人", "宛先", "받는 사람",
-        "Destinatario", "Destinataire", "Per",
+        "Destinatario", "Destinataire", "Per", "Catre",
     ),
-    "cc": ("Cc", "CC", "Kopie", "Copie", "Copia", "Kopia", "Kopi", "Копия", "Копія", "Bilgi", "نسخة", "抄送", "副本"),
+    "cc": ("Cc", "CC", "Kopie", "Copie", "Copia", "Kopia", "Kopi", "Копия", "Копія", "Bilgi", "نسخة", "抄送", "副本",
+           "Másolatot kap", "Másolat", "Κοιν", "Kopio"),
     "subject": (
         "Subject", "Betreff", "Objet", "Asunto", "Oggetto", "Assunto", "Onderwerp", "Temat", "Ämne",
         "Emne", "Konu", "Тема", "Aihe", "Tárgy", "Subiect", "Předmět", "Θέμα", "الموضوع", "主题",
@@ -82,7 +83,10 @@ SEPARATOR_WORDS: tuple[str, ...] = (
     "Videresendt meddelelse", "Opprinnelig melding", "Videresendt melding", "Alkuperäinen viesti",
     "Eredeti üzenet", "Původní zpráva", "Mesaj original", "Αρχικό μήνυμα",
     "الرسالة الأصلية", "رسالة محولة", "原始邮件", "转发的邮件", "原始郵件", "転送メッセージ",
-    "元のメッセージ", "Original-Nachricht",
+    "元のメッセージ", "Original-Nachricht", "Özgün İleti", "Özgün ileti", "Ozgun Ileti", "İletilen Mesaj",
+    "Přeposlaná zpráva", "Továbbított üzenet", "Προωθημένο μήνυμα", "Välitetty viesti", "Mesaj redirecționat",
+    "Mesaj redirectionat", "Оригінальне повідомлення", "Пересланное письмо", "Пересылаемое письмо",
+    "Исходное письмо",
 )
 
 # Lines that introduce a forwarded message without dashes (Apple Mail, Yandex …).
@@ -93,7 +97,8 @@ FORWARD_INTROS: tuple[str, ...] = (
     "Início da mensagem encaminhada", "Begin doorgestuurd bericht", "Początek przekazywanej wiadomości",
     "Начало переадресованного сообщения", "Начало пересылаемого сообщения",
     "Vidarebefordrat mejl", "Videresendt besked", "Videresendt e-post", "İletilen e-posta",
-    "Forwarded message", "Пересылаемое сообщение", "転送されたメッセージ", "转发的邮件",
+    "Forwarded message", "Пересылаемое сообщение", "Пересланное сообщение", "Пересланное письмо",
+    "転送されたメッセージ", "转发的邮件",
 )
 
 # What phones and mail apps append to the new text.
@@ -135,7 +140,8 @@ VALEDICTIONS: tuple[str, ...] = (
 FORWARD_SUBJECT_PREFIXES: tuple[str, ...] = (
     "Fwd", "Fw", "WG", "TR", "RV", "ENC", "Doorst", "Dts", "PD", "Pres", "VS", "VB", "Vid", "Vl", "İlt", "Ilt",
     "Пересл", "Пересылка", "Fwd/Пересылаемое", "Перес", "إعادة توجيه", "توجيه", "转发", "轉寄", "転送", "Fwd/Пересл",
-    "FS", "I", "RIF", "Rif", "Inoltro", "Weitergeleitet",
+    "FS", "I", "RIF", "Rif", "Inoltro", "Weitergeleitet", "ΠΡΘ", "Προώθηση", "TOVÁBB", "Továbbítás", "Přeposlat",
+    "Переслати", "Пересл",
 )
 
 # Markers helpdesks put in their notifications ("## Reply above this line ##").
@@ -148,3 +154,45 @@ REPLY_ABOVE_MARKERS: tuple[str, ...] = (
     "ответьте выше этой строки", "пишите ответ выше этой строки", "напишите ответ выше этой линии",
     "الرجاء الرد أعلى هذا السطر", "请在此行上方回复", "この行より上に返信",
 )
+
+# Month names of forwarded-header dates, to the English abbreviations strptime reads
+# (genitive forms where the language writes dates with them).
+MONTH_NAMES: dict[str, str] = {
+    # de, fr, es, it, pt, nl
+    "januar": "Jan", "februar": "Feb", "märz": "Mar", "mai": "May", "juni": "Jun", "juli": "Jul",
+    "oktober": "Oct", "dezember": "Dec", "janvier": "Jan", "février": "Feb", "mars": "Mar", "avril": "Apr",
+    "juin": "Jun", "juillet": "Jul", "août": "Aug", "septembre": "Sep", "octobre": "Oct", "novembre": "Nov",
+    "décembre": "Dec", "enero": "Jan", "febrero": "Feb", "marzo": "Mar", "abril": "Apr", "mayo": "May",
+    "junio": "Jun", "julio": "Jul", "agosto": "Aug", "septiembre": "Sep", "octubre": "Oct", "noviembre": "Nov",
+    "diciembre": "Dec", "mei": "May", "augustus": "Aug", "maart": "Mar", "januari": "Jan", "februari": "Feb",
+    # ru, uk (genitive)
+    "января": "Jan", "февраля": "Feb", "марта": "Mar", "апреля": "Apr", "мая": "May", "июня": "Jun",
+    "июля": "Jul", "августа": "Aug", "сентября": "Sep", "октября": "Oct", "ноября": "Nov", "декабря": "Dec",
+    "січня": "Jan", "лютого": "Feb", "березня": "Mar", "квітня": "Apr", "травня": "May", "червня": "Jun",
+    "липня": "Jul", "серпня": "Aug", "вересня": "Sep", "жовтня": "Oct", "листопада": "Nov", "грудня": "Dec",
+    # tr
+    "ocak": "Jan", "şubat": "Feb", "mart": "Mar", "nisan": "Apr", "mayıs": "May", "haziran": "Jun",
+    "temmuz": "Jul", "ağustos": "Aug", "eylül": "Sep", "ekim": "Oct", "kasım": "Nov", "aralık": "Dec",
+    # cs (genitive)
+    "ledna": "Jan", "února": "Feb", "března": "Mar", "dubna": "Apr", "května": "May", "června": "Jun",
+    "července": "Jul", "srpna": "Aug", "září": "Sep", "října": "Oct", "listopadu": "Nov", "prosince": "Dec",
+    # hu
+    "január": "Jan", "február": "Feb", "március": "Mar", "április": "Apr", "május": "May", "június": "Jun",
+    "július": "Jul", "augusztus": "Aug", "szeptember": "Sep", "október": "Oct",
+    # el (genitive)
+    "ιανουαρίου": "Jan", "φεβρουαρίου": "Feb", "μαρτίου": "Mar", "απριλίου": "Apr", "μαΐου": "May",
+    "ιουνίου": "Jun", "ιουλίου": "Jul", "αυγούστου": "Aug", "σεπτεμβρίου": "Sep", "οκτωβρίου": "Oct",
+    "νοεμβρίου": "Nov", "δεκεμβρίου": "Dec",
+    # sv, da, no
+    "maj": "May", "augusti": "Aug", "marts": "Mar", "desember": "Dec",
+    # fi (partitive)
+    "tammikuuta": "Jan", "helmikuuta": "Feb", "maaliskuuta": "Mar", "huhtikuuta": "Apr", "toukokuuta": "May",
+    "kesäkuuta": "Jun", "heinäkuuta": "Jul", "elokuuta": "Aug", "syyskuuta": "Sep", "lokakuuta": "Oct",
+    "marraskuuta": "Nov", "joulukuuta": "Dec",
+    # ro
+    "ianuarie": "Jan", "februarie": "Feb", "martie": "Mar", "aprilie": "Apr", "iunie": "Jun", "iulie": "Jul",
+    "septembrie": "Sep", "octombrie": "Oct", "noiembrie": "Nov", "decembrie": "Dec",
+}
+
+# Morning and afternoon markers of twelve-hour times, to strptime's AM and PM.
+DAY_HALVES: dict[str, str] = {"πμ": "AM", "μμ": "PM", "π.μ.": "AM", "μ.μ.": "PM", "öö": "AM", "ös": "PM"}
