@@ -1,78 +1,24 @@
-"""Business-time arithmetic for partner terms: durations, opening hours, holidays, pauses.
+"""Business-time arithmetic for partner terms: when a deadline falls, how much of it is used.
 
 A partner's deadline counts only the hours its terms say the clock runs
 (`Mon-Fri 08:00-18:00` in the account's zone, holidays off), and stops
 while the work waits on someone else.  Everything here is pure — instants
 in, instants out, no database and no "now" — so the rules can be tested on
-fixed timestamps across weekends, holidays and DST changes.
-
-Durations: `90s`, `15m`, `4h`, `2d` are that much *business* time (`2d` is
-48 business hours; with no business hours set, business time is wall-clock
-time); `2 business days` (also `1 business hour`, `30 business minutes`)
-is two full business days, a business day being the longest day's opening
-hours.
+fixed timestamps across weekends, holidays and DST changes.  The written
+form of the terms (durations, hours, holidays) is read by gateway/core/terms.py.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+from gateway.core.terms import ALWAYS, TermsError, Week, Window, parse_business_hours, parse_holidays, parse_zone
+
 # A calendar with opening hours but none in ten years is a configuration error, not a reason to loop.
 MAX_CLOSED_DAYS = 3660
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
-_BUSINESS = re.compile(r"^\s*(\d+(?:\.\d+)?)\s+business\s+(day|hour|minute)s?\s*$")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "hour": 3600, "minute": 60}
-_WINDOW = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
-
-
-class TermsError(ValueError):
-    """A duration, opening-hours or holiday value that cannot be used; the message names the key."""
-
-    def __init__(self, key: str, problem: str) -> None:
-        self.key = key
-        super().__init__(f"{key}: {problem}" if key else problem)
-
-
-@dataclass(frozen=True)
-class Duration:
-    """An amount of business time: plain seconds, or whole business days (sized by the calendar)."""
-
-    amount: float
-    business_days: bool = False
-
-    def seconds(self, calendar: Calendar) -> float:
-        return self.amount * calendar.business_day_seconds if self.business_days else self.amount
-
-
-def parse_duration(text: str, key: str = "") -> Duration:
-    """`"90s"`, `"15m"`, `"4h"`, `"2d"`, `"2 business days"` → Duration; TermsError naming `key` otherwise."""
-    value = str(text).strip().lower()
-    plain = _DURATION.match(value)
-    if plain:
-        amount = float(plain.group(1)) * _UNIT_SECONDS[plain.group(2)]
-        return _positive(Duration(amount), text, key)
-    business = _BUSINESS.match(value)
-    if business:
-        amount, unit = float(business.group(1)), business.group(2)
-        if unit == "day":
-            return _positive(Duration(amount, business_days=True), text, key)
-        return _positive(Duration(amount * _UNIT_SECONDS[unit]), text, key)
-    raise TermsError(key, f"{text!r} is not a duration; write e.g. \"90s\", \"15m\", \"4h\", \"2d\" "
-                          f"or \"2 business days\"")
-
-
-def _positive(duration: Duration, text: str, key: str) -> Duration:
-    if duration.amount <= 0:
-        raise TermsError(key, f"{text!r} must be longer than nothing")
-    return duration
-
-
-Window = tuple[time, time | None]  # None as the end means midnight at the end of the day (24:00)
 
 
 @dataclass(frozen=True)
@@ -80,7 +26,7 @@ class Calendar:
     """When business time runs: windows per weekday (Mon=0) in a zone, minus holidays (local dates)."""
 
     zone: ZoneInfo
-    week: tuple[tuple[Window, ...], ...] = tuple(((time(0), None),) for _ in DAYS)
+    week: Week = ALWAYS
     holidays: frozenset[date] = frozenset()
 
     @property
@@ -142,68 +88,8 @@ def _window_seconds(window: Window) -> float:
 def make_calendar(business_hours: str | None = None, timezone_name: str = "UTC",
                   holidays: Iterable[str] = ()) -> Calendar:
     """A Calendar from the terms' strings; TermsError names the offending key."""
-    try:
-        zone = ZoneInfo(timezone_name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise TermsError("timezone", f"{timezone_name!r} is not an IANA time zone (e.g. \"Europe/Berlin\")") from None
-    week = parse_business_hours(business_hours) if business_hours else Calendar(zone).week
-    return Calendar(zone=zone, week=week, holidays=parse_holidays(holidays))
-
-
-def parse_business_hours(text: str) -> tuple[tuple[Window, ...], ...]:
-    """`"Mon-Fri 08:00-18:00"`, `"Mon-Fri 08:00-12:00 13:00-17:00; Sat 09:00-12:00"` → windows per weekday."""
-    week: list[list[Window]] = [[] for _ in DAYS]
-    for group in filter(None, (g.strip() for g in text.split(";"))):
-        days_part, *windows = group.split()
-        if not windows:
-            raise TermsError("business_hours", f"{group!r} needs days and hours, e.g. \"Mon-Fri 08:00-18:00\"")
-        parsed = [_window(w) for w in windows]
-        for day in _days(days_part):
-            week[day] = sorted([*week[day], *parsed], key=lambda w: w[0])
-            _no_overlap(week[day], group)
-    if not any(week):
-        raise TermsError("business_hours", f"{text!r} has no opening hours")
-    return tuple(tuple(windows) for windows in week)
-
-
-def _days(text: str) -> list[int]:
-    found: list[int] = []
-    for part in text.lower().split(","):
-        first, _, last = part.partition("-")
-        if first[:3] not in DAYS or (last and last[:3] not in DAYS):
-            raise TermsError("business_hours", f"{text!r}: days are Mon, Tue, Wed, Thu, Fri, Sat, Sun or a range")
-        a, b = DAYS.index(first[:3]), DAYS.index((last or first)[:3])
-        found += list(range(a, b + 1)) if a <= b else [*range(a, 7), *range(0, b + 1)]
-    return found
-
-
-def _window(text: str) -> Window:
-    match = _WINDOW.match(text)
-    if not match:
-        raise TermsError("business_hours", f"{text!r} is not a time range like 08:00-18:00")
-    h1, m1, h2, m2 = (int(g) for g in match.groups())
-    if h1 > 23 or m1 > 59 or m2 > 59 or h2 > 24 or (h2 == 24 and m2):
-        raise TermsError("business_hours", f"{text!r} is not a valid time range")
-    begin, end = time(h1, m1), None if h2 == 24 else time(h2, m2)
-    if end is not None and end <= begin:
-        raise TermsError("business_hours", f"{text!r} must end after it starts (a range cannot cross midnight)")
-    return begin, end
-
-
-def _no_overlap(windows: list[Window], group: str) -> None:
-    for (_, end), (begin, _) in zip(windows, windows[1:]):
-        if end is None or end > begin:
-            raise TermsError("business_hours", f"{group!r} overlaps other hours of the same day")
-
-
-def parse_holidays(values: Iterable[str]) -> frozenset[date]:
-    days: set[date] = set()
-    for value in values:
-        try:
-            days.add(date.fromisoformat(str(value)))
-        except ValueError:
-            raise TermsError("holidays", f"{value!r} is not a date like 2026-12-25") from None
-    return frozenset(days)
+    week = parse_business_hours(business_hours) if business_hours else ALWAYS
+    return Calendar(zone=parse_zone(timezone_name), week=week, holidays=parse_holidays(holidays))
 
 
 @dataclass(frozen=True)

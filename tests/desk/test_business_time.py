@@ -7,14 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from gateway.desk.business_time import (
-    Calendar,
-    Duration,
-    Stopwatch,
-    TermsError,
-    make_calendar,
-    parse_duration,
-)
+from gateway.core.terms import Duration, TermsError, parse_duration
+from gateway.desk.business_time import Calendar, Stopwatch, make_calendar
 
 BERLIN = ZoneInfo("Europe/Berlin")
 HOUR = 3600.0
@@ -49,8 +43,8 @@ def test_bad_durations_name_the_key(text: str) -> None:
 
 
 def test_business_days_are_sized_by_the_calendar() -> None:
-    assert Duration(2, business_days=True).seconds(office()) == 20 * HOUR
-    assert Duration(1, business_days=True).seconds(make_calendar()) == 24 * HOUR
+    assert Duration(2, business_days=True).seconds(office().business_day_seconds) == 20 * HOUR
+    assert Duration(1, business_days=True).seconds(make_calendar().business_day_seconds) == 24 * HOUR
 
 
 def test_without_business_hours_business_time_is_wall_clock_time() -> None:
@@ -72,7 +66,7 @@ def test_the_clock_runs_only_within_business_hours_and_skips_the_weekend() -> No
 def test_two_business_days_end_at_the_same_time_two_working_days_later() -> None:
     cal = office()
     tuesday = berlin(2026, 3, 3, 15)
-    assert cal.add(tuesday, Duration(2, business_days=True).seconds(cal)) == berlin(2026, 3, 5, 15)
+    assert cal.add(tuesday, Duration(2, business_days=True).seconds(cal.business_day_seconds)) == berlin(2026, 3, 5, 15)
 
 
 def test_holidays_are_closed() -> None:
