@@ -25,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from gateway.core.terms import PartnerTermsConfig, TermsConfig
+from gateway.core.terms import PartnerTermsConfig, TermsConfig, check_terms_partners
 
 DEFAULT_CONFIG_PATH = Path("relaydesk.toml")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -215,20 +215,7 @@ class AccountConfig(_Section):
 
     @model_validator(mode="after")
     def _terms_name_partners(self) -> "AccountConfig":
-        """Terms are for declared partners, once each; a backup is another declared partner."""
-        seen: set[str] = set()
-        entries = [("terms", self.terms, None)] + [
-            (f"partner_terms[{i}]", entry, entry.partner) for i, entry in enumerate(self.partner_terms)]
-        for where, entry, partner in entries:
-            if partner is not None:
-                if partner not in self.partners:
-                    raise ValueError(f"{where}.partner: {partner!r} is not one of this account's partners")
-                if partner in seen:
-                    raise ValueError(f"{where}.partner: {partner!r} has terms twice")
-                seen.add(partner)
-            backup = entry.backup_partner
-            if backup is not None and (backup not in self.partners or backup == partner):
-                raise ValueError(f"{where}.backup_partner: {backup!r} must be another of this account's partners")
+        check_terms_partners(self.terms, self.partner_terms, self.partners)
         return self
 
     def terms_for(self, partner: str) -> TermsConfig:

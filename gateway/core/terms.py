@@ -15,7 +15,7 @@ hours.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, time
 from typing import Any, Literal
@@ -217,3 +217,20 @@ class PartnerTermsConfig(TermsConfig):
     """One `[[accounts.partner_terms]]` entry: the terms for one partner."""
 
     partner: str
+
+
+def check_terms_partners(defaults: TermsConfig, entries: Sequence[PartnerTermsConfig], partners: Sequence[str]) -> None:
+    """Terms are for declared partners, once each; a backup is another declared partner."""
+    seen: set[str] = set()
+    named: list[tuple[str, TermsConfig, str | None]] = [("terms", defaults, None)]
+    named += [(f"partner_terms[{i}]", entry, entry.partner) for i, entry in enumerate(entries)]
+    for where, entry, partner in named:
+        if partner is not None:
+            if partner not in partners:
+                raise ValueError(f"{where}.partner: {partner!r} is not one of this account's partners")
+            if partner in seen:
+                raise ValueError(f"{where}.partner: {partner!r} has terms twice")
+            seen.add(partner)
+        backup = entry.backup_partner
+        if backup is not None and (backup not in partners or backup == partner):
+            raise ValueError(f"{where}.backup_partner: {backup!r} must be another of this account's partners")
