@@ -49,7 +49,9 @@ class Timer(Base):
 
     Durable so that nothing depends on a process being up at the due time;
     fired exactly once because the worker that fires it holds its row lock
-    and marks it `fired` in the same transaction as the work it caused.
+    and deletes it in the same transaction as the work it caused (the work
+    leaves events; a cancelled timer is deleted too).  Only a timer whose
+    handler kept failing stays, `failed`, with its error.
     """
 
     __tablename__ = "timers"
@@ -61,8 +63,7 @@ class Timer(Base):
     fraction: Mapped[float | None] = mapped_column(Float)  # of the time allowed, for reminders
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
     due_at: Mapped[datetime] = mapped_column()
-    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending | fired | skipped | cancelled | failed
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    fired_at: Mapped[datetime | None] = mapped_column()

@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from gateway.core.accounts import settings_for
@@ -204,6 +204,7 @@ def _reschedule(session: Session, deadline: Deadline, terms: Terms) -> None:
 
 
 def _cancel_timers(session: Session, deadline: Deadline) -> None:
-    session.execute(update(Timer).where(Timer.deadline_id == deadline.id, Timer.status == "pending")
-                    .values(status="cancelled"))
+    """Pending timers of the deadline go; one that failed for good stays, with its error, for the operator."""
+    session.execute(delete(Timer).where(Timer.deadline_id == deadline.id, Timer.status == "pending")
+                    .execution_options(synchronize_session=False))
 

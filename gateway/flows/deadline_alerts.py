@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from gateway.core.runtime import Runtime
@@ -31,7 +31,7 @@ from gateway.flows.mirroring import agent_participants
 from gateway.outbound import deadline_notices, outbox
 from gateway.outbound.team_chat import post_to_team
 from parsers.message import Address, ParsedMessage
-from storage.deadline_models import Deadline, Timer
+from storage.deadline_models import Deadline
 from storage.models import Event, Link, Message, OutboxItem, Ticket
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ Reparse = Callable[[str], ParsedMessage]
 """Reads a stored raw mail (by its blob sha256) as the pipeline would; handed in by the app layer."""
 
 
-def remind(session: Session, runtime: Runtime, timer: Timer, now: datetime) -> list[OutboxItem] | None:
+def remind(session: Session, runtime: Runtime, timer: Row, now: datetime) -> list[OutboxItem] | None:
     """Remind the partner's side, unless the deadline is no longer running or is already past due."""
     deadline = session.get(Deadline, timer.deadline_id)
     if deadline is None or deadline.state != deadlines.RUNNING or (deadline.due_at and deadline.due_at <= now):
@@ -62,10 +62,10 @@ def remind(session: Session, runtime: Runtime, timer: Timer, now: datetime) -> l
     return queued
 
 
-def breach_handler(reparse: Reparse) -> Callable[[Session, Runtime, Timer, datetime], list[OutboxItem] | None]:
+def breach_handler(reparse: Reparse) -> Callable[[Session, Runtime, Row, datetime], list[OutboxItem] | None]:
     """The breach handler, with the app's way of reading a stored mail again (for the backup handoff)."""
 
-    def on_breach(session: Session, runtime: Runtime, timer: Timer, now: datetime) -> list[OutboxItem] | None:
+    def on_breach(session: Session, runtime: Runtime, timer: Row, now: datetime) -> list[OutboxItem] | None:
         deadline = session.get(Deadline, timer.deadline_id)
         if deadline is None or deadline.state != deadlines.RUNNING:
             return None
