@@ -11,6 +11,7 @@ each reminder and escalation still leaves exactly once (one Message-ID).
 
 from __future__ import annotations
 
+import json
 import time
 from collections import defaultdict
 from contextlib import ExitStack
@@ -98,6 +99,11 @@ def test_reminder_escalation_and_backup_over_serve(tmp_path: Path) -> None:
         links = {t["ref"]: t["link"] for t in chain["tickets"] if t["link"]}
         assert links["PTN-1"]["state"] == "recalled" and links["FIX-1"]["state"] == "handed_off"
         assert desk.show("VND-1")["status"] == "open"
+        report = json.loads(desk.cli("report", "partners", "--format", "json").stdout)
+        totals = {row["partner"]: row for row in report if row["handed_by"] is None}
+        assert (totals["partner"]["under_terms"], totals["partner"]["accept_breaches"]) == (1, 1)
+        assert totals["partner"]["within_terms_share"] == 0.0
+        assert (totals["fixit"]["under_terms"], totals["fixit"]["within_terms_share"]) == (1, None)  # still running
 
 
 def due(runtime_query, kind: str) -> datetime:
