@@ -102,6 +102,8 @@ class Agent(Base):
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320), index=True)
     telegram_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    # `#digest off` by mail: the agent's own choice, so config syncs never reset it.
+    digest_off: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     account: Mapped[Account] = relationship(back_populates="agents")
 

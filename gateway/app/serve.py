@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bots.channel import TelegramChannel
 from gateway.app import tasks
 from gateway.app.broker import is_embedded, make_broker, make_worker
+from gateway.app.timers import timer_sweeper
 from gateway.channels.imap.poller import ImapChannel
 from gateway.channels.smtp import SmtpServer
 from gateway.core.config import Config
@@ -110,7 +111,11 @@ def _start_worker(stack: ExitStack, queue: tasks.TaskQueue, threads: int) -> str
     # With the embedded broker, whatever was queued before this start died with the last process.
     sweeper.start(everything_pending=is_embedded(config))
     stack.callback(sweeper.stop)
-    return f"worker {threads} threads, sweep every {config.sweep_interval_seconds:g}s"
+    timers = timer_sweeper(queue)
+    timers.start()
+    stack.callback(timers.stop)
+    return (f"worker {threads} threads, sweep every {config.sweep_interval_seconds:g}s, "
+            f"timers every {config.timer_interval_seconds:g}s")
 
 
 def _start_imap(stack: ExitStack, runtime: Runtime) -> str:

@@ -306,7 +306,9 @@ def report_partners(
     Rows with an empty handed_by are the partner's totals. Columns (json keys):
     partner, partner_name, handed_by, handed_by_name, tickets, resolved,
     accept_median_seconds, accept_p90_seconds, resolve_median_seconds,
-    resolve_p90_seconds, rating_avg, rated. Percentiles are nearest-rank.
+    resolve_p90_seconds, rating_avg, rated, under_terms (links with deadlines),
+    within_terms_share (of the decided ones, kept within terms; null when none
+    decided), accept_breaches, resolve_breaches. Percentiles are nearest-rank.
     """
     from gateway.core.runtime import Runtime
     from gateway.desk.reports import Period, partner_report, rows_to_csv, rows_to_json

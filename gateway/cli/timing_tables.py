@@ -50,7 +50,7 @@ def print_chain(timings: ChainTimings, console: Console | None = None) -> None:
 def print_partner_report(rows: list[PartnerRow], console: Console | None = None) -> None:
     table = Table(title="Partners")
     for column in ("partner", "handed by", "tickets", "resolved", "accept median", "accept p90",
-                   "resolve median", "resolve p90", "rating", "rated"):
+                   "resolve median", "resolve p90", "rating", "rated", "within terms", "breaches a/r"):
         table.add_column(column)
     for row in rows:
         total = row.handed_by is None
@@ -65,6 +65,8 @@ def print_partner_report(rows: list[PartnerRow], console: Console | None = None)
             duration(row.resolve_p90_seconds),
             "—" if row.rating_avg is None else f"{row.rating_avg:.2f}",
             str(row.rated),
+            "—" if row.within_terms_share is None else f"{row.within_terms_share:.0%} of {row.under_terms}",
+            f"{row.accept_breaches}/{row.resolve_breaches}",
             style="bold" if total else None,
         )
     (console or Console()).print(table)

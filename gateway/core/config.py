@@ -25,6 +25,8 @@ from pydantic import (
     model_validator,
 )
 
+from gateway.core.terms import PartnerTermsConfig, TermsConfig, check_terms_partners
+
 DEFAULT_CONFIG_PATH = Path("relaydesk.toml")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _PREFIX = re.compile(r"^[A-Z][A-Z0-9]{0,9}$")
@@ -77,6 +79,7 @@ class QueueConfig(_Section):
     broker: str = "embedded"
     worker_threads: int = Field(default=4, ge=1, le=64)
     sweep_interval_seconds: float = Field(default=30.0, gt=0)
+    timer_interval_seconds: float = Field(default=5.0, gt=0)
     stale_after_seconds: float = Field(default=60.0, gt=0)
     max_attempts: int = Field(default=8, ge=1)
     namespace: str = Field(default="relaydesk", pattern=r"^[A-Za-z0-9_.-]+$")  # Redis key prefix
@@ -177,6 +180,9 @@ class AccountConfig(_Section):
     close_children_on_close: bool = True
     followup_to_closed: Literal["new_ticket", "reopen"] = "new_ticket"
     send_acknowledgement: bool = True
+    terms: TermsConfig = TermsConfig()
+    partner_terms: tuple[PartnerTermsConfig, ...] = ()
+    digest_hour: int | None = Field(default=None, ge=0, le=23)
 
     @field_validator("slug")
     @classmethod
@@ -206,6 +212,16 @@ class AccountConfig(_Section):
         if self.kind == "external" and not (self.addresses or self.domains):
             raise ValueError("an external account needs addresses or domains")
         return self
+
+    @model_validator(mode="after")
+    def _terms_name_partners(self) -> "AccountConfig":
+        check_terms_partners(self.terms, self.partner_terms, self.partners)
+        return self
+
+    def terms_for(self, partner: str) -> TermsConfig:
+        """The terms this account gives `partner`: its own entry over the account-wide defaults."""
+        entry = next((t for t in self.partner_terms if t.partner == partner), None)
+        return entry.over(self.terms) if entry is not None else self.terms
 
 
 class ImapConfig(_Section):

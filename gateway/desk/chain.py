@@ -13,8 +13,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from gateway.core import clock
+from gateway.desk import deadlines
 from storage import repositories
-from storage.models import Ticket
+from storage.models import Link, Ticket
 
 ARROW = " → "
 # A chain longer than this is a data error (a cycle cannot be created through
@@ -32,12 +34,14 @@ class ChainEntry:
     status: str
     depth: int
     parent_ref: str | None
+    overdue: bool = False  # its link missed a deadline and the partner still holds the work
 
     def to_json(self) -> dict[str, object]:
         return {"ref": self.ref, "account": self.account, "status": self.status, "depth": self.depth}
 
     def label(self) -> str:
-        return f"{self.ref} ({self.account_name}, {self.status})"
+        overdue = ", overdue" if self.overdue else ""
+        return f"{self.ref} ({self.account_name}, {self.status}{overdue})"
 
 
 def root_of(session: Session, ticket: Ticket) -> Ticket:
@@ -54,18 +58,27 @@ def root_of(session: Session, ticket: Ticket) -> Ticket:
 def chain_entries(session: Session, ticket: Ticket) -> list[ChainEntry]:
     """The whole chain `ticket` belongs to, from its root, depth first."""
     root = root_of(session, ticket)
-    entries: list[ChainEntry] = []
-    stack: list[tuple[Ticket, int, str | None]] = [(root, 0, None)]
+    found: list[tuple[Ticket, int, Link | None]] = []
+    stack: list[tuple[Ticket, int, Link | None]] = [(root, 0, None)]
     seen: set[int] = set()
     while stack:
-        current, depth, parent_ref = stack.pop()
+        current, depth, link = stack.pop()
         if current.id in seen or depth > MAX_DEPTH:
             continue
         seen.add(current.id)
-        entries.append(_entry(current, depth, parent_ref))
-        children = [link.child for link in repositories.child_links(session, current.id)]
-        stack.extend((child, depth + 1, current.ref) for child in reversed(children))
-    return entries
+        found.append((current, depth, link))
+        stack.extend((child.child, depth + 1, child)
+                     for child in reversed(repositories.child_links(session, current.id)))
+    overdue = _overdue_links(session, [link for _, _, link in found if link is not None])
+    return [_entry(current, depth, link, link is not None and link.id in overdue) for current, depth, link in found]
+
+
+def _overdue_links(session: Session, links: list[Link]) -> set[int]:
+    """Links whose partner still holds work past a deadline (one query for the whole chain)."""
+    active = [link.id for link in links if link.state in ("handed_off", "accepted")]
+    found = deadlines.by_link(session, active)
+    now = clock.now()
+    return {link_id for link_id, ds in found.items() if deadlines.is_overdue(ds, now)}
 
 
 def paths_through(entries: list[ChainEntry], ref: str) -> list[list[ChainEntry]]:
@@ -106,12 +119,13 @@ def chain_headers(ticket: Ticket, entries: list[ChainEntry]) -> dict[str, str]:
     }
 
 
-def _entry(ticket: Ticket, depth: int, parent_ref: str | None) -> ChainEntry:
+def _entry(ticket: Ticket, depth: int, link: Link | None, overdue: bool) -> ChainEntry:
     return ChainEntry(
         ref=ticket.ref,
         account=ticket.account.slug,
         account_name=ticket.account.name,
         status=ticket.status,
         depth=depth,
-        parent_ref=parent_ref,
+        parent_ref=link.parent.ref if link is not None else None,
+        overdue=overdue,
     )

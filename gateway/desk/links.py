@@ -14,6 +14,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from gateway.core import clock
+from gateway.desk import deadlines
+from gateway.desk.partner_terms import ACCEPT, RESOLVE
 from gateway.desk.tickets import add_event
 from storage import repositories
 from storage.models import Link, Ticket, utcnow
@@ -89,6 +92,7 @@ def transition(session: Session, link: Link, target: str, *, actor: str | None,
     elif target == RATED:
         link.rated_at = now
     session.flush()
+    _follow_deadlines(session, link, target)
     _record(session, link, target, actor, detail or {})
     return Transition(link=link, before=before, after=target)
 
@@ -106,6 +110,14 @@ def rate(session: Session, link: Link, rating: int, comment: str | None, *, acto
 def active_child_links(session: Session, parent: Ticket) -> list[Link]:
     """Children still being worked on: handed off or accepted."""
     return [link for link in repositories.child_links(session, parent.id) if link.state in ACTIVE_STATES]
+
+
+def _follow_deadlines(session: Session, link: Link, target: str) -> None:
+    """An answer meets the accept deadline, a resolution both; a recall or decline stops them."""
+    if target in (ACCEPTED, RESOLVED):
+        deadlines.meet(session, link, (ACCEPT,) if target == ACCEPTED else (ACCEPT, RESOLVE), clock.now())
+    elif target in (RECALLED, DECLINED):
+        deadlines.stop(session, link, clock.now())
 
 
 def _record(session: Session, link: Link, state: str, actor: str | None, detail: dict[str, Any]) -> None:

@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from gateway.core import clock
+from gateway.desk import deadlines
 from parsers.message import Address, ParsedMessage
 from parsers.message import Attachment as ParsedAttachment
 from storage.blobs import BlobStore
@@ -142,6 +144,7 @@ def change_status(session: Session, ticket: Ticket, to: str, by: str | None) -> 
     add_event(session, ticket, "status_changed", **{"from": ticket.status, "to": to, "by": by})
     ticket.status = to
     ticket.updated_at = utcnow()
+    deadlines.follow_status(session, ticket, clock.now())  # a child waiting on its customer stops its clocks
     return True
 
 

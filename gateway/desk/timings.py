@@ -23,9 +23,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.core import clock
+from gateway.desk import deadlines
 from gateway.desk.chain import chain_entries
+from gateway.desk.partner_terms import ACCEPT, RESOLVE
 from parsers.message import iso_utc as iso
 from storage import repositories
+from storage.deadline_models import Deadline
 from storage.models import Event, Link, Message, Participant, Ticket
 
 RESPONSE_VISIBILITIES = ("public", "partner")
@@ -53,10 +57,16 @@ class LinkTimes:
     time_to_accept: float | None
     time_to_resolve: float | None
     held: float | None
+    accept_due_at: datetime | None = None
+    resolve_due_at: datetime | None = None
+    deadline_state: str | None = None  # on_track | at_risk | breached | met | paused; None without terms
 
     def to_json(self) -> dict[str, Any]:
         return {
             "state": self.state,
+            "accept_due_at": iso(self.accept_due_at),
+            "resolve_due_at": iso(self.resolve_due_at),
+            "deadline_state": self.deadline_state,
             "handed_off_at": iso(self.handed_off_at),
             "accepted_at": iso(self.accepted_at),
             "resolved_at": iso(self.resolved_at),
@@ -69,8 +79,9 @@ class LinkTimes:
         }
 
 
-def link_times(link: Link, now: datetime, ended_at: datetime | None = None) -> LinkTimes:
-    """Stage times of one link.
+def link_times(link: Link, now: datetime, ended_at: datetime | None = None,
+               link_deadlines: Sequence[Deadline] = ()) -> LinkTimes:
+    """Stage times of one link, with its deadlines under partner terms.
 
     An open link has been held until `now`; a recalled or declined one until
     `ended_at`, the time of its `link_recalled`/`link_declined` event.
@@ -92,6 +103,9 @@ def link_times(link: Link, now: datetime, ended_at: datetime | None = None) -> L
         time_to_accept=seconds_between(link.created_at, link.accepted_at),
         time_to_resolve=seconds_between(link.created_at, link.resolved_at),
         held=seconds_between(link.created_at, held_until),
+        accept_due_at=deadlines.due_at(link_deadlines, ACCEPT),
+        resolve_due_at=deadlines.due_at(link_deadlines, RESOLVE),
+        deadline_state=deadlines.link_state(link_deadlines, now),
     )
 
 
@@ -201,7 +215,7 @@ class TicketNotFound(LookupError):
 
 def chain_timings(session: Session, ref: str, now: datetime | None = None) -> ChainTimings:
     """Timings of every ticket in the chain of `ref`, root first, depth first."""
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     ticket = repositories.ticket_by_ref(session, ref.upper())
     if ticket is None:
         raise TicketNotFound(ref)
@@ -210,6 +224,7 @@ def chain_timings(session: Session, ref: str, now: datetime | None = None) -> Ch
     ids = [t.id for t in tickets.values()]
     links = list(session.scalars(select(Link).where(Link.child_ticket_id.in_(ids) | Link.parent_ticket_id.in_(ids))))
     link_by_child = {l.child_ticket_id: l for l in links}
+    link_deadlines = deadlines.by_link(session, [l.id for l in links])
     requester_side = _requester_side(session, ids)
     messages = _message_facts(session, ids)
     events = _events(session, ids)
@@ -241,7 +256,7 @@ def chain_timings(session: Session, ref: str, now: datetime | None = None) -> Ch
             created_at=current.created_at,
             time_to_first_response=seconds_between(current.created_at, responded),
             time_to_resolve=seconds_between(current.created_at, first_resolved_at(events[current.id])),
-            link=link_times(link, now, _ended_at(link, events[current.id])) if link else None,
+            link=link_times(link, now, _ended_at(link, events[current.id]), link_deadlines[link.id]) if link else None,
         ))
     return ChainTimings(ref=ticket.ref, root=entries[0].ref, nodes=nodes)
 

@@ -6,12 +6,17 @@ UTC ISO 8601 with a `Z`.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from gateway.core import clock
+from gateway.desk import deadlines
 from gateway.desk.chain import chain_entries
+from gateway.desk.partner_terms import ACCEPT, RESOLVE
 from parsers.message import iso_utc as iso
+from storage.deadline_models import Deadline
 from storage.models import Link, Message, OutboxItem, Participant, Ticket
 from storage.repositories import (
     child_links,
@@ -60,7 +65,7 @@ def ticket_detail(session: Session, ref: str) -> dict[str, Any] | None:
         "related": related.ref if related else None,
         "children": [link.child.ref for link in children],
         "chain": chain(session, ticket),
-        "links": [_link(link) for link in ([upstream] if upstream else []) + children],
+        "links": _links(session, ([upstream] if upstream else []) + children),
         "participants": [_participant(p) for p in ticket.participants],
         "messages": [_message(m) for m in ticket.messages],
         "events": [{"at": iso(e.at), "type": e.type, "detail": e.detail or {}} for e in events_of(session, ticket.id)],
@@ -83,13 +88,23 @@ def _participant(participant: Participant) -> dict[str, Any]:
     return {"role": participant.role, **_person(participant)}
 
 
-def _link(link: Link) -> dict[str, Any]:
+def _links(session: Session, links: list[Link]) -> list[dict[str, Any]]:
+    """Each link with its deadlines under partner terms (all read in one query)."""
+    found = deadlines.by_link(session, [link.id for link in links])
+    now = clock.now()
+    return [_link(link, found[link.id], now) for link in links]
+
+
+def _link(link: Link, link_deadlines: list[Deadline], now: datetime) -> dict[str, Any]:
     return {
         "parent": link.parent.ref,
         "child": link.child.ref,
         "state": link.state,
         "rating": link.rating,
         "rating_comment": link.rating_comment,
+        "accept_due_at": iso(deadlines.due_at(link_deadlines, ACCEPT)),
+        "resolve_due_at": iso(deadlines.due_at(link_deadlines, RESOLVE)),
+        "deadline_state": deadlines.link_state(link_deadlines, now),
     }
 
 

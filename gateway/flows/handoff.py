@@ -16,12 +16,14 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from gateway.core import clock
 from gateway.core.accounts import settings_for
 from gateway.core.config import AccountConfig, Config
 from gateway.core.runtime import Runtime
-from gateway.desk import adhoc_partners, links
+from gateway.desk import adhoc_partners, deadlines, links
 from gateway.desk.participants import add_participant
 from gateway.desk.partner_side import EXECUTOR_ROLE
+from gateway.desk.partner_terms import terms_for
 from gateway.desk.shared_files import copy_attachments
 from gateway.desk.tickets import (
     NewMessage,
@@ -95,6 +97,8 @@ def hand_off(session: Session, runtime: Runtime, parent: Ticket, intent: Handoff
         detail={"partner": intent.partner.slug, "address": intent.address,
                 "via": "command" if intent.by_command else "forward"},
     )
+    terms = terms_for(settings_for(runtime.config, parent.account), partner.slug)
+    deadlines.start(session, transition.link, terms, clock.now())
     if parent.status == "new":
         change_status(session, parent, "open", by=source.dispatcher.email)
     handed_files = [*files, *note.attachments]

@@ -84,7 +84,7 @@ def _by_command(parsed: ParsedMessage, command: Command, owner: AccountConfig, c
     if slug not in owner.partners:
         raise UnknownPartner(slug or "(no partner named)")
     partner = config.account(slug)
-    address = _first_match(partner, addressed) or _default_address(partner)
+    address = _first_match(partner, addressed) or default_address(partner)
     return HandoffIntent(partner, address, note, by_command=True)
 
 
@@ -140,7 +140,7 @@ def _first_match(account: AccountConfig, addressed: Iterable[str]) -> str | None
     return next((a for a in addressed if account_matches(account, a)), None)
 
 
-def _default_address(account: AccountConfig) -> str:
+def default_address(account: AccountConfig) -> str:
     """Where a `#handoff` sent to the gateway alone goes: the partner's first address or agent."""
     if account.addresses:
         return account.addresses[0]

@@ -12,6 +12,7 @@ from alembic import context
 
 from storage.db import make_engine
 from storage.models import Base
+import storage.deadline_models  # noqa: F401  (its tables belong to Base.metadata too)
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url") or os.environ.get("RELAYDESK_DATABASE_URL", "sqlite:///data/relaydesk.db")

@@ -57,9 +57,11 @@ def test_ticket_detail_shape_with_chain_links_messages_and_events(runtime) -> No
     ]
     assert detail["chain"] == expected_chain and root["chain"] == expected_chain
     assert (detail["parent"], detail["children"]) == ("VND-1", ["SUB-1"])
+    no_terms = {"accept_due_at": None, "resolve_due_at": None, "deadline_state": None}
     assert detail["links"] == [
-        {"parent": "VND-1", "child": "PTN-1", "state": "resolved", "rating": 4, "rating_comment": "ok"},
-        {"parent": "PTN-1", "child": "SUB-1", "state": "handed_off", "rating": None, "rating_comment": None},
+        {"parent": "VND-1", "child": "PTN-1", "state": "resolved", "rating": 4, "rating_comment": "ok", **no_terms},
+        {"parent": "PTN-1", "child": "SUB-1", "state": "handed_off", "rating": None, "rating_comment": None,
+         **no_terms},
     ]
     assert root["children"] == ["PTN-1", "FIX-1"]
     assert root["requester"] == {"name": "Alice", "email": "alice@client.example", "telegram": None}

@@ -115,3 +115,54 @@ def test_a_telegram_webhook_needs_its_url() -> None:
     config = parse_config({**base, "telegram": {"token": "1:x", "mode": "webhook", "webhook_url": "https://d.example/t"}})
     assert config.telegram.webhook_listen == "127.0.0.1:8443"
     assert config.telegram.file_base_url == "https://api.telegram.org/file/bot"
+
+
+def _with_terms(**account: object) -> dict:
+    return {
+        "security": {"secret": "x" * 20},
+        "accounts": [
+            {"slug": "a", "name": "A", "prefix": "A", "addresses": ["x@a"], "partners": ["p", "q"], **account},
+            {"slug": "p", "name": "P", "prefix": "P", "kind": "external", "addresses": ["p@p"]},
+            {"slug": "q", "name": "Q", "prefix": "Q", "kind": "external", "addresses": ["q@q"]},
+        ],
+    }
+
+
+def test_partner_terms_take_the_account_defaults_key_by_key() -> None:
+    config = parse_config(_with_terms(
+        terms={"resolve_within": "2 business days", "business_hours": "Mon-Fri 08:00-18:00",
+               "timezone": "Europe/Berlin", "pause_while": ["pending"]},
+        partner_terms=[{"partner": "p", "accept_within": "4h", "remind_at": [0.75, 0.5], "backup_partner": "q"}],
+        digest_hour=7,
+    ))
+    account = config.account("a")
+    p = account.terms_for("p")
+    assert (p.accept_within, p.resolve_within, p.remind_at, p.backup_partner) == ("4h", "2 business days",
+                                                                                   (0.5, 0.75), "q")
+    assert (p.timezone, p.pause_while) == ("Europe/Berlin", ("pending",))
+    assert account.terms_for("q").accept_within is None and account.terms_for("q").resolve_within == "2 business days"
+    assert account.digest_hour == 7
+
+
+@pytest.mark.parametrize(("terms", "key"), [
+    ({"partner": "p", "accept_within": "4 hours"}, "partner_terms[0].accept_within"),
+    ({"partner": "p", "resolve_within": "soon"}, "partner_terms[0].resolve_within"),
+    ({"partner": "p", "remind_at": [1.5]}, "partner_terms[0].remind_at"),
+    ({"partner": "p", "pause_while": ["waiting"]}, "partner_terms[0].pause_while"),
+    ({"partner": "p", "business_hours": "weekdays"}, "partner_terms[0].business_hours"),
+    ({"partner": "p", "timezone": "Berlin"}, "partner_terms[0].timezone"),
+    ({"partner": "p", "holidays": ["25.12."]}, "partner_terms[0].holidays"),
+    ({"partner": "p", "acept_within": "4h"}, "partner_terms[0].acept_within"),
+    ({"partner": "ghost"}, "partner_terms[0].partner"),
+    ({"partner": "p", "backup_partner": "p"}, "partner_terms[0].backup_partner"),
+    ({"partner": "p", "backup_partner": "ghost"}, "partner_terms[0].backup_partner"),
+])
+def test_bad_partner_terms_name_the_key(terms: dict, key: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_config(_with_terms(partner_terms=[terms]))
+    assert key in str(err.value)
+
+
+def test_partner_terms_twice_for_one_partner_are_refused() -> None:
+    with pytest.raises(ConfigError, match=r"partner_terms\[1\].partner: 'p' has terms twice"):
+        parse_config(_with_terms(partner_terms=[{"partner": "p"}, {"partner": "p"}]))

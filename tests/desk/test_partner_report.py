@@ -131,3 +131,25 @@ def test_cli_rejects_a_bad_date_and_format(config_file: Path) -> None:
     assert bad_date.exit_code == 2 and "--since expects a date" in bad_date.output
     bad_format = runner.invoke(app, ["report", "partners", "--config", str(config_file), "--format", "xml"])
     assert bad_format.exit_code == 2 and "--format must be" in bad_format.output
+
+
+def test_share_within_terms_and_breaches(runtime: Runtime) -> None:
+    """Partner: one link kept its terms, one missed accepting, one still runs; FixIt had no terms."""
+    from storage.deadline_models import Deadline
+
+    with runtime.db.transaction() as session:
+        world = World(session)
+        links = [world.link(world.ticket("vendor", at(h)), world.ticket("partner", at(h)), at(h)) for h in range(3)]
+        world.link(world.ticket("vendor", at(9)), world.ticket("fixit", at(9)), at(9))
+        for link, (accept, resolve) in zip(links, [("met", "met"), ("breached", "stopped"), ("met", "running")]):
+            for kind, state in (("accept", accept), ("resolve", resolve)):
+                session.add(Deadline(link_id=link.id, kind=kind, state=state, allowed_seconds=3600.0,
+                                     spent_seconds=0.0, terms={}, started_at=at(0)))
+    with runtime.db.transaction() as session:
+        rows = by_key(partner_report(session))
+    partner, fixit = rows[("partner", None)], rows[("fixit", None)]
+    assert (partner.under_terms, partner.within_terms_share) == (3, 0.5)  # of the two decided, one within
+    assert (partner.accept_breaches, partner.resolve_breaches) == (1, 0)
+    assert (fixit.under_terms, fixit.within_terms_share, fixit.accept_breaches) == (0, None, 0)
+    parsed = list(csv.DictReader(io.StringIO(rows_to_csv([partner]))))
+    assert (parsed[0]["within_terms_share"], parsed[0]["accept_breaches"]) == ("0.5", "1")
