@@ -18,7 +18,7 @@ from gateway.core.accounts import settings_for
 from gateway.core.config import AccountConfig, Config
 from gateway.desk.status_links import current_status_token
 from gateway.desk.links import ACTIVE_STATES
-from gateway.pipeline.steps.commands import latest_unverified
+from gateway.flows.agent_actions import latest_unverified
 from gateway.flows.ratings import RATEABLE
 from gateway.desk.tickets import TRANSITIONS
 from gateway.desk.timings import ChainNode, chain_timings
