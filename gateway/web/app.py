@@ -8,6 +8,9 @@ links are in the database), so any number of processes can answer.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Awaitable, Callable
+
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -30,6 +33,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     for screen in (sign_in, chains, ticket, partners, ops, status_page):
         app.include_router(screen.router)
     _mount_services(app, runtime)
+    app.middleware("http")(_server_timing)
     app.add_exception_handler(NotSignedIn, _to_sign_in)
     app.add_exception_handler(HTTPException, _error_page)
     return app
@@ -41,6 +45,14 @@ def _mount_services(app: FastAPI, runtime: Runtime) -> None:
     They are built in gateway/web/api/ and mounted here, e.g.
     `app.mount("/api/v1", api_app(runtime))`; until then this adds nothing.
     """
+
+
+async def _server_timing(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    """How long the server worked on the answer, for the browser's developer tools and the benchmark."""
+    started = time.perf_counter()
+    response = await call_next(request)
+    response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
+    return response
 
 
 async def _to_sign_in(request: Request, exc: Exception) -> Response:

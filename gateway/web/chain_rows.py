@@ -71,15 +71,24 @@ class ChainPage:
 def chain_page(session: Session, account: Account, filters: ChainFilters) -> ChainPage:
     """One page of the account's chains under `filters`, longest held first."""
     query, held_since = _rows_query(account, filters)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(1, filters.page), pages)
-    found = session.execute(
-        query.add_columns(held_since).order_by(held_since, Ticket.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
-    ).all()
-    rows = [ChainRow(ticket=ticket, customer="", held_since=since) for ticket, since in found]
+    page = max(1, filters.page)
+    found = _page_of(session, query, held_since, page)
+    if not found and page > 1:  # past the end (a stale link): the last page instead
+        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        page = max(1, -(-total // PAGE_SIZE))
+        found = _page_of(session, query, held_since, page)
+    total = found[0][2] if found else 0
+    rows = [ChainRow(ticket=ticket, customer="", held_since=since) for ticket, since, _ in found]
     _fill_chains(session, account, rows)
-    return ChainPage(rows=rows, total=total, page=page, pages=pages)
+    return ChainPage(rows=rows, total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)))
+
+
+def _page_of(session: Session, query: Select, held_since: ColumnElement, page: int) -> list:
+    """One page of (ticket, held since, number of rows in all pages): the count comes with the rows."""
+    return session.execute(
+        query.add_columns(held_since, func.count().over()).order_by(held_since, Ticket.id)
+        .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+    ).all()
 
 
 def _rows_query(account: Account, filters: ChainFilters) -> tuple[Select, ColumnElement]:

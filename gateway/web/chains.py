@@ -9,7 +9,7 @@ from gateway.core.accounts import settings_for
 from gateway.web.auth import viewer_of
 from gateway.web.chain_rows import STATUS_FILTERS, ChainFilters, chain_page
 from gateway.web.render import page
-from gateway.web.requests import runtime_of, transaction
+from gateway.web.requests import reading, runtime_of
 
 router = APIRouter()
 
@@ -31,7 +31,7 @@ def _filters(request: Request) -> ChainFilters:
 def chains(request: Request) -> Response:
     filters = _filters(request)
     config = runtime_of(request).config
-    with transaction(request) as session:
+    with reading(request) as session:
         viewer = viewer_of(request, session)
         if viewer.account is None:  # an operator who is no agent has no chains of their own
             return RedirectResponse("/ops", status_code=303)

@@ -14,7 +14,9 @@ from markupsafe import Markup, escape
 from gateway.web.partner_figures import WeekStages
 
 WIDTH, HEIGHT = 560, 200
-LEFT, RIGHT, TOP, BOTTOM = 44, 12, 14, 34
+LEFT, RIGHT, TOP, BOTTOM = 52, 12, 14, 34
+# The unit an axis is labelled in: the first whose span holds the largest value comfortably.
+UNITS = ((2.0, "min", 60.0), (72.0, "h", 1.0), (float("inf"), "d", 1 / 24))
 ACCEPT_COLOUR, RESOLVE_COLOUR = "#6366f1", "#22c55e"
 
 
@@ -31,7 +33,9 @@ def stage_chart(weeks: Sequence[WeekStages], title: str) -> Markup:
     if not weeks:
         return Markup('<p class="muted small">No handoffs in this period.</p>')
     values = [v for w in weeks for v in (w.accept_hours, w.resolve_hours) if v is not None]
-    top = _nice_top(max(values, default=1.0))
+    largest = max(values, default=0.0)
+    unit, per_hour = next((name, factor) for limit, name, factor in UNITS if largest < limit)
+    top = _nice_top(largest * per_hour)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / len(weeks)
     bar = max(2.0, min(18.0, slot / 3))
@@ -42,7 +46,7 @@ def stage_chart(weeks: Sequence[WeekStages], title: str) -> Markup:
         value = top * i / 4
         y = TOP + plot_h - plot_h * i / 4
         parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e5e7eb"/>')
-        parts.append(f'<text x="{LEFT - 6}" y="{y + 3:.1f}" text-anchor="end" fill="#6b7280">{value:g}h</text>')
+        parts.append(f'<text x="{LEFT - 6}" y="{y + 3:.1f}" text-anchor="end" fill="#6b7280">{value:.3g} {unit}</text>')
     label_every = max(1, math.ceil(len(weeks) / 10))
     for index, week in enumerate(weeks):
         x = LEFT + slot * index + slot / 2
@@ -50,7 +54,7 @@ def stage_chart(weeks: Sequence[WeekStages], title: str) -> Markup:
                                             (0.0, week.resolve_hours, RESOLVE_COLOUR, "resolve")):
             if value is None:
                 continue
-            height = plot_h * value / top
+            height = plot_h * value * per_hour / top
             parts.append(
                 f'<rect x="{x + offset:.1f}" y="{TOP + plot_h - height:.1f}" width="{bar:.1f}" height="{height:.1f}" '
                 f'rx="2" fill="{colour}"><title>week of {week.week:%d %b}: {name} {value:.1f} h '

@@ -15,14 +15,14 @@ from gateway.web.auth import Viewer, viewer_of
 from gateway.web.csrf import checked_form
 from gateway.web.ops_figures import ops_screen
 from gateway.web.render import page
-from gateway.web.requests import runtime_of, see_other, transaction
+from gateway.web.requests import reading, runtime_of, see_other
 from gateway.web.ticket_view import not_found
 
 router = APIRouter()
 
 
 def _operator(request: Request) -> Viewer:
-    with transaction(request) as session:
+    with reading(request) as session:
         viewer = viewer_of(request, session)
     if not viewer.operator:
         raise not_found()
@@ -32,7 +32,7 @@ def _operator(request: Request) -> Viewer:
 @router.get("/ops", response_class=HTMLResponse)
 def ops(request: Request) -> Response:
     viewer = _operator(request)
-    with transaction(request) as session:
+    with reading(request) as session:
         return page(request, "ops.html", viewer=viewer, data=ops_screen(session, runtime_of(request).config),
                     screen="ops")
 

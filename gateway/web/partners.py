@@ -10,7 +10,7 @@ from gateway.web.auth import viewer_of
 from gateway.web.charts import stage_chart
 from gateway.web.partner_figures import PERIODS, handed_rows, partner_figures, period_of
 from gateway.web.render import page
-from gateway.web.requests import transaction
+from gateway.web.requests import reading
 from gateway.web.ticket_view import not_found
 
 router = APIRouter()
@@ -25,7 +25,7 @@ def _days(request: Request) -> tuple[str, int | None]:
 @router.get("/partners", response_class=HTMLResponse)
 def partners(request: Request) -> Response:
     chosen, days = _days(request)
-    with transaction(request) as session:
+    with reading(request) as session:
         viewer = viewer_of(request, session)
         if viewer.account is None:
             raise not_found()
@@ -38,7 +38,7 @@ def partners(request: Request) -> Response:
 @router.get("/partners.csv")
 def partners_csv(request: Request) -> Response:
     chosen, days = _days(request)
-    with transaction(request) as session:
+    with reading(request) as session:
         viewer = viewer_of(request, session)
         if viewer.account is None:
             raise not_found()

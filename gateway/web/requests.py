@@ -26,6 +26,13 @@ def transaction(request: Request) -> Iterator[Session]:
         yield session
 
 
+@contextmanager
+def reading(request: Request) -> Iterator[Session]:
+    """What a page reads, without waiting for the process's writer (the worker applying mail)."""
+    with runtime_of(request).db.reading() as session:
+        yield session
+
+
 def deliver(items: Iterable[OutboxItem]) -> None:
     """Ask a worker to deliver mail the request queued; call after the commit."""
     for item in items:

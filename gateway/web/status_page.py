@@ -22,7 +22,7 @@ from gateway.core.accounts import settings_for
 from gateway.desk.status_links import ticket_for_status_token
 from gateway.desk.links import ACCEPTED, HANDED_OFF, RATED, RESOLVED
 from gateway.web.render import page, when
-from gateway.web.requests import client_key, runtime_of, transaction
+from gateway.web.requests import client_key, reading, runtime_of
 from gateway.web.ticket_view import not_found
 from storage import repositories
 from storage.models import Message, Ticket
@@ -44,6 +44,7 @@ class Said:
     who: str
     text: str
     at: datetime
+    kind: str  # customer | public (the account) | partner (an update relayed from the chain)
 
 
 def _progress(session: Session, ticket: Ticket, partner_names: bool) -> list[Step]:
@@ -71,12 +72,13 @@ def _correspondence(session: Session, ticket: Ticket, requester: str | None, par
     said = []
     for message in messages:
         if requester and (message.from_email or "").lower() == requester:
-            who = "You"
+            who, kind = "You", "customer"
         elif message.visibility == "partner":
             who = f"{ticket.account.name} via {message.from_name or 'our partner'}" if partner_names else ticket.account.name
+            kind = "partner"
         else:
-            who = ticket.account.name
-        said.append(Said(who, message.text, message.created_at))
+            who, kind = ticket.account.name, "public"
+        said.append(Said(who, message.text, message.created_at, kind))
     return said
 
 
@@ -85,7 +87,7 @@ def status(request: Request, token: str) -> Response:
     if not request.app.state.status_page_limit.allow(client_key(request)):
         raise HTTPException(status_code=429, detail="Too many requests; try again in a minute.")
     config = runtime_of(request).config
-    with transaction(request) as session:
+    with reading(request) as session:
         ticket = ticket_for_status_token(session, config.security.secret, token)
         if ticket is None:
             raise not_found()

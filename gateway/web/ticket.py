@@ -26,7 +26,7 @@ from gateway.flows.rejections import BadRating, NoHandoff, Rejection
 from gateway.web.auth import Viewer, agent_account, viewer_of
 from gateway.web.csrf import checked_form
 from gateway.web.render import page
-from gateway.web.requests import deliver, runtime_of, see_other, transaction
+from gateway.web.requests import deliver, reading, runtime_of, see_other, transaction
 from gateway.web.ticket_view import own_attachment, own_message, own_ticket, ticket_screen
 from parsers.message import Address
 from storage.models import OutboxItem, Ticket
@@ -39,7 +39,7 @@ Action = Callable[[Session, Viewer, Ticket, FormData, Request], tuple[str, list[
 
 @router.get("/t/{ref}", response_class=HTMLResponse)
 def ticket_page(request: Request, ref: str) -> Response:
-    with transaction(request) as session:
+    with reading(request) as session:
         viewer = viewer_of(request, session)
         data = ticket_screen(session, runtime_of(request).config, viewer, ref)
         return page(request, "ticket.html", viewer=viewer, screen_data=data, screen="chains")
@@ -47,7 +47,7 @@ def ticket_page(request: Request, ref: str) -> Response:
 
 @router.get("/t/{ref}/messages/{message_id}", response_class=HTMLResponse)
 def message_page(request: Request, ref: str, message_id: int) -> Response:
-    with transaction(request) as session:
+    with reading(request) as session:
         viewer = viewer_of(request, session)
         ticket = own_ticket(session, viewer, ref)
         message = own_message(session, ticket, message_id)
@@ -56,7 +56,7 @@ def message_page(request: Request, ref: str, message_id: int) -> Response:
 
 @router.get("/t/{ref}/files/{attachment_id}")
 def attachment(request: Request, ref: str, attachment_id: int) -> Response:
-    with transaction(request) as session:
+    with reading(request) as session:
         viewer = viewer_of(request, session)
         found = own_attachment(session, own_ticket(session, viewer, ref), attachment_id)
         name, content_type, sha256 = found.filename, found.content_type, found.sha256

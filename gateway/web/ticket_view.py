@@ -20,7 +20,7 @@ from gateway.desk.status_links import current_status_token
 from gateway.desk.links import ACTIVE_STATES
 from gateway.flows.agent_actions import latest_unverified
 from gateway.flows.ratings import RATEABLE
-from gateway.desk.tickets import TRANSITIONS
+from gateway.desk.tickets import STATUSES, TRANSITIONS
 from gateway.desk.timings import ChainNode, chain_timings
 from gateway.web.auth import Viewer
 from storage import repositories
@@ -98,7 +98,7 @@ def ticket_screen(session: Session, config: Config, viewer: Viewer, ref: str) ->
         events=repositories.events_of(session, ticket.id),
         requester=(f"{requester.name} <{requester.email}>" if requester.name else requester.email or "")
         if requester else "",
-        statuses=sorted(TRANSITIONS[ticket.status]),
+        statuses=[s for s in STATUSES if s in TRANSITIONS[ticket.status]],
         partners=[config.account(slug) for slug in settings.partners],
         agents=[a.email or a.name for a in settings.agents],
         active_links=[link for link in children if link.state in ACTIVE_STATES],
