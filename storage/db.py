@@ -22,14 +22,19 @@ from storage.availability import Availability, is_unavailable
 CONNECT_TIMEOUT_SECONDS = 10  # PostgreSQL: how long a new connection may take before it counts as unavailable
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for `url`; creates the SQLite file's directory if needed."""
+def make_engine(url: str, *, begin: str = "BEGIN IMMEDIATE") -> Engine:
+    """An engine for `url`; creates the SQLite file's directory if needed.
+
+    `begin` is how a SQLite transaction starts: IMMEDIATE (the write lock up
+    front) for units of work that may write, plain BEGIN for readers, which
+    WAL lets run beside the writer.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
-        _tune_sqlite(engine)
+        _tune_sqlite(engine, begin)
         return engine
     # A database host that drops packets instead of refusing them would otherwise hold every connection
     # attempt for the operating system's TCP timeout (minutes), with a worker thread or an SMTP reply waiting.
@@ -37,7 +42,7 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=connect_args)
 
 
-def _tune_sqlite(engine: Engine) -> None:
+def _tune_sqlite(engine: Engine, begin: str) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
@@ -50,7 +55,7 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:  # type: ignore[no-untyped-def]
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql(begin)
 
 
 class Database:
@@ -60,6 +65,8 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Readers on SQLite start with a plain BEGIN on an engine of their own (see `reading`).
+        self._reader_engine = make_engine(url, begin="BEGIN") if self.dialect == "sqlite" else self.engine
         # SQLite has one writer; its busy handler makes waiting threads poll
         # with growing sleeps.  Threads of this process queue here instead and
         # are served in turn (other processes still meet the busy timeout).
@@ -86,8 +93,27 @@ class Database:
             raise
         self.availability.succeeded()
 
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A unit of work that only reads (a web page): it waits for no writer of this process.
+
+        On SQLite it runs on a second engine whose transactions start with a
+        plain BEGIN, so pages render while the worker writes (WAL); on
+        PostgreSQL it is an ordinary transaction.  Nothing written in it is
+        kept: it is rolled back at the end.
+        """
+        try:
+            with Session(self._reader_engine, expire_on_commit=False) as session:
+                yield session  # closing the session rolls its transaction back
+        except BaseException as exc:
+            if is_unavailable(exc):
+                self.availability.failed(exc)
+            raise
+        self.availability.succeeded()
+
     def session(self) -> Session:
         return self._sessions()
 
     def dispose(self) -> None:
         self.engine.dispose()
+        self._reader_engine.dispose()

@@ -22,9 +22,20 @@ TEST_SECRET = "test-secret-not-for-production"
 pytest_plugins = ["tests.smtp_listener"]
 
 
+def with_web_listener(config_text: str, listen: str = "127.0.0.1:0") -> str:
+    """The config with a `[web]` table listening on `listen` (any free port by default) unless it has one.
+
+    `relaydesk serve` serves the web desk, by default on one fixed port; tests
+    run many servers at once, so each takes a port of its own.
+    """
+    if "\n[web]" in "\n" + config_text:
+        return config_text
+    return config_text.rstrip() + f'\n\n[web]\nlisten = "{listen}"\n'
+
+
 def demo_config_text(data_dir: Path, smtp_port: int = 0, sink_port: int = 0) -> str:
-    """The acceptance scenarios' config with its placeholders filled in."""
-    return (
+    """The acceptance scenarios' config with its placeholders filled in (and the web desk on a free port)."""
+    return with_web_listener(
         DEMO_TOML.read_text(encoding="utf-8")
         .replace("{data}", str(data_dir))
         .replace("{smtp_port}", str(smtp_port))

@@ -18,6 +18,7 @@ import logging
 import os
 import signal
 import threading
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -38,14 +39,20 @@ WORKER_STOP_TIMEOUT_MS = 15_000
 SHUTDOWN_GRACE_SECONDS = 45.0
 
 
+# Something else this process runs beside SMTP (the web desk): started with the stack that stops it,
+# it returns the phrase for the start-up line.
+Component = Callable[[ExitStack, Runtime], str]
+
+
 class ServeError(Exception):
     """The process cannot run with this configuration; the message names the key."""
 
 
-def run_serve(config: Config, *, with_worker: bool = True, with_pollers: bool = True) -> None:
+def run_serve(config: Config, *, with_worker: bool = True, with_pollers: bool = True,
+              also: Sequence[Component] = ()) -> None:
     """SMTP ingress, the IMAP and Telegram pollers unless `with_pollers` is off (+ worker and sweeper),
-    until SIGTERM/SIGINT.  Of several processes, one at a time polls each mailbox and the bot
-    (gateway/poller_lease.py)."""
+    and the components in `also` (the web desk, which the command line hands in), until SIGTERM/SIGINT.
+    Of several processes, one at a time polls each mailbox and the bot (gateway/poller_lease.py)."""
     if not with_worker and is_embedded(config.queue):
         raise ServeError(
             "--no-worker needs a shared broker: with queue.broker = \"embedded\" the queue lives inside "
@@ -66,10 +73,11 @@ def run_serve(config: Config, *, with_worker: bool = True, with_pollers: bool = 
         stack.callback(smtp.stop)
         channels_note = (_start_imap(stack, queue.runtime) + _start_telegram(stack, queue.runtime)
                          if with_pollers else "")
+        channels_note += "".join(f", {start(stack, queue.runtime)}" for start in also)
         host, port = smtp.address
         log.info("relaydesk serve: SMTP on %s:%d%s, broker %s, %s", host, port, channels_note, _broker_name(config),
                  worker_note)
-        _wait_for_stop_signal()
+        wait_for_stop_signal()
         log.info("relaydesk serve: stopping")
 
 
@@ -84,7 +92,7 @@ def run_worker(config: Config, *, threads: int | None = None) -> None:
         queue = _open(stack, config)
         note = _start_worker(stack, queue, threads or config.queue.worker_threads)
         log.info("relaydesk worker: broker %s, %s", _broker_name(config), note)
-        _wait_for_stop_signal()
+        wait_for_stop_signal()
         log.info("relaydesk worker: stopping")
 
 
@@ -149,7 +157,7 @@ def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else "(no detail)"
 
 
-def _wait_for_stop_signal() -> None:
+def wait_for_stop_signal() -> None:
     """Block until SIGTERM/SIGINT; from then on the shutdown is bounded (`bound_shutdown`)."""
     stop = threading.Event()
 

@@ -357,11 +357,48 @@ def serve(
     config: ConfigOption = None,
     no_worker: Annotated[bool, typer.Option("--no-worker", help="Ingress only; workers run as `relaydesk worker` (redis/amqp brokers).")] = False,
     smtp_only: Annotated[bool, typer.Option("--smtp-only", help="Leave the IMAP mailboxes and the Telegram bot to the other `serve` processes.")] = False,
+    no_web: Annotated[bool, typer.Option("--no-web", help="Leave the web desk to `relaydesk web` processes.")] = False,
 ) -> None:
-    """Receive mail over SMTP (and IMAP, Telegram) and, unless --no-worker, process and deliver it in this process."""
+    """Receive mail over SMTP (and IMAP, Telegram), serve the web desk and, unless --no-worker, process and
+    deliver the mail in this process."""
     from gateway.app.serve import run_serve
+    from gateway.web.server import start_web_desk
 
-    _run_until_stopped(lambda: run_serve(_config(config), with_worker=not no_worker, with_pollers=not smtp_only))
+    _run_until_stopped(lambda: run_serve(_config(config), with_worker=not no_worker, with_pollers=not smtp_only,
+                                         also=() if no_web else (start_web_desk,)))
+
+
+@app.command()
+def web(config: ConfigOption = None) -> None:
+    """Serve only the web desk and status pages on the web.listen address (any number of these, at scale)."""
+    from gateway.web.server import run_web
+
+    _run_until_stopped(lambda: run_web(_config(config)))
+
+
+@app.command("web-link")
+def web_link(
+    address: Annotated[str, typer.Argument(help="An agent's or operator's address.")],
+    config: ConfigOption = None,
+) -> None:
+    """Print a one-time sign-in link to the web desk for ADDRESS (valid web.sign_in_link_minutes)."""
+    from gateway.core.runtime import Runtime
+    from gateway.web.auth import may_sign_in, sign_in_token
+    from gateway.web.sign_in import sign_in_url
+
+    settings = _config(config)
+    email = address.strip().lower()
+    runtime = Runtime.open(settings)
+    try:
+        with runtime.db.transaction() as session:
+            allowed = may_sign_in(session, settings, email)
+    finally:
+        runtime.close()
+    if not allowed:
+        typer.echo(f"error: {email} is no agent of a hosted account and not in web.operators", err=True)
+        raise typer.Exit(1)
+    host, port = settings.web.address
+    typer.echo(sign_in_url(settings, sign_in_token(settings, email), f"http://{host}:{port}"))
 
 
 @app.command()

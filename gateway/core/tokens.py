@@ -139,3 +139,25 @@ def find_body_marker(secret: str, texts: Iterable[str]) -> str | None:
             if _valid(secret, "marker", ref, match.group(2)):
                 return ref
     return None
+
+
+# --- status page links -------------------------------------------------------------
+
+_STATUS = re.compile(r"^s([0-9a-f]+)-([0-9a-f]{16,32})-([0-9a-f]{16})$")
+
+
+def make_status_token(secret: str, link_id: int, nonce: str) -> str:
+    """The path part of a customer's status page link: which link row, its nonce, signed."""
+    payload = f"{link_id:x}-{nonce}"
+    return f"s{payload}-{_sign(secret, 'status', payload)}"
+
+
+def read_status_token(secret: str, token: str) -> tuple[int, str] | None:
+    """(link id, nonce) of a correctly signed status token, else None."""
+    match = _STATUS.match(token.strip().lower())
+    if not match:
+        return None
+    link_hex, nonce, signature = match.groups()
+    if not _valid(secret, "status", f"{link_hex}-{nonce}", signature):
+        return None
+    return int(link_hex, 16), nonce

@@ -20,6 +20,7 @@ from gateway.core.runtime import Runtime
 from gateway.core.tokens import make_body_marker, make_verp_address, reply_address
 from gateway.desk.chain import chain_entries, chain_headers, line_through
 from gateway.desk.tickets import hosting_account, remember_message_id
+from gateway.outbound.status_page_link import status_page_line
 from gateway.outbound.compose import (
     Draft,
     FileRef,
@@ -93,6 +94,9 @@ def queue_mail(
                    inbound_hops, attachments, in_reply_to)
     for decorate in DECORATORS if decorators is None else decorators:
         decorate(session, ticket, draft)
+    status_line = status_page_line(session, config, ticket, participant)
+    if status_line is not None:
+        draft.footer.append(status_line)
     payload = render(draft, runtime.blobs.get).as_bytes()
     item = OutboxItem(
         ticket_id=ticket.id,
@@ -107,10 +111,15 @@ def queue_mail(
     )
     session.add(item)
     session.flush()
-    bounce_base = config.outbound.bounce_address or f"bounces@{from_email.rpartition('@')[2]}"
-    item.envelope_from = make_verp_address(config.security.secret, bounce_base, item.id)
+    set_return_path(runtime, item, from_email)
     remember_message_id(session, ticket, draft.message_id, message_id=message_id, participant_id=participant.id)
     return item
+
+
+def set_return_path(runtime: Runtime, item: OutboxItem, from_email: str) -> None:
+    """The flushed item's VERP envelope sender, so a bounce names the item it is about."""
+    bounce_base = runtime.config.outbound.bounce_address or f"bounces@{from_email.rpartition('@')[2]}"
+    item.envelope_from = make_verp_address(runtime.config.security.secret, bounce_base, item.id)
 
 
 def _draft(

@@ -14,7 +14,7 @@ HUNG_CLEANUP = """
 import threading, time
 from gateway.app import serve
 threading.Timer(0.3, lambda: print("ready", flush=True)).start()
-serve._wait_for_stop_signal()
+serve.wait_for_stop_signal()
 print("stopping", flush=True)
 time.sleep(60)  # a cleanup that never finishes
 """

@@ -36,7 +36,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
-from tests.conftest import DEMO_TOML, TEST_SECRET
+from tests.conftest import DEMO_TOML, TEST_SECRET, with_web_listener
 from tests.e2e.mail_clients import Outgoing, parse
 from tests.smtp_sink import SmtpSink, SunkMail
 
@@ -122,7 +122,7 @@ class Installation:
             while self.smtp_port == self.sink.port:  # the sink was handed the port free for us a moment ago
                 self.smtp_port = free_port()
         self.config_path.write_text(
-            self.template.replace(SQLITE_URL, self.db_url or SQLITE_URL)
+            with_web_listener(self.template).replace(SQLITE_URL, self.db_url or SQLITE_URL)
             .replace("{data}", str(self.root / "data"))
             .replace("{smtp_port}", str(self.smtp_port))
             .replace("{sink_port}", str(self.sink.port)),

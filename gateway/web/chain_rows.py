@@ -1,0 +1,250 @@
+"""The Chains screen's data: an account's open work as chains, longest held first, a page at a time.
+
+A row is one of the account's tickets that no ticket of the same account
+handed down: a customer's request, or work a client account handed to it.
+Each row carries its whole chain — the hops above it (when it was handed
+to this account) and every hop below — read level by level with one query
+per level for the whole page, never one per ticket.  Tickets of other
+accounts appear with ref, account name and status only.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Select, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased, joinedload
+
+from gateway.desk.chain import MAX_DEPTH
+from gateway.desk.links import ACTIVE_STATES
+from storage.models import Account, Link, Participant, Ticket
+
+PAGE_SIZE = 25
+OPEN_WORK = ("new", "open", "pending")
+STATUS_FILTERS = ("open work", "new", "open", "pending", "resolved", "closed", "cancelled", "all")
+CUSTOMER_ROLES = ("requester", "contact")
+
+
+@dataclass(frozen=True)
+class ChainFilters:
+    status: str = "open work"
+    partner: str = ""  # slug of a partner the row's ticket was handed to
+    waiting: str = ""  # "" | "us" | "partner"
+    q: str = ""
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class Hop:
+    """One ticket of a row's chain; `own` tickets are the viewer's account's."""
+
+    ref: str
+    account_name: str
+    status: str
+    depth: int
+    own: bool
+    link_state: str | None  # the link that handed this ticket down, None for the chain's top
+
+
+@dataclass
+class ChainRow:
+    ticket: Ticket
+    customer: str
+    hops: list[Hop] = field(default_factory=list)
+    holder: str = ""
+    held_since: datetime | None = None
+    waiting_on_partner: bool = False
+    last_activity: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ChainPage:
+    rows: list[ChainRow]
+    total: int
+    page: int
+    pages: int
+
+
+def chain_page(session: Session, account: Account, filters: ChainFilters) -> ChainPage:
+    """One page of the account's chains under `filters`, longest held first."""
+    query, held_since = _rows_query(account, filters)
+    page = max(1, filters.page)
+    found = _page_of(session, query, held_since, page)
+    if not found and page > 1:  # past the end (a stale link): the last page instead
+        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        page = max(1, -(-total // PAGE_SIZE))
+        found = _page_of(session, query, held_since, page)
+    total = found[0][2] if found else 0
+    rows = [ChainRow(ticket=ticket, customer="", held_since=since) for ticket, since, _ in found]
+    _fill_chains(session, account, rows)
+    return ChainPage(rows=rows, total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)))
+
+
+def _page_of(session: Session, query: Select, held_since: ColumnElement, page: int) -> list:
+    """One page of (ticket, held since, number of rows in all pages): the count comes with the rows."""
+    return session.execute(
+        query.add_columns(held_since, func.count().over()).order_by(held_since, Ticket.id)
+        .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+    ).all()
+
+
+def _rows_query(account: Account, filters: ChainFilters) -> tuple[Select, ColumnElement]:
+    """The row tickets (no same-account parent) under the filters, and when their current holder got them."""
+    upstream, upstream_parent = aliased(Link), aliased(Ticket)
+    active_since = (select(func.min(Link.created_at))
+                    .where(Link.parent_ticket_id == Ticket.id, Link.state.in_(ACTIVE_STATES))
+                    .correlate(Ticket).scalar_subquery())
+    returned_at = (select(func.max(Link.resolved_at)).where(Link.parent_ticket_id == Ticket.id)
+                   .correlate(Ticket).scalar_subquery())
+    held_since = func.coalesce(active_since, returned_at, Ticket.created_at).label("held_since")
+    query = (
+        select(Ticket)
+        .outerjoin(upstream, upstream.child_ticket_id == Ticket.id)
+        .outerjoin(upstream_parent, upstream_parent.id == upstream.parent_ticket_id)
+        .where(Ticket.account_id == account.id,
+               or_(upstream.id.is_(None), upstream_parent.account_id != account.id))
+    )
+    if filters.status == "open work":
+        query = query.where(Ticket.status.in_(OPEN_WORK))
+    elif filters.status != "all":
+        query = query.where(Ticket.status == filters.status)
+    if filters.waiting == "partner":
+        query = query.where(active_since.is_not(None))
+    elif filters.waiting == "us":
+        query = query.where(active_since.is_(None))
+    if filters.partner:
+        child, partner = aliased(Ticket), aliased(Account)
+        query = query.where(exists().where(
+            Link.parent_ticket_id == Ticket.id, Link.child_ticket_id == child.id,
+            child.account_id == partner.id, partner.slug == filters.partner))
+    if filters.q.strip():
+        query = query.where(_matches(filters.q.strip()))
+    return query, held_since
+
+
+def _matches(q: str) -> ColumnElement[bool]:
+    """Ref, subject or customer (name or address) contains the search words."""
+    pattern = f"%{q}%"
+    customer = exists().where(Participant.ticket_id == Ticket.id, Participant.role.in_(CUSTOMER_ROLES),
+                              or_(Participant.email.ilike(pattern), Participant.name.ilike(pattern)))
+    return or_(Ticket.ref == q.upper(), Ticket.subject.ilike(pattern), customer)
+
+
+def _fill_chains(session: Session, account: Account, rows: Sequence[ChainRow]) -> None:
+    """Hops, holder and customer of every row, with a few queries for the whole page."""
+    if not rows:
+        return
+    ids = [row.ticket.id for row in rows]
+    down = _links_down(session, ids)
+    up = _links_up(session, ids)
+    customers = _customers(session, ids)
+    for row in rows:
+        ancestors = _ancestors(up, row.ticket.id)
+        row.customer = customers.get(row.ticket.id, "")
+        row.hops = [
+            *(Hop(t.ref, t.account.name, t.status, depth, t.account_id == account.id, state)
+              for depth, (t, state) in enumerate(ancestors)),
+            *_descendants(down, row.ticket, len(ancestors), up.get(row.ticket.id), account.id),
+        ]
+        holding = _deepest_active(down, row.ticket)
+        row.waiting_on_partner = holding is not None
+        row.holder = holding.child.account.name if holding is not None else account.name
+        if holding is not None:
+            row.held_since = holding.created_at
+        row.last_activity = max([row.ticket.updated_at, *(l.child.updated_at for l in _all(down, row.ticket.id))])
+
+
+def _links_down(session: Session, ids: Iterable[int]) -> dict[int, list[Link]]:
+    """Every link below the given tickets, by parent id, one query per level."""
+    by_parent: dict[int, list[Link]] = defaultdict(list)
+    frontier = list(ids)
+    for _ in range(MAX_DEPTH):
+        if not frontier:
+            break
+        found = session.scalars(
+            select(Link).where(Link.parent_ticket_id.in_(frontier))
+            .options(joinedload(Link.child).joinedload(Ticket.account)).order_by(Link.id)
+        ).all()
+        for link in found:
+            by_parent[link.parent_ticket_id].append(link)
+        frontier = [link.child_ticket_id for link in found]
+    return by_parent
+
+
+def _links_up(session: Session, ids: Iterable[int]) -> dict[int, Link]:
+    """Every link above the given tickets, by child id, one query per level."""
+    by_child: dict[int, Link] = {}
+    frontier = list(ids)
+    for _ in range(MAX_DEPTH):
+        if not frontier:
+            break
+        found = session.scalars(
+            select(Link).where(Link.child_ticket_id.in_(frontier))
+            .options(joinedload(Link.parent).joinedload(Ticket.account))
+        ).all()
+        for link in found:
+            by_child[link.child_ticket_id] = link
+        frontier = [link.parent_ticket_id for link in found]
+    return by_child
+
+
+def _ancestors(up: dict[int, Link], ticket_id: int) -> list[tuple[Ticket, str | None]]:
+    """The tickets above `ticket_id`, root first, each with the link state that handed it down."""
+    chain: list[tuple[Ticket, str | None]] = []
+    link = up.get(ticket_id)
+    while link is not None and len(chain) < MAX_DEPTH:
+        above = up.get(link.parent_ticket_id)
+        chain.append((link.parent, above.state if above else None))
+        link = above
+    chain.reverse()
+    return chain
+
+
+def _descendants(down: dict[int, list[Link]], top: Ticket, depth: int, handed: Link | None,
+                 own_account: int) -> list[Hop]:
+    """`top` and everything below it, depth first."""
+    hops: list[Hop] = []
+    stack: list[tuple[Ticket, int, str | None]] = [(top, depth, handed.state if handed else None)]
+    while stack and len(hops) < 500:
+        ticket, level, state = stack.pop()
+        hops.append(Hop(ticket.ref, ticket.account.name, ticket.status, level, ticket.account_id == own_account, state))
+        stack.extend((l.child, level + 1, l.state) for l in reversed(down.get(ticket.id, [])))
+    return hops
+
+
+def _deepest_active(down: dict[int, list[Link]], top: Ticket) -> Link | None:
+    """The active link furthest down the chain from `top`: whoever holds the work now."""
+    holding: Link | None = None
+    current = top.id
+    for _ in range(MAX_DEPTH):
+        active = [l for l in down.get(current, []) if l.state in ACTIVE_STATES]
+        if not active:
+            break
+        holding = active[-1]
+        current = holding.child_ticket_id
+    return holding
+
+
+def _all(down: dict[int, list[Link]], ticket_id: int) -> list[Link]:
+    found, stack = [], [ticket_id]
+    while stack and len(found) < 500:
+        for link in down.get(stack.pop(), []):
+            found.append(link)
+            stack.append(link.child_ticket_id)
+    return found
+
+
+def _customers(session: Session, ids: list[int]) -> dict[int, str]:
+    """The customer of each row: its requester (a root) or the contact carried down (a handed ticket)."""
+    rows = session.execute(
+        select(Participant.ticket_id, Participant.role, Participant.name, Participant.email)
+        .where(Participant.ticket_id.in_(ids), Participant.role.in_(CUSTOMER_ROLES)).order_by(Participant.id)
+    )
+    found: dict[int, str] = {}
+    for ticket_id, role, name, email in rows:
+        if ticket_id not in found or role == "contact":
+            found[ticket_id] = name or email or ""
+    return found
