@@ -31,6 +31,12 @@ def ticket_list(session: Session, account: str | None = None, status: str | None
     return [_summary(ticket, parents.get(ticket.id)) for ticket in tickets(session, account, status)]
 
 
+def ticket_summary(session: Session, ticket: Ticket) -> dict[str, Any]:
+    """One ticket in the shape of a `tickets --json` row."""
+    upstream = parent_link(session, ticket.id)
+    return _summary(ticket, upstream.parent.ref if upstream else None)
+
+
 def _summary(ticket: Ticket, parent: str | None) -> dict[str, Any]:
     return {
         "ref": ticket.ref,
@@ -62,7 +68,7 @@ def ticket_detail(session: Session, ref: str) -> dict[str, Any] | None:
         "chain": chain(session, ticket),
         "links": [_link(link) for link in ([upstream] if upstream else []) + children],
         "participants": [_participant(p) for p in ticket.participants],
-        "messages": [_message(m) for m in ticket.messages],
+        "messages": [message_json(m) for m in ticket.messages],
         "events": [{"at": iso(e.at), "type": e.type, "detail": e.detail or {}} for e in events_of(session, ticket.id)],
         "outbound": [_outbound(item) for item in outbox_of(session, ticket.id)],
     }
@@ -110,7 +116,8 @@ def _outbound(item: OutboxItem) -> dict[str, Any]:
     }
 
 
-def _message(message: Message) -> dict[str, Any]:
+def message_json(message: Message) -> dict[str, Any]:
+    """One message in the shape of `show --json`'s `messages`."""
     return {
         "id": message.id,
         "direction": message.direction,
