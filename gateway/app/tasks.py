@@ -126,6 +126,17 @@ def enqueue_inbox(inbox_id: int) -> None:
         log.warning("inbox item %s stored but not enqueued (%s); the sweeper will retry", inbox_id, exc)
 
 
+def enqueue_outbox(outbox_id: int) -> None:
+    """Ask a worker to deliver a committed outbox row; never raises (the sweeper is the safety net)."""
+    if _bound is None:
+        log.info("outbox item %s stored; no queue in this process, a worker's sweeper will pick it up", outbox_id)
+        return
+    try:
+        _bound.enqueue_outbox(outbox_id)
+    except Exception as exc:  # the sweeper re-enqueues it
+        log.warning("outbox item %s stored but not enqueued (%s); the sweeper will retry", outbox_id, exc)
+
+
 class Sweeper:
     """Re-enqueues work that stayed pending, so nothing waits on a lost broker message.
 

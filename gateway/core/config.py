@@ -256,6 +256,11 @@ class ImapConfig(_Section):
     since: str | None = None
     poll_seconds: float = Field(default=60.0, gt=0)
 
+    @property
+    def mailbox(self) -> str:
+        """The mailbox's name in logs, leases and the import cursors: user@host:port."""
+        return f"{self.user}@{self.host}:{self.port}"
+
     @field_validator("after_import")
     @classmethod
     def _after_import(cls, value: str) -> str:

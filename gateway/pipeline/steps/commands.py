@@ -22,13 +22,11 @@ from sqlalchemy.orm import Session
 
 from gateway.core.accounts import settings_for
 from gateway.desk import links
-from gateway.desk.tickets import STATUSES, TRANSITIONS, add_event, change_status
+from gateway.desk.tickets import add_event
 from gateway.flows import mirroring, status_propagation
 from gateway.flows.handoff_detection import detect_handoff
 from gateway.flows.ratings import link_to_rate, parse_rating
 from gateway.flows.rejections import (
-    BadStatus,
-    NoHandoff,
     NotAuthorised,
     NothingToApprove,
     NoTicketToHandOff,
@@ -78,15 +76,12 @@ def _prepare(ctx: Inbound, command: Command) -> Action:
 
 def _status(ctx: Inbound, command: Command) -> Action:
     ticket, target = ctx.ticket, (command.args[0].lower() if command.args else "")
-    if target not in STATUSES or (target != ticket.status and target not in TRANSITIONS[ticket.status]):
-        raise BadStatus(target or "(nothing)")
+    status_propagation.check_status_change(ticket, target)
 
     def apply() -> list[OutboxItem]:
-        if not change_status(ctx.session, ticket, target, by=ctx.sender_email):
-            return []
         public = not any(c.name == "internal" for c in ctx.parsed.commands)
-        return status_propagation.after_status_change(ctx.session, ctx.runtime, ticket, ctx.sender_email, ctx.hops,
-                                                      last_word=ctx.parsed.text if public else "")
+        return status_propagation.set_status(ctx.session, ctx.runtime, ticket, target, ctx.sender_email, ctx.hops,
+                                             last_word=ctx.parsed.text if public else "")
     return apply
 
 
@@ -106,11 +101,7 @@ def _handoff(ctx: Inbound, command: Command) -> Action:
 
 
 def _recall(ctx: Inbound, command: Command) -> Action:
-    wanted = {arg.upper() for arg in command.args}
-    active = [link for link in links.active_child_links(ctx.session, ctx.ticket)
-              if not wanted or link.child.ref in wanted]
-    if not active:
-        raise NoHandoff(f"{ctx.ticket.ref} has no open handoff")
+    active = status_propagation.links_to_recall(ctx.session, ctx.ticket, command.args)
 
     def apply() -> list[OutboxItem]:
         queued: list[OutboxItem] = []

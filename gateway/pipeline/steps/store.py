@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from gateway.desk.participants import add_participant
-from gateway.desk.tickets import add_event, change_status, open_ticket
+from gateway.desk.tickets import change_status, open_ticket
+from gateway.flows.relays import record_agent_reply
 from gateway.pipeline.context import Inbound
 from gateway.pipeline.inbound_store import add_copied_contacts, store_inbound
-from storage.repositories import has_event
 
 
 def skip_unthreaded_sent(ctx: Inbound) -> None:
@@ -63,7 +63,4 @@ def apply_follow_up(ctx: Inbound) -> None:
     if ctx.sender_role == "requester" and ticket.status in ("pending", "resolved", "closed"):
         change_status(ctx.session, ticket, "open", by=ctx.sender_email)
     elif ctx.sender_role == "agent" and ctx.visibility == "public":
-        if not has_event(ctx.session, ticket.id, "first_response"):
-            add_event(ctx.session, ticket, "first_response", by=ctx.sender_email, message_id=ctx.message.id)
-        if ticket.status == "new":
-            change_status(ctx.session, ticket, "open", by=ctx.sender_email)
+        record_agent_reply(ctx.session, ticket, ctx.message, ctx.sender_email)
