@@ -13,7 +13,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from gateway.core.config import AccountConfig, Config
-from storage.models import Account, AccountAddress, Agent, Webhook
+from storage.api_models import Webhook
+from storage.models import Account, AccountAddress, Agent
 from storage.repositories import serialize_on
 
 

@@ -17,7 +17,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.models import Account, ApiToken, utcnow
+from storage.api_models import ApiToken
+from storage.models import Account, utcnow
 
 PREFIX = "rdk_"
 SCOPES = ("read", "write")

@@ -161,37 +161,16 @@ class AgentConfig(_Section):
         return self
 
 
-WEBHOOK_EVENTS = ("ticket.created", "ticket.status_changed", "message.created", "link.changed", "deadline.breached")
+WebhookEvent = Literal["ticket.created", "ticket.status_changed", "message.created", "link.changed",
+                       "deadline.breached"]
 
 
 class WebhookConfig(_Section):
     """Where an account's events are POSTed, signed with `secret` (HMAC-SHA256)."""
 
-    url: str
+    url: str = Field(pattern=r"^https?://")
     secret: Secret
-    events: tuple[str, ...] = WEBHOOK_EVENTS
-
-    @field_validator("url")
-    @classmethod
-    def _http(cls, value: str) -> str:
-        if not value.startswith(("https://", "http://")):
-            raise ValueError("must be an http:// or https:// URL")
-        return value
-
-    @field_validator("events")
-    @classmethod
-    def _known_events(cls, values: tuple[str, ...]) -> tuple[str, ...]:
-        unknown = [v for v in values if v not in WEBHOOK_EVENTS]
-        if unknown:
-            raise ValueError(f"unknown event(s) {', '.join(unknown)}; known: {', '.join(WEBHOOK_EVENTS)}")
-        return values
-
-    @field_validator("secret")
-    @classmethod
-    def _long_enough(cls, value: str) -> str:
-        if len(value) < 16:
-            raise ValueError("must be at least 16 characters (use env:NAME)")
-        return value
+    events: tuple[WebhookEvent, ...] = WebhookEvent.__args__
 
 
 class AccountConfig(_Section):
@@ -348,13 +327,6 @@ class Config(_Section):
             if self.account(box.account).kind != "hosted":
                 raise ValueError(f"imap mailbox {box.user!r} names {box.account!r}, which is not a hosted account")
         return self
-
-    def webhook(self, slug: str, url: str) -> WebhookConfig | None:
-        """The configured webhook of account `slug` at `url` (its secret), or None once removed."""
-        try:
-            return next((w for w in self.account(slug).webhooks if w.url == url), None)
-        except KeyError:
-            return None
 
     def account(self, slug: str) -> AccountConfig:
         for account in self.accounts:

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from gateway.desk.views import message_json, ticket_summary
 from parsers.message import iso_utc
-from storage.models import Event, Message, OutboxItem, Ticket, Webhook
+from storage.api_models import Webhook
+from storage.models import Event, Message, OutboxItem, Ticket
 
 CHANNEL = "webhook"
 KIND = "webhook"

@@ -36,7 +36,8 @@ from gateway.outbound.transports.telegram import send_chat_item
 from gateway.outbound.transports.webhook import post_event
 from parsers.message import Address
 from storage.blobs import BlobNotFound
-from storage.models import Agent, OutboxItem, Ticket, Webhook, utcnow
+from storage.api_models import Webhook
+from storage.models import Agent, OutboxItem, Ticket, utcnow
 from storage.repositories import parent_link
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,8 @@ def _send_webhook(runtime: Runtime, outgoing: Outgoing) -> None:
     with runtime.db.transaction() as session:
         hook = session.get(Webhook, outgoing.payload.get("webhook_id"))
         slug, url = (hook.account.slug, hook.url) if hook is not None else ("", "")
-    settings = runtime.config.webhook(slug, url)
+    accounts = [a for a in runtime.config.accounts if a.slug == slug]
+    settings = next((w for a in accounts for w in a.webhooks if w.url == url), None)
     if settings is None:
         raise PermanentError(f"webhook {outgoing.recipient} is no longer configured")
     post_event(url, settings.secret, outgoing.payload["event"], outgoing.outbox_id, outgoing.payload["body"],

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from gateway.core.config import Config, ConfigError, load_config, parse_config
 from tests.conftest import demo_config_text
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _keys(model: type[BaseModel]) -> set[str]:

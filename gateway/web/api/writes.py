@@ -25,7 +25,8 @@ from sqlalchemy.orm import Session
 from gateway.core.api_tokens import Caller
 from gateway.desk.webhook_events import take_queued
 from gateway.web.api.errors import ApiError
-from storage.models import IdempotentResponse, OutboxItem
+from storage.api_models import IdempotentResponse
+from storage.models import OutboxItem
 
 IdempotencyKey = Annotated[
     str | None,
