@@ -100,14 +100,14 @@ def partner_traffic(session: Session) -> list[PartnerTraffic]:
 
 
 def _imap_folder(session: Session, mailbox: str, folder: str, poll_seconds: float, now: datetime) -> ChannelActivity:
-    """Up within two rounds (an IDLE round lasts up to poll_seconds), Slow within five, else Down."""
+    """Up within three rounds (an IDLE round lasts up to poll_seconds), Slow within ten, else Down."""
     checked = session.scalar(select(ImapFolder.checked_at).where(ImapFolder.mailbox == mailbox,
                                                                   ImapFolder.folder == folder))
     name = f"imap {mailbox}/{folder}"
     if checked is None:
         return ChannelActivity(name, DOWN, "has never answered a poll", None, poll_seconds)
     age = (now - checked).total_seconds()
-    state = UP if age <= 2 * poll_seconds + 30 else SLOW if age <= 5 * poll_seconds + 60 else DOWN
+    state = UP if age <= 3 * poll_seconds else SLOW if age <= 10 * poll_seconds else DOWN
     return ChannelActivity(name, state, f"answered {age:.0f} s ago (polled every {poll_seconds:g} s)", checked,
                            poll_seconds)
 
