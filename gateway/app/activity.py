@@ -74,7 +74,7 @@ def partner_traffic(session: Session) -> list[PartnerTraffic]:
     """Per (account, partner) with links: open links, last partner message in, last mail out to the partner."""
     parent, child = aliased(Ticket), aliased(Ticket)
     handing, partner = aliased(Account), aliased(Account)
-    pair = (select(handing.slug, partner.slug, Link)
+    pair = (select(handing.slug, partner.slug, Link).select_from(Link)
             .join(parent, Link.parent_ticket_id == parent.id).join(handing, parent.account_id == handing.id)
             .join(child, Link.child_ticket_id == child.id).join(partner, child.account_id == partner.id))
     pairs: dict[tuple[str, str], list[object]] = {}
@@ -82,12 +82,12 @@ def partner_traffic(session: Session) -> list[PartnerTraffic]:
         entry = pairs.setdefault((account, partner_slug), [0, None, None])
         entry[0] += link.state in ("handed_off", "accepted")
     last_in = session.execute(
-        select(handing.slug, partner.slug, func.max(Message.created_at))
+        select(handing.slug, partner.slug, func.max(Message.created_at)).select_from(Message)
         .join(parent, Message.ticket_id == parent.id).join(handing, parent.account_id == handing.id)
         .join(partner, Message.via_account_id == partner.id).where(Message.channel == "mirror")
         .group_by(handing.slug, partner.slug))
     last_out = session.execute(
-        select(handing.slug, partner.slug, func.max(OutboxItem.sent_at))
+        select(handing.slug, partner.slug, func.max(OutboxItem.sent_at)).select_from(OutboxItem)
         .join(child, OutboxItem.ticket_id == child.id).join(partner, child.account_id == partner.id)
         .join(Link, Link.child_ticket_id == child.id).join(parent, Link.parent_ticket_id == parent.id)
         .join(handing, parent.account_id == handing.id)

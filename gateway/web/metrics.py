@@ -121,7 +121,7 @@ def _links(session: Session) -> Iterator[Metric]:
     open_links = GaugeMetricFamily("relaydesk_open_links", "Handoffs not finished yet, per handing account and "
                                    "partner.", labels=["account", "partner"])
     rows = session.execute(
-        select(handing.slug, partner.slug, func.count())
+        select(handing.slug, partner.slug, func.count()).select_from(Link)
         .join(child, Link.child_ticket_id == child.id).join(partner, child.account_id == partner.id)
         .join(parent, Link.parent_ticket_id == parent.id).join(handing, parent.account_id == handing.id)
         .where(Link.state.in_(ACTIVE_STATES)).group_by(handing.slug, partner.slug))
@@ -130,7 +130,8 @@ def _links(session: Session) -> Iterator[Metric]:
     yield open_links
     breaches = CounterMetricFamily("relaydesk_deadline_breaches", "Deadlines a partner let pass, per partner.",
                                    labels=["partner"])
-    rows = session.execute(select(Account.slug, func.count()).join(Ticket, Event.ticket_id == Ticket.id)
+    rows = session.execute(select(Account.slug, func.count()).select_from(Event)
+                           .join(Ticket, Event.ticket_id == Ticket.id)
                            .join(Account, Ticket.account_id == Account.id)
                            .where(Event.type == DEADLINE_BREACHED).group_by(Account.slug))
     for slug, count in rows:
@@ -140,7 +141,8 @@ def _links(session: Session) -> Iterator[Metric]:
 
 def _tickets(session: Session) -> Iterator[Metric]:
     tickets = GaugeMetricFamily("relaydesk_tickets", "Tickets per account and status.", labels=["account", "status"])
-    rows = session.execute(select(Account.slug, Ticket.status, func.count()).join(Account, Ticket.account_id == Account.id)
+    rows = session.execute(select(Account.slug, Ticket.status, func.count()).select_from(Ticket)
+                           .join(Account, Ticket.account_id == Account.id)
                            .group_by(Account.slug, Ticket.status))
     for slug, status, count in rows:
         tickets.add_metric([slug, status], count)

@@ -6,7 +6,7 @@ from gateway.core.api_tokens import revoke
 from storage.api_models import ApiToken
 from sqlalchemy import select
 from tests.e2e.people import PARTNER, PAUL
-from tests.web.api.conftest import open_ticket
+from tests.web.conftest import open_ticket
 from tests.web.live import LiveApi
 
 

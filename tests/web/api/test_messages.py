@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from tests.e2e.mail_clients import body_text, reply
 from tests.e2e.people import ALICE, DANA
 from tests.smtp_sink import SmtpSink
-from tests.web.api.conftest import open_ticket
+from tests.web.conftest import open_ticket
 from tests.web.live import LiveApi
 
 
