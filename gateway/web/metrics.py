@@ -73,18 +73,14 @@ def _outbox(session: Session) -> Iterator[Metric]:
                               labels=["channel"])
     retrying = GaugeMetricFamily("relaydesk_outbox_retrying", "Outbound items waiting after a failed try.",
                                  labels=["channel"])
-    rows = session.execute(select(OutboxItem.channel, OutboxItem.status, OutboxItem.attempts > 0, func.count())
-                           .group_by(OutboxItem.channel, OutboxItem.status, OutboxItem.attempts > 0))
-    pending: Counter[str] = Counter()
-    for channel, status, tried, count in rows:
-        if status == "pending":
-            pending[channel] += count
-            if tried:
-                retrying.add_metric([channel], count)
-        else:
-            done.add_metric([channel, status], count)
-    for channel, count in pending.items():
-        depth.add_metric([channel], count)
+    rows = session.execute(select(OutboxItem.channel, OutboxItem.status, func.count())
+                           .group_by(OutboxItem.channel, OutboxItem.status))
+    for channel, status, count in rows:
+        (depth.add_metric([channel], count) if status == "pending" else done.add_metric([channel, status], count))
+    rows = session.execute(select(OutboxItem.channel, func.count()).where(
+        OutboxItem.status == "pending", OutboxItem.attempts > 0).group_by(OutboxItem.channel))
+    for channel, count in rows:
+        retrying.add_metric([channel], count)
     yield from (done, depth, retrying)
 
 

@@ -23,7 +23,7 @@ def acting_agent(session: Session, who: Caller, email: str | None) -> Agent:
     agent = session.scalars(query.limit(1)).first()
     if agent is None:
         what = f"{email} is no agent of {who.account_slug}" if email else f"{who.account_slug} has no agent with an email"
-        raise ApiError(422, "unknown_agent", what)
+        raise ApiError(409, "unknown_agent", what)
     return agent
 
 

@@ -1,8 +1,9 @@
 """Every error of the API is `{"error": {"code", "message"}}`, validation errors included.
 
 Domain refusals keep their own words: a Rejection (the reason a mail command
-is refused, e.g. `bad_status`) becomes a 422 with that reason as its code,
-so the API and mail commands refuse the same things the same way.
+is refused, e.g. `bad_status`, `no_handoff`) becomes a 409 with that reason
+as its code, so the API and mail commands refuse the same things the same
+way.  422 is kept for requests the document itself rules out.
 """
 
 from __future__ import annotations
@@ -51,8 +52,9 @@ def error_response(status: int, code: str, message: str, headers: dict[str, str]
 # Documented on every operation, so the OpenAPI document describes every answer the API gives.
 _DESCRIPTIONS = {
     400: "Malformed request", 401: "Missing, unknown or revoked token", 403: "A read token tried to write",
-    404: "No such object in the token's account", 409: "The object is not in a state that allows this",
-    413: "Files too large", 422: "Invalid request or refused action", 500: "Unexpected failure",
+    404: "No such object in the token's account",
+    409: "Refused as the mail command would be (code: its reason), or an Idempotency-Key reused for another request",
+    413: "Files too large", 422: "The request does not match this document", 500: "Unexpected failure",
 }
 ERROR_RESPONSES: dict[int | str, dict] = {
     status: {"model": ErrorBody, "description": text} for status, text in _DESCRIPTIONS.items()
@@ -79,7 +81,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Rejection)
     async def _rejected(request: Request, exc: Rejection) -> JSONResponse:
-        return error_response(422, exc.reason, exc.reply_text())
+        return error_response(409, exc.reason, exc.reply_text())
 
     @app.exception_handler(InvalidTransition)
     @app.exception_handler(LinkTransitionError)

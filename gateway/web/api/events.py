@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from gateway.web.api.auth import Reader, RuntimeDep
-from gateway.web.api.errors import ApiError
+from gateway.web.api.tickets import CURSOR
 from gateway.web.api.schemas import EventPage, FeedEvent
 from parsers.message import iso_utc
 from storage.models import Event, Ticket
@@ -23,10 +23,10 @@ router = APIRouter(tags=["events"])
 @router.get("/events", response_model=EventPage, summary="Events of the account's tickets after a cursor, oldest first")
 def events(
     runtime: RuntimeDep, who: Reader,
-    cursor: Annotated[str | None, Query(max_length=20, description="`next_cursor` of the previous read; none: from the start.")] = None,
+    cursor: Annotated[str | None, Query(pattern=CURSOR, description="`next_cursor` of the previous read; none: from the start.")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> EventPage:
-    after = _after(cursor)
+    after = int(cursor or 0)
     query = (select(Event, Ticket.ref).join(Ticket, Event.ticket_id == Ticket.id)
              .where(Ticket.account_id == who.account_id, Event.id > after).order_by(Event.id).limit(limit))
     with runtime.db.transaction() as session:
@@ -34,10 +34,3 @@ def events(
                  for event, ref in session.execute(query)]
     return EventPage(items=items, next_cursor=str(items[-1].id if items else after))
 
-
-def _after(cursor: str | None) -> int:
-    if cursor is None:
-        return 0
-    if not cursor.isdigit():
-        raise ApiError(400, "bad_cursor", "cursor is not a next_cursor this API gave out")
-    return int(cursor)

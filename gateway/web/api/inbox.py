@@ -37,9 +37,9 @@ def inbox(
 
 
 def _applied(session: Session, account_id: int, status: str | None, limit: int) -> list[InboxItem]:
-    query = (select(InboxItem).join(Message, Message.inbox_item_id == InboxItem.id)
-             .join(Ticket, Message.ticket_id == Ticket.id).where(Ticket.account_id == account_id)
-             .distinct().order_by(InboxItem.id.desc()).limit(limit))
+    ours = select(Message.inbox_item_id).join(Ticket, Message.ticket_id == Ticket.id).where(
+        Ticket.account_id == account_id, Message.inbox_item_id.is_not(None))
+    query = select(InboxItem).where(InboxItem.id.in_(ours)).order_by(InboxItem.id.desc()).limit(limit)
     return list(session.scalars(query.where(InboxItem.status == status) if status else query))
 
 

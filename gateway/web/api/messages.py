@@ -37,12 +37,13 @@ from storage.models import OutboxItem
 router = APIRouter(tags=["messages"])
 CHANNEL = "api"
 Visibility = Literal["public", "internal"]
+BASE64 = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
 
 
 class FileIn(BaseModel):
     filename: str = Field(min_length=1, max_length=255)
     content_type: str = Field(default="application/octet-stream", max_length=200)
-    content_base64: str = Field(description="The file's bytes, base64-encoded.")
+    content_base64: str = Field(pattern=BASE64, description="The file's bytes, base64-encoded (standard alphabet, padded).")
 
 
 class MessageIn(BaseModel):

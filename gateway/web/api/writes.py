@@ -76,7 +76,7 @@ def _stored(session: Session, who: Caller, key: str | None) -> IdempotentRespons
 
 def _replay(stored: IdempotentResponse, fingerprint: str) -> JSONResponse:
     if stored.request_sha256 != fingerprint:
-        raise ApiError(422, "idempotency_key_reused",
+        raise ApiError(409, "idempotency_key_reused",
                        "this Idempotency-Key was used for a different request; use a new key for a new request")
     return JSONResponse(stored.body, status_code=stored.status_code, headers={"Idempotent-Replayed": "true"})
 

@@ -36,7 +36,7 @@ def test_the_same_key_makes_one_message_and_replays_the_first_answer(api: LiveAp
     assert len([m for m in sink.mails if "We are on it." in m.raw.decode(errors="replace")]) == 1
 
     other = client.post("/api/v1/tickets/VND-1/messages", json={"text": "Something else"}, headers=headers)
-    assert other.status_code == 422 and other.json()["error"]["code"] == "idempotency_key_reused"
+    assert other.status_code == 409 and other.json()["error"]["code"] == "idempotency_key_reused"
     assert client.post("/api/v1/tickets/VND-1/messages", json={"text": "Without a key"}).status_code == 201
     assert len([m for m in _messages(client) if m["channel"] == "api"]) == 2
 
@@ -76,7 +76,7 @@ def test_status_recall_and_rating_act_as_the_mail_commands(api: LiveApi) -> None
     partner = api.client(api.token("partner"))
     assert vendor.post("/api/v1/tickets/VND-1/handoff", json={"partner": "partner"}).status_code == 201
     refused = vendor.post("/api/v1/tickets/VND-1/rating", json={"rating": 4})
-    assert refused.status_code == 422 and refused.json()["error"]["code"] == "no_handoff"
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "no_handoff"
     bad = vendor.post("/api/v1/tickets/VND-1/status", json={"status": "archived"})
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_request"
     resolved = partner.post("/api/v1/tickets/PTN-1/status", json={"status": "resolved"})
@@ -94,9 +94,9 @@ def test_status_recall_and_rating_act_as_the_mail_commands(api: LiveApi) -> None
     cancelled = vendor.post("/api/v1/tickets/VND-1/status", json={"status": "cancelled"})
     assert cancelled.status_code == 200
     reopened = vendor.post("/api/v1/tickets/VND-1/status", json={"status": "open"})
-    assert reopened.status_code == 422 and reopened.json()["error"]["code"] == "bad_status"
+    assert reopened.status_code == 409 and reopened.json()["error"]["code"] == "bad_status"
     unknown = vendor.post("/api/v1/tickets/VND-1/handoff", json={"partner": "nobody"})
-    assert unknown.status_code == 422 and unknown.json()["error"]["code"] == "unknown_partner"
+    assert unknown.status_code == 409 and unknown.json()["error"]["code"] == "unknown_partner"
 
 
 def test_lists_page_by_cursor_and_the_feed_reads_on(api: LiveApi) -> None:
