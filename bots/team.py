@@ -20,7 +20,7 @@ from bots.linking import agent_by_telegram_id, agent_for_code
 from gateway.desk import links
 from gateway.desk.tickets import FINISHED, add_event, change_status
 from gateway.flows import status_propagation
-from gateway.flows.relays import pass_on_agent_message
+from gateway.flows.agent_messages import share_agent_message
 from gateway.outbound.chat_outbox import Buttons, queue_post_edit, queue_tap_answer
 from gateway.outbound.team_chat import RATINGS
 from parsers.message import Address
@@ -54,7 +54,7 @@ def team_message(ctx: ChatContext) -> None:
     message = ctx.store(ticket, Address(update.user_name or agent.name, agent.email or ""),
                         "internal" if internal else "public", agent)
     if not internal:
-        ctx.outbox += pass_on_agent_message(ctx.session, ctx.runtime, ticket, message, hops=0)
+        ctx.outbox += share_agent_message(ctx.session, ctx.runtime, ticket, message)
 
 
 def tap(ctx: ChatContext) -> None:

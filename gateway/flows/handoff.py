@@ -31,12 +31,12 @@ from gateway.desk.tickets import (
     store_attachments,
 )
 from gateway.flows import mirroring
-from gateway.flows.handoff_detection import HANDOFF_COMMAND, HandoffIntent, detect_handoff
+from gateway.flows.handoff_detection import HandoffIntent
 from gateway.outbound import chain_notices, outbox
 from gateway.outbound.compose import file_refs
 from gateway.outbound.loop_guard import hop_count
 from gateway.outbound.team_chat import announce_ticket
-from parsers.message import Address, Command, ParsedMessage
+from parsers.message import Address, ParsedMessage
 from storage import repositories
 from storage.models import Attachment, Link, Message, OutboxItem, Participant, Ticket
 
@@ -103,30 +103,6 @@ def hand_off(session: Session, runtime: Runtime, parent: Ticket, intent: Handoff
     queued += announce_ticket(session, runtime, child, f"Handoff {parent.ref} → {child.ref} from {parent.account.name}",
                               description, handed_files)
     return HandoffResult(transition.link, CREATED, queued)
-
-
-def hand_off_by_command(session: Session, runtime: Runtime, parent: Ticket, partner: str, note: str,
-                       dispatcher: Address, source_key: str, channel: str) -> HandoffResult:
-    """`#handoff <partner> <note>` written by `dispatcher` on `parent`, from a channel that is no mail (the API).
-
-    It is read and applied as the mailed command is: the same partner rules
-    (UnknownPartner), the same child, note, files and notice.
-    """
-    command = _command_mail(parent.subject, dispatcher, partner, note)
-    participants = [p.email for p in parent.participants if p.email]
-    intent = detect_handoff(command, settings_for(runtime.config, parent.account), runtime.config, (), participants)
-    assert intent is not None  # a handoff command always names a partner, or raises
-    return hand_off(session, runtime, parent, intent,
-                    HandoffSource(parsed=command, dispatcher=dispatcher, source_key=source_key, channel=channel))
-
-
-def _command_mail(subject: str, dispatcher: Address, partner: str, note: str) -> ParsedMessage:
-    """The mail a dispatcher would have written for `#handoff partner` with `note` below it."""
-    return ParsedMessage(
-        message_id=None, subject=subject, sender=dispatcher, to=(), cc=(), reply_to=(), date=None, in_reply_to=None,
-        references=(), text=note, elided="", signature=None, html=None, kind="normal", forward=None, bounce=None,
-        commands=(Command(HANDOFF_COMMAND, (partner,)),), attachments=(), headers={}, problems=(),
-    )
 
 
 def _continue(session: Session, runtime: Runtime, link: Link, intent: HandoffIntent,

@@ -15,20 +15,10 @@ from gateway.outbound.chat_outbox import queue_chat_message
 from gateway.outbound.compose import file_refs
 from gateway.outbound.notices import chat_reply
 from gateway.outbound.outbox import queue_mail
-from gateway.desk.tickets import add_event, change_status
-from gateway.flows.mirroring import mirror
 from storage.models import Message, OutboxItem, Ticket
-from storage.repositories import has_event, parent_link
+from storage.repositories import parent_link
 
 REPLY_KIND = "reply"
-
-
-def record_agent_reply(session: Session, ticket: Ticket, message: Message, by: str | None) -> None:
-    """An agent's public reply: the first one is timed (`first_response`), and a new ticket is open from now."""
-    if not has_event(session, ticket.id, "first_response"):
-        add_event(session, ticket, "first_response", by=by, message_id=message.id)
-    if ticket.status == "new":
-        change_status(session, ticket, "open", by=by)
 
 
 def relay_to_requester_side(session: Session, runtime: Runtime, ticket: Ticket, message: Message,
@@ -54,10 +44,3 @@ def relay_to_requester_side(session: Session, runtime: Runtime, ticket: Ticket, 
                                              kind=REPLY_KIND, ticket=ticket, message_id=message.id,
                                              files=file_refs(message.attachments)))
     return queued
-
-
-def pass_on_agent_message(session: Session, runtime: Runtime, ticket: Ticket, message: Message,
-                          hops: int) -> list[OutboxItem]:
-    """An agent's public message written outside mail (team chat, API): to the requester side, and along the chain."""
-    return (relay_to_requester_side(session, runtime, ticket, message, hops)
-            + mirror(session, runtime, message, hops))

@@ -11,46 +11,20 @@ child.  Each hop applies its own account's settings.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from sqlalchemy.orm import Session
 
 from gateway.core.accounts import settings_for
 from gateway.core.runtime import Runtime
 from gateway.desk import links
 from gateway.desk.partner_side import executors_of
-from gateway.desk.tickets import FINISHED, STATUSES, TRANSITIONS, add_event, change_status
+from gateway.desk.tickets import FINISHED, add_event, change_status
 from gateway.flows.mirroring import agent_participants
 from gateway.flows.ratings import request_rating
-from gateway.flows.rejections import BadStatus, NoHandoff
 from gateway.outbound import chain_notices, outbox
 from storage import repositories
 from storage.models import Link, OutboxItem, Participant, Ticket
 
 _DONE = ("resolved", "closed")
-
-
-def check_status_change(ticket: Ticket, target: str) -> None:
-    """Raise BadStatus unless `ticket` may move to `target` (staying where it is is allowed)."""
-    if target not in STATUSES or (target != ticket.status and target not in TRANSITIONS[ticket.status]):
-        raise BadStatus(target or "(nothing)")
-
-
-def set_status(session: Session, runtime: Runtime, ticket: Ticket, target: str, by: str | None, hops: int,
-               last_word: str = "") -> list[OutboxItem]:
-    """Move a checked ticket to `target` and propagate it along its links (`#status`, the API)."""
-    if not change_status(session, ticket, target, by=by):
-        return []
-    return after_status_change(session, runtime, ticket, by, hops, last_word=last_word)
-
-
-def links_to_recall(session: Session, ticket: Ticket, refs: Iterable[str] = ()) -> list[Link]:
-    """The open handoffs of `ticket` (only those to the children named in `refs`, if any); NoHandoff if none."""
-    wanted = {ref.upper() for ref in refs}
-    active = [link for link in links.active_child_links(session, ticket) if not wanted or link.child.ref in wanted]
-    if not active:
-        raise NoHandoff(f"{ticket.ref} has no open handoff")
-    return active
 
 
 def after_status_change(session: Session, runtime: Runtime, ticket: Ticket, by: str | None,

@@ -42,8 +42,9 @@ def test_each_change_is_delivered_once_and_signed(api: LiveApi, hook_port: int) 
         client.post("/api/v1/tickets/VND-1/handoff", json={"partner": "partner"})
         api.client(api.token("partner")).post("/api/v1/tickets/PTN-1/status", json={"status": "resolved"})
         api.settle()
-        # Alice's mail; the API reply (which also opens the ticket); the handoff; the partner resolving its child.
-        wanted = Counter({"ticket.created": 1, "message.created": 2, "ticket.status_changed": 1, "link.changed": 2})
+        # Alice's mail; the API reply (which also opens the ticket); the handoff and the dispatcher's note of it;
+        # the partner resolving its child.
+        wanted = Counter({"ticket.created": 1, "message.created": 3, "ticket.status_changed": 1, "link.changed": 2})
         received = receiver.wait_for(lambda got: Counter(r.body["type"] for r in got) == wanted)
         time.sleep(1.0)  # nothing more trickles in
         assert Counter(r.body["type"] for r in receiver.received) == wanted

@@ -17,29 +17,24 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from gateway.core.accounts import settings_for
 from gateway.desk import links
 from gateway.desk.tickets import add_event
-from gateway.flows import mirroring, status_propagation
+from gateway.flows import agent_actions
 from gateway.flows.handoff_detection import detect_handoff
 from gateway.flows.ratings import link_to_rate, parse_rating
 from gateway.flows.rejections import (
     NotAuthorised,
-    NothingToApprove,
     NoTicketToHandOff,
     Rejection,
     SenderNotVerified,
-    UnknownAgent,
     UnknownCommand,
     queue_rejection,
 )
 from gateway.pipeline.authority import authority
 from gateway.pipeline.context import Inbound
 from parsers.message import Command
-from storage.models import Message, OutboxItem, Ticket
+from storage.models import OutboxItem
 
 Action = Callable[[], list[OutboxItem]]
 
@@ -75,13 +70,13 @@ def _prepare(ctx: Inbound, command: Command) -> Action:
 
 
 def _status(ctx: Inbound, command: Command) -> Action:
-    ticket, target = ctx.ticket, (command.args[0].lower() if command.args else "")
-    status_propagation.check_status_change(ticket, target)
+    ticket = ctx.ticket
+    target = agent_actions.check_status(ticket, command.args[0] if command.args else "")
 
     def apply() -> list[OutboxItem]:
         public = not any(c.name == "internal" for c in ctx.parsed.commands)
-        return status_propagation.set_status(ctx.session, ctx.runtime, ticket, target, ctx.sender_email, ctx.hops,
-                                             last_word=ctx.parsed.text if public else "")
+        return agent_actions.set_status(ctx.session, ctx.runtime, ticket, target, ctx.sender_email, ctx.hops,
+                                        last_word=ctx.parsed.text if public else "")
     return apply
 
 
@@ -101,14 +96,8 @@ def _handoff(ctx: Inbound, command: Command) -> Action:
 
 
 def _recall(ctx: Inbound, command: Command) -> Action:
-    active = status_propagation.links_to_recall(ctx.session, ctx.ticket, command.args)
-
-    def apply() -> list[OutboxItem]:
-        queued: list[OutboxItem] = []
-        for link in active:
-            queued += status_propagation.recall(ctx.session, ctx.runtime, link, ctx.sender_email, ctx.hops)
-        return queued
-    return apply
+    recalled = agent_actions.links_to_recall(ctx.session, ctx.ticket, command.args)
+    return lambda: agent_actions.recall(ctx.session, ctx.runtime, recalled, ctx.sender_email, ctx.hops)
 
 
 def _rate(ctx: Inbound, command: Command) -> Action:
@@ -122,53 +111,24 @@ def _rate(ctx: Inbound, command: Command) -> Action:
 
 
 def _assign(ctx: Inbound, command: Command) -> Action:
-    wanted = " ".join(command.args).strip().lower()
-    account = settings_for(ctx.runtime.config, ctx.ticket.account)
-    matches = [a for a in account.agents if wanted and _names_agent(wanted, a.email or "", a.name)]
-    if len(matches) != 1:
-        raise UnknownAgent(wanted or "(nobody)")
-    agent = matches[0]
+    agent = agent_actions.agent_named(ctx.runtime.config, ctx.ticket, " ".join(command.args))
 
     def apply() -> list[OutboxItem]:
-        ctx.ticket.assignee = agent.email or agent.name
-        add_event(ctx.session, ctx.ticket, "assigned", to=ctx.ticket.assignee, by=ctx.sender_email)
+        agent_actions.assign(ctx.session, ctx.ticket, agent, ctx.sender_email)
         return []
     return apply
 
 
-def _names_agent(wanted: str, email: str, name: str) -> bool:
-    """`dana`, `Dana Dispatcher`, `dana@vendor.example` all name Dana Dispatcher <dana@vendor.example>."""
-    name = name.lower()
-    return wanted in (email, email.partition("@")[0], name, name.split(" ")[0])
-
-
 def _asset(ctx: Inbound, command: Command) -> Action:
-    value = " ".join(command.args).strip()
-
     def apply() -> list[OutboxItem]:
-        ctx.ticket.asset = value or None
-        add_event(ctx.session, ctx.ticket, "asset_changed", asset=ctx.ticket.asset, by=ctx.sender_email)
+        agent_actions.set_asset(ctx.session, ctx.ticket, " ".join(command.args), ctx.sender_email)
         return []
     return apply
 
 
 def _approve(ctx: Inbound, command: Command) -> Action:
-    message = latest_unverified(ctx.session, ctx.ticket)
-    if message is None:
-        raise NothingToApprove(ctx.ticket.ref)
-
-    def apply() -> list[OutboxItem]:
-        message.visibility, message.unverified = "public", False
-        add_event(ctx.session, ctx.ticket, "message_approved", message_id=message.id, by=ctx.sender_email)
-        return mirroring.mirror(ctx.session, ctx.runtime, message, ctx.hops)
-    return apply
-
-
-def latest_unverified(session: Session, ticket: Ticket) -> Message | None:
-    return session.scalar(
-        select(Message).where(Message.ticket_id == ticket.id, Message.unverified.is_(True))
-        .order_by(Message.id.desc()).limit(1)
-    )
+    message = agent_actions.message_to_approve(ctx.session, ctx.ticket)
+    return lambda: agent_actions.approve(ctx.session, ctx.runtime, message, ctx.sender_email, ctx.hops)
 
 
 def _keep_as_words(ctx: Inbound) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gateway.desk.participants import add_participant
 from gateway.desk.tickets import change_status, open_ticket
-from gateway.flows.relays import record_agent_reply
+from gateway.flows.agent_messages import record_agent_reply
 from gateway.pipeline.context import Inbound
 from gateway.pipeline.inbound_store import add_copied_contacts, store_inbound
 
@@ -63,4 +63,4 @@ def apply_follow_up(ctx: Inbound) -> None:
     if ctx.sender_role == "requester" and ticket.status in ("pending", "resolved", "closed"):
         change_status(ctx.session, ticket, "open", by=ctx.sender_email)
     elif ctx.sender_role == "agent" and ctx.visibility == "public":
-        record_agent_reply(ctx.session, ticket, ctx.message, ctx.sender_email)
+        record_agent_reply(ctx.session, ticket, ctx.sender_email, ctx.message)

@@ -1,14 +1,12 @@
 """Acting on a ticket as its mail commands do: `#status`, `#handoff`, `#recall`, `#rate`.
 
 Each endpoint checks with the function the mail command checks with and
-applies with the function it applies with (`status_propagation`, `handoff`,
-`ratings`, `links`), so a refusal has the same reason code as the error
+applies with the function it applies with (`flows.agent_actions`,
+`flows.agent_messages.typed_handoff`, `ratings`, `links`), so a refusal has the same reason code as the error
 reply a mailed command would get, and the same mail leaves afterwards.
 """
 
 from __future__ import annotations
-
-import uuid
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
@@ -16,9 +14,10 @@ from sqlalchemy.orm import Session
 
 from gateway.desk import links
 
-from gateway.flows import status_propagation
+from gateway.flows import agent_actions
 from gateway.core.api_tokens import Caller
-from gateway.flows.handoff import CREATED, hand_off_by_command
+from gateway.flows.agent_messages import typed_handoff
+from gateway.flows.handoff import CREATED
 from gateway.flows.ratings import link_to_rate
 from gateway.desk.views import ticket_summary
 from gateway.web.api.agents import acting_agent, address_of
@@ -60,8 +59,8 @@ class RatingIn(Acting):
 def set_status(ref: Ref, body: StatusIn, request: Request, who: Writer, key: IdempotencyKey = None):
     def apply(session: Session) -> tuple[int, Written, list[OutboxItem]]:
         ticket, by = _acting_on(session, who, ref, body)
-        status_propagation.check_status_change(ticket, body.status)
-        queued = status_propagation.set_status(session, request.app.state.runtime, ticket, body.status, by, hops=0)
+        target = agent_actions.check_status(ticket, body.status)
+        queued = agent_actions.set_status(session, request.app.state.runtime, ticket, target, by, hops=0)
         return 200, _written(session, ticket, queued), queued
     return run_write(request, who, key, body.model_dump(), apply)
 
@@ -72,8 +71,8 @@ def hand_off(ref: Ref, body: HandoffIn, request: Request, who: Writer, key: Idem
     def apply(session: Session) -> tuple[int, Written, list[OutboxItem]]:
         parent = own_ticket(session, who, ref)
         agent = acting_agent(session, who, body.agent)
-        result = hand_off_by_command(session, request.app.state.runtime, parent, body.partner, body.note,
-                                     address_of(agent), f"{CHANNEL}:{uuid.uuid4().hex}", CHANNEL)
+        result = typed_handoff(session, request.app.state.runtime, parent, address_of(agent), body.partner, body.note,
+                               CHANNEL)
         written = _written(session, parent, result.outbox)
         written.child = result.link.child.ref
         return (201 if result.outcome == CREATED else 200), written, result.outbox
@@ -85,9 +84,8 @@ def hand_off(ref: Ref, body: HandoffIn, request: Request, who: Writer, key: Idem
 def recall(ref: Ref, body: RecallIn, request: Request, who: Writer, key: IdempotencyKey = None):
     def apply(session: Session) -> tuple[int, Written, list[OutboxItem]]:
         ticket, by = _acting_on(session, who, ref, body)
-        queued: list[OutboxItem] = []
-        for link in status_propagation.links_to_recall(session, ticket, body.children):
-            queued += status_propagation.recall(session, request.app.state.runtime, link, by, hops=0)
+        recalled = agent_actions.links_to_recall(session, ticket, body.children)
+        queued = agent_actions.recall(session, request.app.state.runtime, recalled, by, hops=0)
         return 200, _written(session, ticket, queued), queued
     return run_write(request, who, key, body.model_dump(), apply)
 

@@ -2,7 +2,8 @@
 
 A public reply goes out exactly as an agent's mailed reply does: stored,
 timed as the first response, relayed to the requester side and mirrored
-along the chain by the same functions (`relays`, `mirroring`), so the mail
+along the chain by the same functions (`flows.agent_messages`, shared with
+the desk, the team chat and the pipeline), so the mail
 carries the same threading headers, reply token and chain line, and its
 outbox rows commit with the message.
 """
@@ -12,7 +13,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -21,9 +21,8 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from gateway.core.api_tokens import Caller
-from gateway.flows.relays import pass_on_agent_message, record_agent_reply
+from gateway.flows.agent_messages import post_agent_message
 from gateway.core.runtime import Runtime
-from gateway.desk.tickets import NewMessage, add_message, store_attachments
 from gateway.desk.views import ticket_summary
 from gateway.web.api.agents import acting_agent, address_of
 from gateway.web.api.auth import Writer, own_ticket
@@ -86,17 +85,8 @@ def _post(session: Session, runtime: Runtime, who: Caller, ref: str, text: str, 
     agent = acting_agent(session, who, agent_email)
     if sum(len(data) for _, _, data in files) > runtime.config.smtp.max_message_bytes:
         raise ApiError(413, "too_large", f"files over {runtime.config.smtp.max_message_bytes} bytes in all")
-    message = add_message(session, ticket, NewMessage(
-        source_key=f"{CHANNEL}:{uuid.uuid4().hex}", direction="in", visibility=visibility, channel=CHANNEL,
-        sender=address_of(agent), subject=ticket.subject, text=text, author_agent_id=agent.id,
-    ))
-    store_attachments(session, runtime.blobs, message, [_part(*f) for f in files])
-    session.flush()
-    session.refresh(message, ["attachments"])
-    queued = []
-    if visibility == "public":
-        record_agent_reply(session, ticket, message, agent.email)
-        queued = pass_on_agent_message(session, runtime, ticket, message, hops=0)
+    message, queued = post_agent_message(session, runtime, ticket, address_of(agent), text, visibility=visibility,
+                                         channel=CHANNEL, agent_id=agent.id, files=[_part(*f) for f in files])
     summary = TicketSummary.model_validate(ticket_summary(session, ticket))
     return 201, Written(ticket=summary, message_id=message.id, outbound=len(queued)), queued
 
