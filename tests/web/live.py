@@ -32,7 +32,7 @@ from gateway.core.api_tokens import create_token
 from gateway.core.config import Config, parse_config
 from gateway.core.runtime import Runtime
 from gateway.web.api import api_app
-from gateway.web.ops import ops_app
+from gateway.web.monitoring import ops_app
 from storage.models import InboxItem, OutboxItem, utcnow
 from storage.repositories import account_by_slug
 from tests.conftest import demo_config_text
