@@ -340,6 +340,8 @@ class ImapFolder(Base):
     uidvalidity: Mapped[int] = mapped_column(BigInteger)
     last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # When the folder last answered a poll (new mail or not): health tells a silent folder from a quiet one.
+    checked_at: Mapped[datetime | None] = mapped_column()
 
 
 # --- telegram ------------------------------------------------------------------

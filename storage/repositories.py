@@ -28,6 +28,7 @@ from storage.models import (
     OutboxItem,
     Participant,
     Ticket,
+    utcnow,
 )
 
 # --- serialising --------------------------------------------------------------
@@ -285,8 +286,10 @@ def imap_cursor(session: Session, mailbox: str, folder: str, uidvalidity: int) -
     """The last imported UID of a folder; 0 for a new folder or a new UIDVALIDITY (the cursor starts over)."""
     row = session.scalar(select(ImapFolder).where(ImapFolder.mailbox == mailbox, ImapFolder.folder == folder))
     if row is None:
-        session.add(ImapFolder(mailbox=mailbox, folder=folder, uidvalidity=uidvalidity, last_uid=0))
+        session.add(ImapFolder(mailbox=mailbox, folder=folder, uidvalidity=uidvalidity, last_uid=0,
+                               checked_at=utcnow()))
         return 0
+    row.checked_at = utcnow()  # the folder answered: health tells a silent folder from a quiet one
     if row.uidvalidity != uidvalidity:
         row.uidvalidity, row.last_uid = uidvalidity, 0
     return row.last_uid

@@ -7,7 +7,6 @@ the work, so the same work is reachable from tests without a subprocess.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -16,28 +15,14 @@ from typing import Annotated, Optional
 
 import typer
 
-from gateway.core.config import Config, ConfigError, load_config
+from gateway.cli import api_tokens, webhooks
+
+from gateway.cli.common import ConfigOption, JsonOption
+from gateway.cli.common import load as _config
+from gateway.cli.common import print_json as _print_json
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="relaydesk: mail and chat threads become linked tickets.")
 
-ConfigOption = Annotated[
-    Optional[Path],
-    typer.Option("--config", "-c", help="TOML config (default ./relaydesk.toml, else embedded defaults)."),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output (stable shape).")]
-
-
-def _config(path: Path | None) -> Config:
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-
-
-def _print_json(value: object) -> None:
-    json.dump(value, sys.stdout, ensure_ascii=False, indent=2)
-    sys.stdout.write("\n")
 
 
 @app.command()
@@ -278,6 +263,8 @@ def telegram_code(
         runtime.close()
 
 
+app.add_typer(api_tokens.app, name="api-token")
+app.add_typer(webhooks.app, name="webhook")
 report_app = typer.Typer(no_args_is_help=True, help="Reports for settlements between participants.")
 app.add_typer(report_app, name="report")
 

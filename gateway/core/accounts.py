@@ -13,6 +13,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from gateway.core.config import AccountConfig, Config
+from storage.api_models import Webhook
 from storage.models import Account, AccountAddress, Agent
 from storage.repositories import serialize_on
 
@@ -63,6 +64,7 @@ def sync_accounts(session: Session, config: Config) -> None:
         session.flush()
         _sync_addresses(session, account, spec)
         _sync_agents(session, account, spec)
+        _sync_webhooks(session, account, spec)
 
 
 def _sync_addresses(session: Session, account: Account, spec: AccountConfig) -> None:
@@ -103,3 +105,14 @@ def _sync_agents(session: Session, account: Account, spec: AccountConfig) -> Non
     for agent in current:
         if agent.id not in keep:
             session.delete(agent)
+
+
+def _sync_webhooks(session: Session, account: Account, spec: AccountConfig) -> None:
+    """Rows for the configured webhooks; a removed one is kept inactive, so its delivery log stays readable."""
+    rows = {w.url: w for w in session.scalars(select(Webhook).where(Webhook.account_id == account.id))}
+    for hook in spec.webhooks:
+        row = rows.pop(hook.url, None) or Webhook(account_id=account.id, url=hook.url)
+        row.events, row.active = list(hook.events), True
+        session.add(row)
+    for row in rows.values():
+        row.active = False

@@ -164,6 +164,18 @@ class AgentConfig(_Section):
         return self
 
 
+WebhookEvent = Literal["ticket.created", "ticket.status_changed", "message.created", "link.changed",
+                       "deadline.breached"]
+
+
+class WebhookConfig(_Section):
+    """Where an account's events are POSTed, signed with `secret` (HMAC-SHA256)."""
+
+    url: str = Field(pattern=r"^https?://")
+    secret: Secret
+    events: tuple[WebhookEvent, ...] = WebhookEvent.__args__
+
+
 class AccountConfig(_Section):
     slug: str
     name: str
@@ -183,6 +195,7 @@ class AccountConfig(_Section):
     terms: TermsConfig = TermsConfig()
     partner_terms: tuple[PartnerTermsConfig, ...] = ()
     digest_hour: int | None = Field(default=None, ge=0, le=23)
+    webhooks: tuple[WebhookConfig, ...] = ()
 
     @field_validator("slug")
     @classmethod
@@ -237,6 +250,11 @@ class ImapConfig(_Section):
     after_import: str = "flag"
     since: str | None = None
     poll_seconds: float = Field(default=60.0, gt=0)
+
+    @property
+    def mailbox(self) -> str:
+        """The mailbox's name in logs, leases and the import cursors: user@host:port."""
+        return f"{self.user}@{self.host}:{self.port}"
 
     @field_validator("after_import")
     @classmethod

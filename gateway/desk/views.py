@@ -33,10 +33,17 @@ from storage.repositories import (
 def ticket_list(session: Session, account: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
     """`relaydesk tickets --json`: one summary per ticket, oldest first (parents looked up in one query)."""
     parents = parent_refs(session)
-    return [_summary(ticket, parents.get(ticket.id)) for ticket in tickets(session, account, status)]
+    return [summary_json(ticket, parents.get(ticket.id)) for ticket in tickets(session, account, status)]
 
 
-def _summary(ticket: Ticket, parent: str | None) -> dict[str, Any]:
+def ticket_summary(session: Session, ticket: Ticket) -> dict[str, Any]:
+    """One ticket in the shape of a `tickets --json` row."""
+    upstream = parent_link(session, ticket.id)
+    return summary_json(ticket, upstream.parent.ref if upstream else None)
+
+
+def summary_json(ticket: Ticket, parent: str | None) -> dict[str, Any]:
+    """A `tickets --json` row, the parent's ref already known."""
     return {
         "ref": ticket.ref,
         "account": ticket.account.slug,
@@ -57,7 +64,7 @@ def ticket_detail(session: Session, ref: str) -> dict[str, Any] | None:
     children = child_links(session, ticket.id)
     related = session.get(Ticket, ticket.related_ticket_id) if ticket.related_ticket_id else None
     return {
-        **_summary(ticket, upstream.parent.ref if upstream else None),
+        **summary_json(ticket, upstream.parent.ref if upstream else None),
         "requester": _person(requester_of(session, ticket.id)),
         "asset": ticket.asset,
         "external_id": ticket.external_id,
@@ -67,7 +74,7 @@ def ticket_detail(session: Session, ref: str) -> dict[str, Any] | None:
         "chain": chain(session, ticket),
         "links": _links(session, ([upstream] if upstream else []) + children),
         "participants": [_participant(p) for p in ticket.participants],
-        "messages": [_message(m) for m in ticket.messages],
+        "messages": [message_json(m) for m in ticket.messages],
         "events": [{"at": iso(e.at), "type": e.type, "detail": e.detail or {}} for e in events_of(session, ticket.id)],
         "outbound": [_outbound(item) for item in outbox_of(session, ticket.id)],
     }
@@ -125,7 +132,8 @@ def _outbound(item: OutboxItem) -> dict[str, Any]:
     }
 
 
-def _message(message: Message) -> dict[str, Any]:
+def message_json(message: Message) -> dict[str, Any]:
+    """One message in the shape of `show --json`'s `messages`."""
     return {
         "id": message.id,
         "direction": message.direction,

@@ -21,8 +21,9 @@ from gateway.flows.handoff_detection import HANDOFF_COMMAND, detect_handoff
 from gateway.flows.mirroring import mirror
 from gateway.flows.relays import relay_to_requester_side
 from gateway.core.runtime import Runtime
-from gateway.desk.tickets import NewMessage, add_event, add_message, change_status
+from gateway.desk.tickets import NewMessage, add_event, add_message, change_status, store_attachments
 from parsers.message import Address, Command, ParsedMessage
+from parsers.message import Attachment as ParsedAttachment
 from storage.models import Message, OutboxItem, Ticket
 from storage.repositories import has_event
 
@@ -44,12 +45,17 @@ def share_agent_message(session: Session, runtime: Runtime, ticket: Ticket, mess
 
 
 def post_agent_message(session: Session, runtime: Runtime, ticket: Ticket, author: Address, text: str, *,
-                       visibility: str, channel: str, agent_id: int | None = None) -> tuple[Message, list[OutboxItem]]:
-    """Store what an agent typed on `ticket` (public or internal) and, if public, send it on."""
+                       visibility: str, channel: str, agent_id: int | None = None,
+                       files: Sequence[ParsedAttachment] = ()) -> tuple[Message, list[OutboxItem]]:
+    """Store what an agent typed on `ticket` (public or internal), with its files, and, if public, send it on."""
     message = add_message(session, ticket, NewMessage(
         source_key=f"{channel}:{uuid.uuid4().hex}", direction="in", visibility=visibility, channel=channel,
         sender=author, subject=ticket.subject, text=text.strip(), author_agent_id=agent_id,
     ))
+    if files:
+        store_attachments(session, runtime.blobs, message, files)
+        session.flush()
+        session.refresh(message, ["attachments"])
     if visibility != "public":
         return message, []
     return message, share_agent_message(session, runtime, ticket, message)

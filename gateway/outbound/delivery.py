@@ -24,16 +24,19 @@ import dramatiq
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from gateway.core.runtime import Runtime
-from gateway.desk.participants import add_participant
-from gateway.desk.tickets import add_event, hosting_account
 from gateway.outbound.chat_outbox import remember_post
+from gateway.desk import webhook_events
 from gateway.outbound.outbox import NOTICE_KIND, queue_mail
+from gateway.desk.participants import add_participant
+from gateway.core.runtime import Runtime
+from gateway.desk.tickets import add_event, hosting_account
 from gateway.outbound.transports import PermanentError, TransientError
 from gateway.outbound.transports.smtp import close_kept_connection, send_mail
 from gateway.outbound.transports.telegram import send_chat_item
+from gateway.outbound.transports.webhook import post_event
 from parsers.message import Address
 from storage.blobs import BlobNotFound
+from storage.api_models import Webhook
 from storage.models import Agent, OutboxItem, Ticket, utcnow
 from storage.repositories import parent_link
 
@@ -73,8 +76,25 @@ def _send_chat(runtime: Runtime, outgoing: Outgoing) -> int | None:
     return send_chat_item(runtime.config.telegram, outgoing.payload, files)
 
 
+def _send_webhook(runtime: Runtime, outgoing: Outgoing) -> None:
+    """POST the event to the webhook it was queued for, with the secret the config holds now."""
+    with runtime.db.transaction() as session:
+        hook = session.get(Webhook, outgoing.payload.get("webhook_id"))
+        slug, url = (hook.account.slug, hook.url) if hook is not None else ("", "")
+    accounts = [a for a in runtime.config.accounts if a.slug == slug]
+    settings = next((w for a in accounts for w in a.webhooks if w.url == url), None)
+    if settings is None:
+        raise PermanentError(f"webhook {outgoing.recipient} is no longer configured")
+    post_event(url, settings.secret, outgoing.payload["event"], outgoing.outbox_id, outgoing.payload["body"],
+               runtime.config.outbound.timeout_seconds)
+    return None
+
+
 # Channel → transport.  A channel missing here is left pending for whichever process can send it.
-TRANSPORTS: dict[str, Transport] = {"email": _send_email, "telegram": _send_chat}
+TRANSPORTS: dict[str, Transport] = {"email": _send_email, "telegram": _send_chat, webhook_events.CHANNEL: _send_webhook}
+# Kinds whose failure is not mailed to the agents: a notice would fail the same way; a webhook is the
+# operator's integration, told in `relaydesk doctor`, health and `relaydesk webhook deliveries`.
+UNTOLD_KINDS = frozenset({NOTICE_KIND, webhook_events.KIND})
 
 
 class ClosesKeptConnections(dramatiq.Middleware):
@@ -127,8 +147,8 @@ def fail_outbox_item(session: Session, runtime: Runtime, item: OutboxItem, reaso
     if ticket is not None:
         add_event(session, ticket, "delivery_failed", outbox_id=item.id, recipient=item.recipient,
                   kind=item.kind, reason=reason)
-    if item.kind == NOTICE_KIND:
-        return []  # a notice about a failed notice would only fail the same way
+    if item.kind in UNTOLD_KINDS:
+        return []
     return _tell_agents(session, runtime, item, ticket, reason)
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from gateway.core.accounts import settings_for
 from gateway.core.runtime import Runtime
+from gateway.desk import webhook_events
 from gateway.outbound.chat_outbox import CHANNEL as CHAT_CHANNEL
 from gateway.outbound.loop_guard import hop_count
 from gateway.pipeline.context import (
@@ -85,7 +86,7 @@ def process_inbox_item(runtime: Runtime, inbox_id: int, appliers: Appliers | Non
             applied = _apply(runtime, appliers, session, item, parsed)
             item.status, item.error, item.problems = "done", None, applied.problems
             session.flush()
-            return [row.id for row in earlier + applied.outbox]
+            return [row.id for row in earlier + applied.outbox] + webhook_events.take_queued(session)
     except IntegrityError as exc:
         if _stored_by_another_worker(runtime, inbox_id):
             return []

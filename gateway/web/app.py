@@ -18,8 +18,10 @@ from starlette.exceptions import HTTPException
 
 from gateway.core.runtime import Runtime
 from gateway.web import chains, ops, partners, sign_in, status_page, ticket
+from gateway.web.api import api_app
 from gateway.web.auth import NotSignedIn
 from gateway.web.limits import SlidingWindow
+from gateway.web.monitoring import ops_app
 from gateway.web.render import HERE, page
 
 
@@ -40,11 +42,9 @@ def create_app(runtime: Runtime) -> FastAPI:
 
 
 def _mount_services(app: FastAPI, runtime: Runtime) -> None:
-    """The machine-facing services beside the desk: the REST API at /api/v1, /metrics and /healthz.
-
-    They are built in gateway/web/api/ and mounted here, e.g.
-    `app.mount("/api/v1", api_app(runtime))`; until then this adds nothing.
-    """
+    """The machine-facing services beside the desk: the REST API at /api/v1, /metrics and /healthz."""
+    app.mount("/api/v1", api_app(runtime))
+    app.router.routes.extend(ops_app(runtime).routes)
 
 
 async def _server_timing(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

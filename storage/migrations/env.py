@@ -11,6 +11,7 @@ import os
 from alembic import context
 
 from storage.db import make_engine
+from storage import api_models  # noqa: F401  (its tables join Base.metadata)
 from storage.models import Base
 import storage.deadline_models  # noqa: F401  (its tables belong to Base.metadata too)
 

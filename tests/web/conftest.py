@@ -1,4 +1,7 @@
-"""Fixtures of the web desk tests: the demo world in-process with its desk on a free port, on both backends."""
+"""Fixtures of the web tests: the demo world with its desk on a free port (`world`), a live API (`api`).
+
+Both run on SQLite and PostgreSQL (the `db_url` fixture).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +16,11 @@ import pytest
 from gateway.core.config import parse_config
 from gateway.core.runtime import Runtime
 from tests.conftest import demo_config_text
+from tests.e2e.mail_clients import new_mail
+from tests.e2e.people import ALICE, VENDOR
+from tests.smtp_sink import SmtpSink
 from tests.web.desk_client import Desk, client, start_desk
+from tests.web.live import LiveApi, web_config
 
 OPERATOR = "olga@ops.example"
 RIVAL_AGENT = "rita@rival.example"
@@ -43,3 +50,20 @@ def world(db_url: str, tmp_path: Path) -> Iterator[World]:
     with ExitStack() as stack:
         stack.callback(runtime.close)
         yield World(runtime, start_desk(stack, runtime), stack)
+
+
+@pytest.fixture
+def api(db_url: str, tmp_path: Path, sink: SmtpSink) -> Iterator[LiveApi]:
+    """The API of the demo world over HTTP, its mail going to the sink."""
+    runtime = Runtime.open(web_config(tmp_path, db_url, sink.port))
+    try:
+        with LiveApi(runtime) as live:
+            yield live
+    finally:
+        runtime.close()
+
+
+def open_ticket(api: LiveApi, subject: str = "Printer jams", sender=ALICE, to: str = VENDOR) -> None:
+    """A customer's mail opens a ticket, as over SMTP."""
+    api.receive(new_mail(sender, [to], subject, "It jams on every page."))
+    api.settle()

@@ -90,7 +90,7 @@ class MailboxPoller:
         self.box = box
         self.enqueue = enqueue
         self.stop = stop
-        self.name = f"{box.user}@{box.host}:{box.port}"
+        self.name = box.mailbox
         self.folders = [(folder, "inbox") for folder in box.folders] + [(f, "sent") for f in box.sent_folders]
         self._retry_delay = FIRST_RETRY_SECONDS
         # Longer than one round (an IDLE wait is at most poll_seconds), so a working holder never loses it.

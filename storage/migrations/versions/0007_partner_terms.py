@@ -1,7 +1,7 @@
 """partner terms: deadlines per link, durable timers, digest opt-out
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-04 17:00:00
 
 Self-contained: it touches only its own tables and one new column, so it
@@ -14,7 +14,7 @@ import storage.models
 
 
 revision = '0007'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

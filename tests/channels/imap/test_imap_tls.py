@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from gateway.cli.doctor import check_imap
+from gateway.app.checks import check_imap
 from gateway.core.runtime import Runtime
 from gateway.pipeline.runner import process_inbox_item
 from tests.channels.imap.conftest import SUPPORT
