@@ -44,7 +44,7 @@ _ADDRESS = r"[^\s<>\"'(),;:@]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]+"
 _ANGLED_RECIPIENT = re.compile(rf"^<({_ADDRESS})>:", re.MULTILINE)
 _AFTER_FAILURE = re.compile(
     rf"(?:failed:|failed permanently:|recipients or groups:|following recipients?:|undeliverable to|"
-    rf"delivered to|delivery to|your message to)\s*(?:<)?({_ADDRESS})",
+    rf"delivered to|delivery to|your message to)[\s:]*(?:<)?({_ADDRESS})",
     re.IGNORECASE,
 )
 _SMTP_LINE = re.compile(r"^.*\b[45]\d\d[ -](?:[245]\.\d{1,3}\.\d{1,3})?.*$", re.MULTILINE)

@@ -1,19 +1,23 @@
 """How plausible a decoded text is as something a person wrote: the judge of charset recovery.
 
 A wrong charset rarely fails to decode: cp1251 bytes read as Latin-1 give
-runs of accented capitals, GBK read as Shift_JIS gives half-width katakana,
-Big5 read as GBK gives rare ideographs and stray kana, Korean read as
-Chinese gives common-looking ideographs that no frequency list knows.
-charset-normalizer measures the first kind of mess (`mess_ratio`) and knows
-each language's most frequent characters; East Asian text is judged
-further by whether its ideographs are among the commonly used ones of the
-script the rest of the text is in (the first levels of GB2312, Big5 and JIS
-X 0208, which list them).
+runs of accented capitals, KOI8-R read as cp1251 flips letter case, GBK
+read as Shift_JIS gives half-width katakana, Big5 read as GBK gives rare
+ideographs and stray kana, Chinese read as EUC-KR gives Hanja among
+Hangul.  charset-normalizer measures the mess of alphabetic text
+(`mess_ratio`) and knows each language's most frequent characters; East
+Asian text is judged by whether its characters are among the commonly used
+ones of the script the rest of the text is in (the first levels of GB2312,
+Big5, JIS X 0208 and KS X 1001, which list them); `_word_mess` finds what
+misreads leave inside words.  A short text can still read well in two
+charsets: recovery settles those close calls with the message's evidence.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 
 from charset_normalizer.constant import FREQUENCIES
@@ -44,6 +48,8 @@ def plausibility(text: str) -> float:
     charset-normalizer's mess ratio.
     """
     sample = text[:_SAMPLE_CHARS]
+    if sample.isascii():
+        return 1.0
     others = [char for char in sample if not char.isascii() and not char.isspace()]
     if not others:
         return 1.0
@@ -53,14 +59,15 @@ def plausibility(text: str) -> float:
     # Not for Latin letters: which accents a language's list holds says nothing about the table.
     frequent = sum(char >= "\u0370" and char.lower() in _FREQUENT for char in others) / len(others)
     # charset-normalizer's mess detector is made for alphabets (it finds traditional Chinese
-    # "suspicious"); East Asian text is judged by the character scores above.
-    # Its ratio is noise on a few words, where the checks of _word_mess do the work.
+    # "suspicious") and is noise on a few words: East Asian text is judged by the character
+    # scores above, short text by those and _word_mess.
     east_asian = sum(char >= "\u3000" for char in others) > len(others) / 2
     mess = 0.0 if east_asian or len(sample) < _MIN_MESS_CHARS else mess_ratio(sample)
     # Word mess counts per ten characters: a short name gets the full weight, a long body its rate.
     return score + _FREQUENT_BONUS * frequent - mess - _word_mess(sample) / max(1.0, len(others) / 10)
 
 
+@lru_cache(maxsize=16384)
 def _char_score(char: str, hangul: bool, kana: bool) -> float:
     """One character's plausibility, given the scripts the whole text shows."""
     if _HANGUL[0] <= char <= _HANGUL[1]:
@@ -132,65 +139,48 @@ def _hangul_score(char: str) -> float:
     return 0.95
 
 
-def _script(char: str) -> str:
-    """"latin", "greek", "cyrillic", "hebrew", "arabic", "east asian" or "" for the letters whose mixing inside a word betrays a misread."""
-    code = ord(char)
-    if code < 0x250:
-        return "latin" if char.isalpha() else ""
-    if 0x370 <= code < 0x400:
-        return "greek"
-    if 0x400 <= code < 0x530:
-        return "cyrillic"
-    if 0x590 <= code < 0x600:
-        return "hebrew"
-    if 0x600 <= code < 0x700:
-        return "arabic"
-    if _is_ideograph(char) or _HANGUL[0] <= char <= _HANGUL[1] or _KANA[0] <= char <= _KANA[1]:
-        return "east asian"
-    return ""
+def _class_of(test: Callable[[str], bool], first: int, last: int) -> str:
+    """A regex character class of the characters in [first, last] that pass `test`."""
+    return "".join(re.escape(chr(code)) for code in range(first, last + 1) if test(chr(code)))
 
 
-_ALPHABETS = ("latin", "greek", "cyrillic", "hebrew", "arabic")
-
-
-def _glued_to_letter(text: str, index: int) -> bool:
-    """Whether a non-ASCII letter stands right before or after position `index`."""
-    return any(0 <= near < len(text) and not text[near].isascii() and text[near].isalpha()
-               for near in (index - 1, index + 1))
+# Character classes for the checks of _word_mess, built once from the Unicode database:
+# letters of the alphabets misreads mix, their non-ASCII capitals and small letters, and the
+# non-ASCII symbols and punctuation of the range the legacy tables map to.
+_ALPHABET_RANGES = {"latin": (0x41, 0x24F), "greek": (0x370, 0x3FF), "cyrillic": (0x400, 0x52F),
+                    "hebrew": (0x5D0, 0x5EA), "arabic": (0x620, 0x6D3)}
+_LETTERS = {name: _class_of(str.isalpha, *span) for name, span in _ALPHABET_RANGES.items()}
+_ALL_LETTERS = "".join(_LETTERS.values())
+_EAST_ASIAN = "\u3041-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7a3\uf900-\ufaff"
+_UPPER = _class_of(str.isupper, 0x80, 0x52F)
+_LOWER = _class_of(str.islower, 0x80, 0x52F)
+_MARKS = _class_of(lambda char: unicodedata.category(char)[0] in "SP", 0x80, 0x2FFF)
+_SYMBOLS = _class_of(lambda char: unicodedata.category(char)[0] == "S", 0x80, 0x2FFF)
+_NON_ASCII_LETTERS = _class_of(str.isalpha, 0x80, 0x6FF) + _EAST_ASIAN
+_MIXED_ALPHABETS = re.compile("|".join(
+    f"(?=[{letters}][{''.join(other for name_, other in _LETTERS.items() if name_ != name)}])"
+    for name, letters in _LETTERS.items()))
+_MESS = {
+    # A lone East Asian character inside a Latin word ("Ü" + "b" read as one GBK character).
+    re.compile(f"(?<=[A-Za-z])[{_EAST_ASIAN}](?=[A-Za-z])"): 0.5,
+    # Three accented Latin letters in a row ("Èâàí").
+    re.compile(f"[{_class_of(str.isalpha, 0xC0, 0x24F)}]{{3,}}"): 0.3,
+    # A symbol or punctuation between letters, or a symbol next to a non-ASCII letter ("»ъ»µ", "ХЕО°").
+    re.compile(f"(?<=[{_ALL_LETTERS}])[{_MARKS}](?=[{_ALL_LETTERS}])|(?<=[{_NON_ASCII_LETTERS}])[{_SYMBOLS}]"
+               f"|[{_SYMBOLS}](?=[{_NON_ASCII_LETTERS}])"): 0.3,
+    # A capital after a small letter where either is not ASCII ("Josй" read as KOI8-R).
+    re.compile(f"(?=[{_LOWER}][A-Z{_UPPER}]|[a-z{_LOWER}][{_UPPER}])"): 0.5,
+    # Small letters after a run of capitals ("ОКМв").
+    re.compile(f"[{_UPPER}]{{2,}}[{_LOWER}]"): 0.3,
+    # A word of non-ASCII capitals: KOI8-R's small letters are cp1251's capitals.
+    re.compile(f"[{_UPPER}]{{4,}}"): 0.15,
+}
 
 
 def _word_mess(text: str) -> float:
-    """Penalty for what a misread leaves inside words and no writer does.
-
-    Letters of two alphabets side by side ("Josй"), a lone East Asian
-    character inside a Latin word ("Ü" + "b" read as one GBK character), three accented Latin
-    letters in a row ("Èâàí"), a symbol between or next to letters ("»ъ»µ", "ХЕО°"), a
-    capital after a small letter or a small letter after capitals where
-    either is not ASCII, a word of non-ASCII capitals.
-    """
-    penalty = 0.0
-    previous, previous_script, run, capitals = " ", "", 0, 0
-    for index, char in enumerate(text):
-        script = _script(char)
-        if script and previous_script and script != previous_script and "east asian" not in (script, previous_script):
-            penalty += 0.5
-        if script == "east asian" and previous.isascii() and previous.isalpha() and index + 1 < len(text) \
-                and text[index + 1].isascii() and text[index + 1].isalpha():
-            penalty += 0.5
-        run = run + 1 if script == "latin" and not char.isascii() else 0
-        if run == 3:
-            penalty += 0.3
-        if not char.isascii() and not script and previous_script in _ALPHABETS and index + 1 < len(text) \
-                and _script(text[index + 1]) in _ALPHABETS and unicodedata.category(char)[0] in "SP":
-            penalty += 0.3
-        elif unicodedata.category(char)[0] == "S" and not char.isascii() and _glued_to_letter(text, index):
-            penalty += 0.3
-        if char.isupper() and previous.islower() and not (char.isascii() and previous.isascii()):
-            penalty += 0.5
-        if capitals >= 2 and char.islower() and not char.isascii():
-            penalty += 0.3  # "ОКМв": small letters do not follow a run of capitals
-        capitals = capitals + 1 if char.isupper() and not char.isascii() else 0
-        if capitals == 4:
-            penalty += 0.15  # KOI8-R's small letters are cp1251's capitals: a misread shouts
-        previous, previous_script = char, script
+    """Penalty for what a misread leaves inside words and no writer does (see `_MESS`), and for
+    letters of two alphabets side by side ("Josй")."""
+    penalty = 0.5 * len(_MIXED_ALPHABETS.findall(text))
+    for pattern, weight in _MESS.items():
+        penalty += weight * len(pattern.findall(text))
     return penalty

@@ -6,9 +6,10 @@ charset of their locale, and some label a body with the wrong charset
 first; when that fails or the result is not plausible text (see
 `charset_judge`), the charsets the rest of the message uses are tried: the
 labels of its other parts and encoded words, then the charset its 8-bit text
-as a whole points to, then the legacy charsets mail is written in, each
-reading judged by `plausibility`.  Every recovery leaves a problem line
-saying what was read how.
+as a whole points to, then the charsets of the sender's country domain, and
+when the first decode is not plausible, every legacy charset mail is written
+in, each reading judged by `plausibility`.  Every recovery leaves a problem
+line saying what was read how.
 
 Well-formed mail never gets here: ASCII and valid UTF-8 are decided before
 anything is guessed, and the message's evidence is gathered only on first use.
@@ -20,7 +21,7 @@ import re
 from collections.abc import Iterator
 
 from parsers.charset_judge import ACCEPT, plausibility
-from parsers.charsets import Decoded, codec_for, decode_text, guess_codec
+from parsers.charsets import Decoded, codec_for, decode_text, decodes, guess_codec
 
 # Legacy charsets tried when nothing in the message names one, most common in mail first.
 _LEGACY = ("gb18030", "big5hkscs", "cp932", "cp949", "koi8_r", "cp1251", "cp1252", "cp1250", "cp1253",
@@ -32,6 +33,7 @@ _NOT_LEGACY = frozenset(("utf-8", "ascii", "utf-7", "utf-16", "utf-32", "utf-16-
 _EVIDENCE_BYTES = 256 * 1024
 _SAMPLE_BYTES = 16 * 1024
 _JUDGED_BYTES = 2048
+_JUDGED_ALL_BYTES = 512
 _CLOSE_CALL = 0.1
 _SHORT_UTF8 = 64
 _INFORMED_GUESSES = frozenset(("koi8_r", "cp1251", "cp1252"))
@@ -108,7 +110,7 @@ class _Evidence:
         """The codec the message's non-UTF-8 8-bit text points to as a whole, if it is long enough to tell."""
         if not self._overall_known:
             self._overall_known = True
-            runs = [run for run in _EIGHT_BIT_RUN.findall(self._raw) if not _is_utf8(run)]
+            runs = [run for run in _EIGHT_BIT_RUN.findall(self._raw) if not decodes(run, "utf-8")]
             sample = b" ".join(runs)[:_SAMPLE_BYTES]
             self._overall = _best_reading(sample, self.country()) if len(sample) >= _MIN_OVERALL_BYTES else None
         return self._overall
@@ -120,7 +122,7 @@ def recover(data: bytes, declared: str | None, charsets: MessageCharsets | None,
     `what` names the text in the problem line ("header", "filename", "text/plain part").
     """
     first = decode_text(data, declared)
-    if first.problem is None and _trusted(first, len(data)):
+    if data.isascii() or first.problem is None and _trusted(first, len(data)):
         return first
     evidence = charsets or MessageCharsets(b"")
     best = _recovered(data, first, evidence)
@@ -147,7 +149,8 @@ def _trusted(first: Decoded, size: int) -> bool:
 
 def _recovered(data: bytes, first: Decoded, evidence: MessageCharsets) -> tuple[str, str] | None:
     """(codec, how it was found): the first plausible reading the message supports, else, when the
-    first decode is not plausible text, the best-judged legacy reading."""
+    first decode of a short text (a header, a filename, a line) is not plausible or of a long
+    one not even decodable, the best-judged legacy reading of its start."""
     for codec in evidence.codecs():
         if _plausible(data, codec):
             return codec, "the charset the message declares"
@@ -159,10 +162,13 @@ def _recovered(data: bytes, first: Decoded, evidence: MessageCharsets) -> tuple[
     score, codec = max(country, key=lambda pair: pair[0], default=(0.0, ""))
     if score >= ACCEPT:
         return codec, "a charset of the sender's country"
-    first_score = plausibility(sample.decode(first.charset, errors="replace"))
+    first_text = sample.decode(first.charset, errors="replace")
+    if len(data) > _JUDGED_ALL_BYTES and "\ufffd" not in first_text:
+        return None  # a long text's statistical guess stands unless it could not even decode
+    first_score = plausibility(first_text)
     if first_score >= ACCEPT:
         return None
-    judged = [(plausibility(text), codec) for codec, text in _readings(sample)]
+    judged = [(plausibility(text), codec) for codec, text in _readings(_judged_part(sample, _JUDGED_ALL_BYTES))]
     score, codec = max(judged, key=lambda pair: pair[0], default=(0.0, ""))  # the first of equals: _LEGACY order
     # A clean decode under the sender's own label ("äöüÄÖÜß" in Latin-1) gives way only to plausible text.
     needed = ACCEPT if first.problem is None else first_score
@@ -202,11 +208,8 @@ def _same_letters(one: str, other: str) -> bool:
 
 
 def _plausible(data: bytes, codec: str) -> bool:
-    try:
-        data.decode(codec)  # the whole must decode, the start is enough to judge
-        return plausibility(_judged_part(data).decode(codec)) >= ACCEPT
-    except (UnicodeDecodeError, LookupError):
-        return False
+    """Whether all of `data` decodes under `codec` and its start reads as plausible text."""
+    return decodes(data, codec) and plausibility(_judged_part(data).decode(codec)) >= ACCEPT
 
 
 def _readings(data: bytes, codecs: tuple[str, ...] = _LEGACY) -> Iterator[tuple[str, str]]:
@@ -218,12 +221,12 @@ def _readings(data: bytes, codecs: tuple[str, ...] = _LEGACY) -> Iterator[tuple[
             continue
 
 
-def _judged_part(data: bytes) -> bytes:
+def _judged_part(data: bytes, size: int = _JUDGED_BYTES) -> bytes:
     """The start of `data` that is judged: enough text to tell, cut before an ASCII byte."""
-    if len(data) <= _JUDGED_BYTES:
+    if len(data) <= size:
         return data
-    cut = max(data.rfind(b" ", 0, _JUDGED_BYTES), data.rfind(b"\n", 0, _JUDGED_BYTES))
-    return data[:cut if cut > 0 else _JUDGED_BYTES]
+    cut = max(data.rfind(b" ", 0, size), data.rfind(b"\n", 0, size))
+    return data[:cut if cut > 0 else size]
 
 
 def _header_end(raw: bytes) -> int:
@@ -231,10 +234,3 @@ def _header_end(raw: bytes) -> int:
     ends = [found for found in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if found >= 0]
     return min(ends) if ends else len(raw)
 
-
-def _is_utf8(data: bytes) -> bool:
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True

@@ -113,7 +113,7 @@ def decode_text(data: bytes, label: str | None = None) -> Decoded:
         # (ISO-2022 is 7-bit too, but announces itself with ESC).
         return Decoded(data.decode("ascii"), codec or "ascii")
     if codec is not None and codec != "utf-8" and not data.isascii() and _ascii_compatible(codec) \
-            and _decodes(data, "utf-8"):
+            and decodes(data, "utf-8"):
         # Valid multi-byte UTF-8 almost never happens by accident in legacy text.
         return Decoded(data.decode("utf-8"), "utf-8", f"charset {label!r} declared but the text is UTF-8")
     if codec is not None:
@@ -147,13 +147,13 @@ def guess_codec(data: bytes) -> str:
         return by_script
     codec = _statistical_guess(sample)
     if codec and (b"\x00" in sample or not codec.startswith(("utf-16", "utf-32"))):
-        if codec in _EAST_ASIAN_LOOKALIKES and _decodes(sample, "gb18030"):
+        if codec in _EAST_ASIAN_LOOKALIKES and decodes(sample, "gb18030"):
             # Short Chinese runs look Korean/Japanese to statistics; GB18030 is
             # by far the most frequent East Asian legacy charset in our mail.
             return "gb18030"
         return codec
     for fallback in _FALLBACKS:
-        if _decodes(sample, fallback):
+        if decodes(sample, fallback):
             return fallback
     return "cp1252"
 
@@ -199,7 +199,7 @@ def _script_codec(sample: bytes) -> str | None:
             # which cp1251 keeps above 0xE0 and KOI8-R below.
             return "cp1251" if upper_share > 0.5 else "koi8_r"
         return "koi8_r" if koi8 > cp1251 else "cp1251"
-    if len(letters) >= 8 and 0.2 <= upper_share <= 0.6 and _decodes(sample, "cp1256"):
+    if len(letters) >= 8 and 0.2 <= upper_share <= 0.6 and decodes(sample, "cp1256"):
         return "cp1256"
     return None
 
@@ -224,7 +224,7 @@ def _isolated_share(sample: bytes) -> float:
     return isolated / high if high else 0.0
 
 
-def _decodes(data: bytes, codec: str) -> bool:
+def decodes(data: bytes, codec: str) -> bool:
     """True when `data` decodes strictly under `codec`."""
     try:
         data.decode(codec)

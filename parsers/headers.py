@@ -144,7 +144,8 @@ def _word_bytes(encoding: str, payload: str, problems: list[str]) -> bytes:
         return data
 
 
-def parse_addresses(values: list[object], charsets: MessageCharsets | None = None) -> tuple[tuple[Address, ...], list[str]]:
+def parse_addresses(values: list[object],
+                    charsets: MessageCharsets | None = None) -> tuple[tuple[Address, ...], list[str]]:
     """Mailboxes from raw address headers: decoded names, normalised addresses."""
     if not values:
         return (), []

@@ -30,7 +30,7 @@ from parsers.message import (Address, Bounce, Forward, ForwardedOriginal, Parsed
                              frozen_instance)
 from parsers.quotes.body import Body, read_body
 from parsers.mime import MAX_PARTS, MimeContent, RawSource, walk, walk_text
-from parsers.reply import split_reply
+from parsers.reply import ReplySplit, split_reply
 from parsers.sender import from_mailboxes, group_author
 from parsers.single_part import SinglePart, parse_single_part
 
@@ -142,7 +142,8 @@ def _from_fields(items: list[tuple[str, str]], top_type: ContentType,
         forward = detect_forward(subject, reply_source)
         if forward is not None:
             reply_source, reply_html = forward.note, None
-    split = split_reply(reply_source, reply_html)
+    # A delivery report is all report: its last lines are the failed addresses, not a signature.
+    split = split_reply(reply_source, reply_html) if kind != "bounce" else ReplySplit(body.strip(), "", None)
     commands, text = extract_commands(split.text)
     if forward is not None:
         forward = Forward(text, forward.original)
