@@ -29,7 +29,8 @@ from gateway.outbound.compose import (
     tagged_subject,
     thread_index,
 )
-from storage.models import OutboxItem, Participant, Ticket, utcnow
+from parsers.message import Address
+from storage.models import Account, OutboxItem, Participant, Ticket, utcnow
 from storage.repositories import (
     first_inbound_address,
     last_message_from,
@@ -84,7 +85,6 @@ def queue_mail(
         raise NotAParticipant(f"participant {participant.id} is not on {ticket.ref}")
     if not participant.email:
         raise NotAParticipant(f"participant {participant.id} of {ticket.ref} has no email address")
-    config = runtime.config
     sender = hosting_account(session, ticket)
     from_email = first_inbound_address(session, sender.id)
     if from_email is None:
@@ -93,23 +93,45 @@ def queue_mail(
                    inbound_hops, attachments, in_reply_to)
     for decorate in DECORATORS if decorators is None else decorators:
         decorate(session, ticket, draft)
-    payload = render(draft, runtime.blobs.get).as_bytes()
-    item = OutboxItem(
-        ticket_id=ticket.id,
-        message_id=message_id,
-        kind=kind,
-        channel="email",
-        recipient=participant.email,
-        envelope_from="",
-        rfc_message_id=draft.message_id,
-        payload_sha256=runtime.blobs.put(payload),
+    item = _store(session, runtime, draft, OutboxItem(
+        ticket_id=ticket.id, message_id=message_id, kind=kind, recipient=participant.email,
         payload={"ref": ticket.ref, "subject": draft.subject, "participant_id": participant.id},
+    ))
+    remember_message_id(session, ticket, draft.message_id, message_id=message_id, participant_id=participant.id)
+    return item
+
+
+def queue_account_mail(session: Session, runtime: Runtime, account: Account, to: Address, *, kind: str,
+                       subject: str, text: str) -> OutboxItem:
+    """Render and queue one automatic mail from `account` to one of its own people, about no single ticket.
+
+    The daily digest is such a mail: it has no ticket to thread in, no
+    reply token and no chain; replies reach the account's address.
+    """
+    from_email = first_inbound_address(session, account.id)
+    if from_email is None:
+        raise ValueError(f"account {account.slug} has no inbound address to send from")
+    now = utcnow()
+    draft = Draft(
+        ref="", kind=kind, from_name=account.name, from_email=from_email, to_name=to.name, to_email=to.email,
+        reply_to=from_email, subject=subject, text=text, message_id=new_message_id(runtime.config.message_id_domain),
+        marker="", thread_topic=subject, thread_index=thread_index(f"relaydesk:{kind}:{account.id}", now, now, False),
+        hops=1, auto=True, date=now,
     )
+    return _store(session, runtime, draft, OutboxItem(
+        ticket_id=None, kind=kind, recipient=to.email, payload={"ref": None, "subject": subject},
+    ))
+
+
+def _store(session: Session, runtime: Runtime, draft: Draft, item: OutboxItem) -> OutboxItem:
+    """The rendered bytes in the blob store, the row flushed, its VERP return path made from its id."""
+    item.channel, item.envelope_from, item.rfc_message_id = "email", "", draft.message_id
+    item.payload_sha256 = runtime.blobs.put(render(draft, runtime.blobs.get).as_bytes())
     session.add(item)
     session.flush()
-    bounce_base = config.outbound.bounce_address or f"bounces@{from_email.rpartition('@')[2]}"
-    item.envelope_from = make_verp_address(config.security.secret, bounce_base, item.id)
-    remember_message_id(session, ticket, draft.message_id, message_id=message_id, participant_id=participant.id)
+    outbound = runtime.config.outbound
+    bounce_base = outbound.bounce_address or f"bounces@{draft.from_email.rpartition('@')[2]}"
+    item.envelope_from = make_verp_address(runtime.config.security.secret, bounce_base, item.id)
     return item
 
 
