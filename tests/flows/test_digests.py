@@ -7,7 +7,6 @@ have no digest hour; an account with nothing to say gets no mail.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -16,14 +15,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from gateway.app.timer_sweeper import TimerSweeper
-from gateway.app.timers import on_start, timer_handlers
+from gateway.app.timers import on_start
 from gateway.core import clock
-from gateway.core.config import parse_config
 from gateway.core.runtime import Runtime
 from storage.deadline_models import Timer
 from storage.models import Agent, Ticket
-from tests.conftest import demo_config_text
 from tests.flows import mails
 from tests.flows.world import (
     DANA,
@@ -35,7 +31,10 @@ from tests.flows.world import (
     new_mail_since,
     only,
     outbox,
+    running,
     sent_mail,
+    sweeper,
+    vendor_config,
 )
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -43,27 +42,16 @@ START = datetime(2026, 3, 2, 9, 0, tzinfo=BERLIN)  # a Monday morning, after the
 
 
 @pytest.fixture
-def manual() -> Iterator[clock.ManualClock]:
-    with clock.use(clock.ManualClock(START.astimezone(timezone.utc))) as manual:
-        yield manual
-
-
-@pytest.fixture
 def world(db_url: str, tmp_path: Path, manual: clock.ManualClock) -> Iterator[Runtime]:
-    data = tomllib.loads(demo_config_text(tmp_path))
-    data["storage"]["url"] = db_url
-    vendor = data["accounts"][0]
-    vendor.update(digest_hour=8, terms={"timezone": "Europe/Berlin"},
-                  partner_terms=[{"partner": "partner", "accept_within": "4h"}])
-    runtime = Runtime.open(parse_config(data))
-    try:
+    manual.set(START.astimezone(timezone.utc))
+    config = vendor_config(tmp_path, db_url, digest_hour=8, terms={"timezone": "Europe/Berlin"},
+                           partner_terms=[{"partner": "partner", "accept_within": "4h"}])
+    with running(config) as runtime:
         yield runtime
-    finally:
-        runtime.close()
 
 
 def sweep(runtime: Runtime):
-    return TimerSweeper(runtime, timer_handlers(runtime), interval=1.0).sweep()
+    return sweeper(runtime).sweep()
 
 
 def start_worker(runtime: Runtime) -> None:
