@@ -23,17 +23,20 @@ from gateway.desk.timings import chain_timings
 from storage.deadline_models import Deadline, Timer
 from storage.models import Event, Link
 from tests.at_once import run_at_once
+from tests.flows import mails
 from tests.flows.world import (
     PAUL,
     answer,
     body_of,
     customer_writes,
     dana_forwards_to_partner,
+    deliver,
     link_of,
     new_mail_since,
     only,
     outbox,
     running,
+    sent_mail,
     sweeper,
     ticket,
     vendor_config,
@@ -184,3 +187,24 @@ def test_reminder_and_escalation_reach_bound_team_chats(db_url: str, tmp_path: P
         sent = [(o.channel, o.kind, o.recipient) for o in new_mail_since(world, before)]
         assert sorted(sent) == [("email", "escalation", "dana@vendor.example"), ("telegram", "team_post", "-200")]
         assert link_of(world, "PTN-1").state == "handed_off"  # no backup: the work stays, Dana decides
+
+
+def test_each_hop_runs_on_the_terms_of_the_account_handing_it_on(db_url: str, tmp_path: Path,
+                                                                  manual: clock.ManualClock) -> None:
+    """Vendor gives Partner 4 h to answer; Partner gives its subcontractor 2 h."""
+    data = terms_config(tmp_path, db_url).model_dump()
+    data["accounts"][1]["partner_terms"] = [{"partner": "subco", "accept_within": "2h"}]
+    with running(Config.model_validate(data)) as world:
+        handed_over(world)
+        notice = only([o for o in outbox(world) if o.kind == "handoff"])
+        sent = sent_mail(world, notice)
+        deliver(world, mails.outlook_forward(
+            sender=PAUL, to=["sam@subco.example"], cc=["service@partner.example"], note="Sam, please.",
+            original_from=str(sent["From"]), original_subject=str(sent["Subject"]),
+            original_text=body_of(world, notice), message_id="<pfw@partner.example>",
+        ), rcpt=["service@partner.example"])
+        assert {ref: s for ref, (s, _) in states(world).items()} == {"PTN-1": "on_track", "SUB-1": "on_track"}
+        manual.advance(3 * HOUR)
+        assert {ref: s for ref, (s, _) in states(world).items()} == {"PTN-1": "at_risk", "SUB-1": "breached"}
+        with world.db.transaction() as session:
+            assert "SUB-1 (Subco Field Service, new, overdue)" in chain_line(session, ticket(world, "VND-1"))
