@@ -15,7 +15,7 @@ from gateway.app.tasks import TaskQueue
 from gateway.app.timer_sweeper import Handler, TimerSweeper
 from gateway.core.runtime import Runtime
 from gateway.desk import deadlines
-from gateway.flows import deadline_alerts
+from gateway.flows import deadline_alerts, digests
 from gateway.pipeline.runner import parse_options
 from parsers import ParsedMessage, parse_message
 
@@ -29,12 +29,14 @@ def timer_handlers(runtime: Runtime) -> dict[str, Handler]:
     return {
         deadlines.REMIND: deadline_alerts.remind,
         deadlines.BREACH: deadline_alerts.breach_handler(reparse),
+        digests.DIGEST: digests.send_digest,
     }
 
 
 def on_start(runtime: Runtime, session: Session, now: datetime) -> None:
-    """Before the first sweep: deadlines follow terms that changed while the process was down."""
+    """Before the first sweep: deadlines and digests follow a config that changed while the process was down."""
     deadlines.apply_current_terms(session, runtime.config, now)
+    digests.schedule_all(session, runtime.config, now)
 
 
 def timer_sweeper(queue: TaskQueue) -> TimerSweeper:

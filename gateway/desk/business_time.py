@@ -144,3 +144,13 @@ class Stopwatch:
         """New terms from `at` on: what was used stays used, the rest counts against `allowed`."""
         spent = self.used(old, at)
         return Stopwatch(allowed=allowed, spent=spent, running_since=at if self.running else None)
+
+
+def next_local_time(after: datetime, hour: int, zone: ZoneInfo) -> datetime:
+    """The first instant after `after` at which the clock in `zone` shows `hour`:00 (a daily digest's time)."""
+    day = after.astimezone(zone).date()
+    for offset in range(3):
+        candidate = datetime.combine(day + timedelta(days=offset), time(hour), tzinfo=zone)
+        if candidate.astimezone(timezone.utc) > after:
+            return candidate.astimezone(timezone.utc)
+    raise AssertionError("one of three days has the hour after `after`")

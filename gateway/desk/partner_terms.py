@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from gateway.core.config import AccountConfig
 from gateway.core.terms import Duration, TermsConfig, parse_duration
@@ -73,3 +74,8 @@ def from_snapshot(snapshot: dict[str, Any]) -> Terms:
 def _calendar(business_hours: str | None, zone: str, holidays: tuple[str, ...]) -> Calendar:
     """Calendars are immutable and few; deadlines of the same terms share one."""
     return make_calendar(business_hours, zone, holidays)
+
+
+def zone_of(account: AccountConfig) -> ZoneInfo:
+    """The account's own zone (its terms' defaults), for its digest hour; UTC when unset."""
+    return ZoneInfo(account.terms.timezone or "UTC")

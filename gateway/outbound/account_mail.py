@@ -1,4 +1,4 @@
-"""Mail from an account to one person about no ticket (a sign-in link), through the outbox.
+"""Mail from an account to one person about no single ticket (a sign-in link, a digest), through the outbox.
 
 It leaves like every other mail: rendered now, Message-ID recorded, a
 VERP return path, delivered by the delivery actor; only the ticket's

@@ -127,7 +127,7 @@ def render(draft: Draft, read_blob: Callable[[str], bytes]) -> EmailMessage:
         message["X-Auto-Response-Suppress"] = "All"
     message["Thread-Topic"] = _one_line(draft.thread_topic)
     message["Thread-Index"] = draft.thread_index
-    if draft.ref:  # mail about no ticket (a sign-in link) names none
+    if draft.ref:  # mail about no single ticket (a sign-in link, a digest) names none
         message[TICKET_HEADER] = draft.ref
     message[HOPS_HEADER] = str(draft.hops)
     for name, value in draft.headers.items():

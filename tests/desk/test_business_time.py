@@ -137,3 +137,14 @@ def test_terms_changed_mid_flight_keep_the_time_used() -> None:
     assert shorter.due(new) == berlin(2026, 3, 2, 12)  # already overdue under the new terms: due now
     paused = watch.paused(old, berlin(2026, 3, 2, 10)).retimed(old, berlin(2026, 3, 2, 12), allowed=HOUR)
     assert not paused.running and paused.spent == HOUR
+
+
+def test_the_next_digest_hour_in_the_accounts_zone() -> None:
+    from gateway.desk.business_time import next_local_time
+
+    assert next_local_time(berlin(2026, 3, 2, 7, 59), 8, BERLIN) == berlin(2026, 3, 2, 8)
+    assert next_local_time(berlin(2026, 3, 2, 8), 8, BERLIN) == berlin(2026, 3, 3, 8)
+    # across the autumn change the digest stays at 08:00 local, 25 hours later
+    assert next_local_time(berlin(2026, 10, 24, 9), 8, BERLIN) == berlin(2026, 10, 25, 8)
+    utc = timezone.utc
+    assert berlin(2026, 10, 25, 8).astimezone(utc) - berlin(2026, 10, 24, 8).astimezone(utc) == timedelta(hours=25)

@@ -6,37 +6,40 @@ resolve, pauses while the child is `pending`, and FixIt as the backup.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from gateway.app.timer_sweeper import TimerSweeper
-from gateway.app.timers import on_start, timer_handlers
-from gateway.desk.chain import chain_line
-from gateway.core.config import parse_config
+from gateway.app.timers import on_start
 from gateway.core import clock
-from gateway.desk import deadlines
+from gateway.core.config import Config
 from gateway.core.runtime import Runtime
+from gateway.desk import deadlines
+from gateway.desk.chain import chain_line
 from gateway.desk.timings import chain_timings
 from storage.deadline_models import Deadline, Timer
 from storage.models import Event, Link
 from tests.at_once import run_at_once
-from tests.conftest import demo_config_text
+from tests.flows import mails
 from tests.flows.world import (
     PAUL,
     answer,
     body_of,
     customer_writes,
     dana_forwards_to_partner,
+    deliver,
     link_of,
     new_mail_since,
     only,
     outbox,
+    running,
+    sent_mail,
+    sweeper,
     ticket,
+    vendor_config,
 )
 
 HOUR = 3600
@@ -44,32 +47,15 @@ TERMS = {"partner": "partner", "accept_within": "4h", "resolve_within": "1d", "r
          "pause_while": ["pending"], "backup_partner": "fixit"}
 
 
-def terms_config(tmp_path: Path, db_url: str | None = None, **changes: object) -> object:
-    data = tomllib.loads(demo_config_text(tmp_path))
-    if db_url:
-        data["storage"]["url"] = db_url
-    vendor = data["accounts"][0]
-    vendor["partner_terms"] = [{**TERMS, **changes}, {"partner": "fixit", "accept_within": "1d"}]
-    return parse_config(data)
-
-
-@pytest.fixture
-def manual() -> Iterator[clock.ManualClock]:
-    with clock.use(clock.ManualClock(datetime.now(timezone.utc))) as manual:
-        yield manual
+def terms_config(tmp_path: Path, db_url: str | None = None, **changes: object) -> Config:
+    return vendor_config(tmp_path, db_url,
+                         partner_terms=[{**TERMS, **changes}, {"partner": "fixit", "accept_within": "1d"}])
 
 
 @pytest.fixture
 def world(db_url: str, tmp_path: Path, manual: clock.ManualClock) -> Iterator[Runtime]:
-    runtime = Runtime.open(terms_config(tmp_path, db_url))
-    try:
+    with running(terms_config(tmp_path, db_url)) as runtime:
         yield runtime
-    finally:
-        runtime.close()
-
-
-def sweeper(runtime: Runtime) -> TimerSweeper:
-    return TimerSweeper(runtime, timer_handlers(runtime), interval=1.0)
 
 
 def states(runtime: Runtime) -> dict[str, tuple[str | None, str | None]]:
@@ -180,3 +166,45 @@ def test_the_chain_line_marks_an_overdue_hop(world: Runtime, manual: clock.Manua
         link = session.scalar(select(Link))
         assert deadlines.link_state(deadlines.by_link(session, [link.id])[link.id], clock.now()) == "breached"
         assert "PTN-1 (Partner GmbH, new, overdue)" in chain_line(session, link.parent)
+
+
+def test_reminder_and_escalation_reach_bound_team_chats(db_url: str, tmp_path: Path,
+                                                        manual: clock.ManualClock) -> None:
+    from gateway.core.config import TelegramConfig
+
+    chats = TelegramConfig(token="123:test", team_chats={"partner": -100, "vendor": -200})
+    config = terms_config(tmp_path, db_url, backup_partner=None).model_copy(update={"telegram": chats})
+    with running(config) as world:
+        handed_over(world)
+        before = len(outbox(world))
+        manual.advance(2 * HOUR)
+        sweeper(world).sweep()
+        posts = [(o.channel, o.recipient) for o in new_mail_since(world, before) if o.channel != "email"]
+        assert posts == [("telegram", "-100")]
+        before = len(outbox(world))
+        manual.advance(2 * HOUR)
+        sweeper(world).sweep()
+        sent = [(o.channel, o.kind, o.recipient) for o in new_mail_since(world, before)]
+        assert sorted(sent) == [("email", "escalation", "dana@vendor.example"), ("telegram", "team_post", "-200")]
+        assert link_of(world, "PTN-1").state == "handed_off"  # no backup: the work stays, Dana decides
+
+
+def test_each_hop_runs_on_the_terms_of_the_account_handing_it_on(db_url: str, tmp_path: Path,
+                                                                  manual: clock.ManualClock) -> None:
+    """Vendor gives Partner 4 h to answer; Partner gives its subcontractor 2 h."""
+    data = terms_config(tmp_path, db_url).model_dump()
+    data["accounts"][1]["partner_terms"] = [{"partner": "subco", "accept_within": "2h"}]
+    with running(Config.model_validate(data)) as world:
+        handed_over(world)
+        notice = only([o for o in outbox(world) if o.kind == "handoff"])
+        sent = sent_mail(world, notice)
+        deliver(world, mails.outlook_forward(
+            sender=PAUL, to=["sam@subco.example"], cc=["service@partner.example"], note="Sam, please.",
+            original_from=str(sent["From"]), original_subject=str(sent["Subject"]),
+            original_text=body_of(world, notice), message_id="<pfw@partner.example>",
+        ), rcpt=["service@partner.example"])
+        assert {ref: s for ref, (s, _) in states(world).items()} == {"PTN-1": "on_track", "SUB-1": "on_track"}
+        manual.advance(3 * HOUR)
+        assert {ref: s for ref, (s, _) in states(world).items()} == {"PTN-1": "at_risk", "SUB-1": "breached"}
+        with world.db.transaction() as session:
+            assert "SUB-1 (Subco Field Service, new, overdue)" in chain_line(session, ticket(world, "VND-1"))

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 from sqlalchemy import select
+
+from gateway.app.timer_sweeper import TimerSweeper
+from gateway.app.timers import timer_handlers
+from gateway.core.config import Config, parse_config
 
 from gateway.core.runtime import Runtime
 from storage.models import Link, OutboxItem, Ticket
+from tests.conftest import demo_config_text
 from tests.flows import mails
 from tests.pipeline.mail import deliver, outbox, sent_mail
 
@@ -89,3 +99,26 @@ def header(runtime: Runtime, item: OutboxItem, name: str) -> str:
 
 
 __all__ = ["deliver", "outbox", "sent_mail"]  # re-exported so scenario tests import from one place
+
+
+def vendor_config(tmp_path: Path, db_url: str | None = None, **vendor: object) -> Config:
+    """The demo world with keys of the vendor account set (terms, digest hour)."""
+    data = tomllib.loads(demo_config_text(tmp_path))
+    if db_url:
+        data["storage"]["url"] = db_url
+    data["accounts"][0].update(vendor)
+    return parse_config(data)
+
+
+@contextmanager
+def running(config: Config) -> Iterator[Runtime]:
+    runtime = Runtime.open(config)
+    try:
+        yield runtime
+    finally:
+        runtime.close()
+
+
+def sweeper(runtime: Runtime) -> TimerSweeper:
+    """The worker's timer sweeper with all its handlers, swept by hand (`.sweep()`) under a ManualClock."""
+    return TimerSweeper(runtime, timer_handlers(runtime), interval=1.0)

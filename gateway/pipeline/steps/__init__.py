@@ -5,6 +5,7 @@ A new step is one line here.  Why each sits where it does:
   handle_bounces        before `receive`: a VERP return path is no hosted address, and a bounce never threads
   receive … follow_up_finished: which account, which ticket, who is writing
   handoff_step          before `open_new_ticket`: a dispatcher's forward to a partner opens a child instead
+  digest_preference     before `open_new_ticket`: an agent's `#digest off|on` is a setting, not a request
   commands_step         before `store_message`: #internal etc. change how the message is stored
   store_message, apply_follow_up: the message and its status effects
   federation_step       another relaydesk's X-Relaydesk-* headers: remote ref, executor's status
@@ -20,6 +21,7 @@ from gateway.pipeline.steps.answer import (
 )
 from gateway.pipeline.steps.bounces import handle_bounces
 from gateway.pipeline.steps.commands import commands_step
+from gateway.pipeline.steps.digest import digest_preference
 from gateway.pipeline.steps.federation import elide_body_markers, federation_step
 from gateway.pipeline.steps.handoff import handoff_step
 from gateway.pipeline.steps.mirror import mirror_step
@@ -43,6 +45,7 @@ STEPS: list[Step] = [
     follow_up_finished,
     handoff_step,
     skip_unthreaded_sent,
+    digest_preference,
     open_new_ticket,
     commands_step,
     store_message,
