@@ -385,29 +385,3 @@ class Lease(Base):
     name: Mapped[str] = mapped_column(String(200), primary_key=True)
     holder: Mapped[str] = mapped_column(String(200))
     expires_at: Mapped[datetime] = mapped_column()
-
-
-# --- web desk ------------------------------------------------------------------
-
-
-class SignInNonce(Base):
-    """A sign-in link that was used: each link signs in once, whichever web process answers it."""
-
-    __tablename__ = "sign_in_nonces"
-
-    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
-    email: Mapped[str] = mapped_column(String(320))
-    used_at: Mapped[datetime] = mapped_column(default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(index=True)  # after this the signature refuses it anyway
-
-
-class StatusLink(Base):
-    """The customer's link to their ticket's status page; revoked links answer nothing."""
-
-    __tablename__ = "status_links"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
-    nonce: Mapped[str] = mapped_column(String(32))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    revoked_at: Mapped[datetime | None] = mapped_column()

@@ -1,9 +1,10 @@
-"""What every command shares: the `--config` and `--json` options, loading the config, printing JSON."""
+"""What every command shares: the `--config` and `--json` options, loading the config, printing JSON, long runs."""
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -30,3 +31,22 @@ def load(path: Path | None) -> Config:
 def print_json(value: object) -> None:
     json.dump(value, sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
+
+
+def run_until_stopped(run: Callable[[], None]) -> None:
+    """A long-running process: log to stderr; a layout the config cannot support exits 2."""
+    import logging
+
+    from gateway.app.serve import ServeError
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP command at INFO
+    # pika logs each step of every AMQP connection, and a lost one as a dozen errors with tracebacks; dramatiq's
+    # consumers and relaydesk's enqueueing report an unreachable broker in one line each.
+    logging.getLogger("pika").setLevel(logging.CRITICAL)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # a line per plugin at every start
+    try:
+        run()
+    except ServeError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None

@@ -8,18 +8,18 @@ the work, so the same work is reachable from tests without a subprocess.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from gateway.cli import api_tokens, webhooks
+from gateway.cli import api_tokens, web, webhooks
 
 from gateway.cli.common import ConfigOption, JsonOption
 from gateway.cli.common import load as _config
 from gateway.cli.common import print_json as _print_json
+from gateway.cli.common import run_until_stopped as _run_until_stopped
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="relaydesk: mail and chat threads become linked tickets.")
 
@@ -320,25 +320,6 @@ def report_partners(
         print_partner_report(rows)
 
 
-def _run_until_stopped(run: Callable[[], None]) -> None:
-    """A long-running process: log to stderr; a layout the config cannot support exits 2."""
-    import logging
-
-    from gateway.app.serve import ServeError
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP command at INFO
-    # pika logs each step of every AMQP connection, and a lost one as a dozen errors with tracebacks; dramatiq's
-    # consumers and relaydesk's enqueueing report an unreachable broker in one line each.
-    logging.getLogger("pika").setLevel(logging.CRITICAL)
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # a line per plugin at every start
-    try:
-        run()
-    except ServeError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-
-
 @app.command()
 def serve(
     config: ConfigOption = None,
@@ -353,39 +334,6 @@ def serve(
 
     _run_until_stopped(lambda: run_serve(_config(config), with_worker=not no_worker, with_pollers=not smtp_only,
                                          also=() if no_web else (start_web_desk,)))
-
-
-@app.command()
-def web(config: ConfigOption = None) -> None:
-    """Serve only the web desk and status pages on the web.listen address (any number of these, at scale)."""
-    from gateway.web.server import run_web
-
-    _run_until_stopped(lambda: run_web(_config(config)))
-
-
-@app.command("web-link")
-def web_link(
-    address: Annotated[str, typer.Argument(help="An agent's or operator's address.")],
-    config: ConfigOption = None,
-) -> None:
-    """Print a one-time sign-in link to the web desk for ADDRESS (valid web.sign_in_link_minutes)."""
-    from gateway.core.runtime import Runtime
-    from gateway.web.auth import may_sign_in, sign_in_token
-    from gateway.web.sign_in import sign_in_url
-
-    settings = _config(config)
-    email = address.strip().lower()
-    runtime = Runtime.open(settings)
-    try:
-        with runtime.db.transaction() as session:
-            allowed = may_sign_in(session, settings, email)
-    finally:
-        runtime.close()
-    if not allowed:
-        typer.echo(f"error: {email} is no agent of a hosted account and not in web.operators", err=True)
-        raise typer.Exit(1)
-    host, port = settings.web.address
-    typer.echo(sign_in_url(settings, sign_in_token(settings, email), f"http://{host}:{port}"))
 
 
 @app.command()
@@ -409,6 +357,8 @@ def doctor(config: ConfigOption = None) -> None:
     if not all(check.ok for check in checks):
         raise typer.Exit(1)
 
+
+web.register(app)
 
 if __name__ == "__main__":
     app()

@@ -8,24 +8,24 @@ read from the environment at load time.
 
 from __future__ import annotations
 
-import os
 import re
 import tomllib
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
     field_validator,
     model_validator,
 )
 
+from gateway.core.config_types import HostPort, Secret, Section, host_port
 from gateway.core.terms import PartnerTermsConfig, TermsConfig, check_terms_partners
+from gateway.core.web_config import WebConfig
+
+__all__ = ["HostPort", "Secret", "WebConfig", "host_port"]  # for the modules that import them from here
 
 DEFAULT_CONFIG_PATH = Path("relaydesk.toml")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -37,45 +37,12 @@ class ConfigError(Exception):
     """The configuration cannot be used; the message names the offending key."""
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _resolve_secret(value: str) -> str:
-    """`env:NAME` → the variable's value; anything else is taken literally."""
-    if not value.startswith("env:"):
-        return value
-    name = value[4:]
-    if name not in os.environ:
-        raise ValueError(f"environment variable {name} is not set")
-    return os.environ[name]
-
-
-def host_port(value: str) -> tuple[str, int]:
-    host, sep, port = value.rpartition(":")
-    if not sep or not port.isdigit():
-        raise ValueError(f"expected HOST:PORT, got {value!r}")
-    return host.strip("[]") or "127.0.0.1", int(port)
-
-
-def _checked_host_port(value: str) -> str:
-    host_port(value)
-    return value
-
-
-HostPort = Annotated[str, AfterValidator(_checked_host_port)]
-"""A `HOST:PORT` string, checked when the config loads."""
-
-Secret = Annotated[str, AfterValidator(_resolve_secret)]
-"""A secret: `env:NAME` is read from the environment, anything else is taken literally."""
-
-
-class StorageConfig(_Section):
+class StorageConfig(Section):
     url: str = "sqlite:///data/relaydesk.db"
     blobs: Path = Path("data/blobs")
 
 
-class QueueConfig(_Section):
+class QueueConfig(Section):
     broker: str = "embedded"
     worker_threads: int = Field(default=4, ge=1, le=64)
     sweep_interval_seconds: float = Field(default=30.0, gt=0)
@@ -92,7 +59,7 @@ class QueueConfig(_Section):
         raise ValueError("must be 'embedded', redis://… or amqp://…")
 
 
-class SmtpConfig(_Section):
+class SmtpConfig(Section):
     listen: HostPort = "127.0.0.1:2525"
     max_message_bytes: int = Field(default=26_214_400, gt=0)
     hostname: str | None = None
@@ -115,7 +82,7 @@ class SmtpConfig(_Section):
         return self
 
 
-class OutboundConfig(_Section):
+class OutboundConfig(Section):
     smarthost: HostPort = "127.0.0.1:25"
     username: str | None = None
     password: Secret | None = None
@@ -133,7 +100,7 @@ class OutboundConfig(_Section):
         return host_port(self.smarthost)
 
 
-class SecurityConfig(_Section):
+class SecurityConfig(Section):
     secret: Secret = Field(default="env:RELAYDESK_SECRET", validate_default=True)
     max_hops: int = Field(default=8, ge=1)
     trusted_authserv_ids: tuple[str, ...] = ()
@@ -147,7 +114,7 @@ class SecurityConfig(_Section):
         return value
 
 
-class AgentConfig(_Section):
+class AgentConfig(Section):
     name: str
     email: str | None = None
     telegram: int | None = None
@@ -168,7 +135,7 @@ WebhookEvent = Literal["ticket.created", "ticket.status_changed", "message.creat
                        "deadline.breached"]
 
 
-class WebhookConfig(_Section):
+class WebhookConfig(Section):
     """Where an account's events are POSTed, signed with `secret` (HMAC-SHA256)."""
 
     url: str = Field(pattern=r"^https?://")
@@ -176,7 +143,7 @@ class WebhookConfig(_Section):
     events: tuple[WebhookEvent, ...] = WebhookEvent.__args__
 
 
-class AccountConfig(_Section):
+class AccountConfig(Section):
     slug: str
     name: str
     prefix: str
@@ -237,7 +204,7 @@ class AccountConfig(_Section):
         return entry.over(self.terms) if entry is not None else self.terms
 
 
-class ImapConfig(_Section):
+class ImapConfig(Section):
     account: str
     host: str
     port: int = 993
@@ -274,7 +241,7 @@ class ImapConfig(_Section):
         return value
 
 
-class TelegramConfig(_Section):
+class TelegramConfig(Section):
     token: Secret
     base_url: str = "https://api.telegram.org/bot"
     mode: Literal["polling", "webhook"] = "polling"
@@ -298,47 +265,7 @@ class TelegramConfig(_Section):
         return f"{head}/file/bot" if sep else self.base_url.rstrip("/") + "/file/bot"
 
 
-class WebConfig(_Section):
-    """The web desk and the customers' status pages (SPEC §12)."""
-
-    listen: HostPort = "127.0.0.1:8025"
-    base_url: str | None = None  # public address used in links inside mail; None: no links in mail
-    operators: tuple[str, ...] = ()  # addresses that may open /ops
-    sign_in_link_minutes: int = Field(default=15, ge=1, le=24 * 60)
-    session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
-    sign_in_per_address_per_hour: int = Field(default=5, ge=1)
-    sign_in_per_client_per_hour: int = Field(default=20, ge=1)
-    status_page_per_client_per_minute: int = Field(default=30, ge=1)
-
-    @field_validator("base_url")
-    @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        if not re.match(r"^https?://[^/\s]+(/\S*)?$", value):
-            raise ValueError("must be an http:// or https:// address, e.g. https://desk.example.com")
-        return value.rstrip("/")
-
-    @field_validator("operators")
-    @classmethod
-    def _addresses(cls, values: tuple[str, ...]) -> tuple[str, ...]:
-        lowered = tuple(v.strip().lower() for v in values)
-        for value in lowered:
-            if "@" not in value:
-                raise ValueError(f"{value!r} is not an email address")
-        return lowered
-
-    @property
-    def address(self) -> tuple[str, int]:
-        return host_port(self.listen)
-
-    @property
-    def secure_cookies(self) -> bool:
-        """Cookies marked Secure when the desk is reached over https."""
-        return (self.base_url or "").startswith("https://")
-
-
-class FingerprintConfig(_Section):
+class FingerprintConfig(Section):
     """An enterprise service desk whose notification mail we thread by its own ids."""
 
     name: str
@@ -356,7 +283,7 @@ class FingerprintConfig(_Section):
         return value
 
 
-class Config(_Section):
+class Config(Section):
     storage: StorageConfig = StorageConfig()
     queue: QueueConfig = QueueConfig()
     smtp: SmtpConfig = SmtpConfig()

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from gateway.desk.tickets import add_event
 from gateway.core.tokens import make_status_token, read_status_token
-from storage.models import StatusLink, Ticket, utcnow
+from storage.models import Ticket, utcnow
+from storage.web_models import StatusLink
 
 
 def current_status_token(session: Session, secret: str, ticket: Ticket) -> str | None:

@@ -26,7 +26,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.core.config import Config
-from storage.models import Account, Agent, SignInNonce, utcnow
+from storage.models import Account, Agent, utcnow
+from storage.web_models import SignInNonce
 
 SESSION_COOKIE = "relaydesk_session"
 _SIGN_IN_SALT = "relaydesk.web.sign-in"

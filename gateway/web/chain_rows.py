@@ -18,8 +18,10 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Select, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased, joinedload
 
+from gateway.desk import deadlines
 from gateway.desk.chain import MAX_DEPTH
 from gateway.desk.links import ACTIVE_STATES
+from storage.deadline_models import Deadline
 from storage.models import Account, Link, Participant, Ticket
 
 PAGE_SIZE = 25
@@ -33,6 +35,7 @@ class ChainFilters:
     status: str = "open work"
     partner: str = ""  # slug of a partner the row's ticket was handed to
     waiting: str = ""  # "" | "us" | "partner"
+    overdue: bool = False  # only chains where a partner of this account is past a deadline (§14)
     q: str = ""
     page: int = 1
 
@@ -47,6 +50,7 @@ class Hop:
     depth: int
     own: bool
     link_state: str | None  # the link that handed this ticket down, None for the chain's top
+    deadline: str | None = None  # that link's deadline state: on_track, at_risk, breached, paused, met
 
 
 @dataclass
@@ -57,6 +61,7 @@ class ChainRow:
     holder: str = ""
     held_since: datetime | None = None
     waiting_on_partner: bool = False
+    overdue: bool = False
     last_activity: datetime | None = None
 
 
@@ -68,9 +73,9 @@ class ChainPage:
     pages: int
 
 
-def chain_page(session: Session, account: Account, filters: ChainFilters) -> ChainPage:
+def chain_page(session: Session, account: Account, filters: ChainFilters, now: datetime) -> ChainPage:
     """One page of the account's chains under `filters`, longest held first."""
-    query, held_since = _rows_query(account, filters)
+    query, held_since = _rows_query(account, filters, now)
     page = max(1, filters.page)
     found = _page_of(session, query, held_since, page)
     if not found and page > 1:  # past the end (a stale link): the last page instead
@@ -79,7 +84,7 @@ def chain_page(session: Session, account: Account, filters: ChainFilters) -> Cha
         found = _page_of(session, query, held_since, page)
     total = found[0][2] if found else 0
     rows = [ChainRow(ticket=ticket, customer="", held_since=since) for ticket, since, _ in found]
-    _fill_chains(session, account, rows)
+    _fill_chains(session, account, rows, now)
     return ChainPage(rows=rows, total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)))
 
 
@@ -91,7 +96,7 @@ def _page_of(session: Session, query: Select, held_since: ColumnElement, page: i
     ).all()
 
 
-def _rows_query(account: Account, filters: ChainFilters) -> tuple[Select, ColumnElement]:
+def _rows_query(account: Account, filters: ChainFilters, now: datetime) -> tuple[Select, ColumnElement]:
     """The row tickets (no same-account parent) under the filters, and when their current holder got them."""
     upstream, upstream_parent = aliased(Link), aliased(Ticket)
     active_since = (select(func.min(Link.created_at))
@@ -122,7 +127,17 @@ def _rows_query(account: Account, filters: ChainFilters) -> tuple[Select, Column
             child.account_id == partner.id, partner.slug == filters.partner))
     if filters.q.strip():
         query = query.where(_matches(filters.q.strip()))
+    if filters.overdue:
+        query = query.where(_overdue(now))
     return query, held_since
+
+
+def _overdue(now: datetime) -> ColumnElement[bool]:
+    """A handoff from the ticket is past a deadline that is not met (what `deadlines.is_overdue` says)."""
+    late = or_(Deadline.state == deadlines.BREACHED,
+               (Deadline.state == deadlines.RUNNING) & (Deadline.due_at <= now))
+    return exists().where(Link.parent_ticket_id == Ticket.id, Link.state.in_(ACTIVE_STATES),
+                          Deadline.link_id == Link.id, Deadline.met_at.is_(None), late)
 
 
 def _matches(q: str) -> ColumnElement[bool]:
@@ -133,22 +148,26 @@ def _matches(q: str) -> ColumnElement[bool]:
     return or_(Ticket.ref == q.upper(), Ticket.subject.ilike(pattern), customer)
 
 
-def _fill_chains(session: Session, account: Account, rows: Sequence[ChainRow]) -> None:
-    """Hops, holder and customer of every row, with a few queries for the whole page."""
+def _fill_chains(session: Session, account: Account, rows: Sequence[ChainRow], now: datetime) -> None:
+    """Hops, holder, deadlines and customer of every row, with a few queries for the whole page."""
     if not rows:
         return
     ids = [row.ticket.id for row in rows]
     down = _links_down(session, ids)
     up = _links_up(session, ids)
     customers = _customers(session, ids)
+    clocks = deadlines.by_link(session, [l.id for links in down.values() for l in links] + [l.id for l in up.values()])
+    states = {link_id: deadlines.link_state(found, now) for link_id, found in clocks.items()}
     for row in rows:
         ancestors = _ancestors(up, row.ticket.id)
         row.customer = customers.get(row.ticket.id, "")
         row.hops = [
             *(Hop(t.ref, t.account.name, t.status, depth, t.account_id == account.id, state)
               for depth, (t, state) in enumerate(ancestors)),
-            *_descendants(down, row.ticket, len(ancestors), up.get(row.ticket.id), account.id),
+            *_descendants(down, row.ticket, len(ancestors), up.get(row.ticket.id), account.id, states),
         ]
+        row.overdue = any(deadlines.is_overdue(clocks.get(l.id, []), now)
+                          for l in down.get(row.ticket.id, []) if l.state in ACTIVE_STATES)
         holding = _deepest_active(down, row.ticket)
         row.waiting_on_partner = holding is not None
         row.holder = holding.child.account.name if holding is not None else account.name
@@ -204,14 +223,15 @@ def _ancestors(up: dict[int, Link], ticket_id: int) -> list[tuple[Ticket, str | 
 
 
 def _descendants(down: dict[int, list[Link]], top: Ticket, depth: int, handed: Link | None,
-                 own_account: int) -> list[Hop]:
-    """`top` and everything below it, depth first."""
+                 own_account: int, states: dict[int, str | None]) -> list[Hop]:
+    """`top` and everything below it, depth first, each with the state and deadline of the link above it."""
     hops: list[Hop] = []
-    stack: list[tuple[Ticket, int, str | None]] = [(top, depth, handed.state if handed else None)]
+    stack: list[tuple[Ticket, int, Link | None]] = [(top, depth, handed)]
     while stack and len(hops) < 500:
-        ticket, level, state = stack.pop()
-        hops.append(Hop(ticket.ref, ticket.account.name, ticket.status, level, ticket.account_id == own_account, state))
-        stack.extend((l.child, level + 1, l.state) for l in reversed(down.get(ticket.id, [])))
+        ticket, level, link = stack.pop()
+        hops.append(Hop(ticket.ref, ticket.account.name, ticket.status, level, ticket.account_id == own_account,
+                        link.state if link else None, states.get(link.id) if link else None))
+        stack.extend((l.child, level + 1, l) for l in reversed(down.get(ticket.id, [])))
     return hops
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -23,6 +25,7 @@ def _filters(request: Request) -> ChainFilters:
         partner=params.get("partner", "").strip().lower(),
         waiting=params.get("waiting", "") if params.get("waiting") in ("us", "partner") else "",
         q=params.get("q", "")[:200],
+        overdue=params.get("overdue") == "1",
         page=int(page_number) if page_number.isdigit() else 1,
     )
 
@@ -37,4 +40,4 @@ def chains(request: Request) -> Response:
             return RedirectResponse("/ops", status_code=303)
         partners = [config.account(slug) for slug in settings_for(config, viewer.account).partners]
         return page(request, "chains.html", viewer=viewer, filters=filters, statuses=STATUS_FILTERS,
-                    partners=partners, result=chain_page(session, viewer.account, filters), screen="chains")
+                    partners=partners, result=chain_page(session, viewer.account, filters, datetime.now(timezone.utc)), screen="chains")

@@ -12,6 +12,7 @@ from alembic import context
 
 from storage.db import make_engine
 from storage import api_models  # noqa: F401  (its tables join Base.metadata)
+from storage import web_models  # noqa: F401  (so do the web desk's)
 from storage.models import Base
 import storage.deadline_models  # noqa: F401  (its tables belong to Base.metadata too)
 
