@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from gateway.core import clock
 from gateway.core.runtime import Runtime
+from gateway.desk.webhook_events import take_queued
 from storage.availability import is_unavailable
 from storage.deadline_models import Timer
 from storage.models import OutboxItem
@@ -148,6 +149,7 @@ class TimerSweeper:
             if is_unavailable(exc):
                 raise
             raise _HandlerFailed(exc) from exc
+        result.outbox_ids += take_queued(session)  # webhook deliveries of the events it wrote (deadline.breached)
         if queued is None:
             result.skipped += 1
             return

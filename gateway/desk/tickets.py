@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from gateway.core import clock
 from gateway.desk import deadlines
-from gateway.desk.webhook_events import DEADLINE_BREACHED, announce
+from gateway.desk.webhook_events import announce
 from parsers.message import Address, ParsedMessage
 from parsers.message import Attachment as ParsedAttachment
 from storage.blobs import BlobStore
@@ -90,11 +90,6 @@ def add_event(session: Session, ticket: Ticket, type_: str, link_id: int | None 
     session.add(event)
     announce(session, ticket, event)
     return event
-
-
-def breach_deadline(session: Session, ticket: Ticket, link_id: int | None, **detail: Any) -> Event:
-    """A deadline on `ticket` passed (partner terms): recorded, and announced as `deadline.breached`."""
-    return add_event(session, ticket, DEADLINE_BREACHED, link_id, **detail)
 
 
 def next_number(session: Session, account_id: int) -> int:

@@ -23,7 +23,7 @@ from storage.models import Event, Message, OutboxItem, Ticket
 
 CHANNEL = "webhook"
 KIND = "webhook"
-DEADLINE_BREACHED = "deadline_breached"  # the event type partner terms write when a deadline passes
+DEADLINE_BREACHED = "deadline_breached"  # written by flows.deadline_alerts on both tickets of the link
 
 # Event type → the webhook event it is announced as.  `link_*` events all become `link.changed`.
 EVENT_NAMES = {

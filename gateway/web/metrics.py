@@ -25,10 +25,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from gateway.app.activity import ORDER, channel_activity
-from gateway.desk.webhook_events import DEADLINE_BREACHED
 from gateway.desk.links import ACTIVE_STATES
 from gateway.desk.reports import nearest_rank
 from gateway.core.runtime import Runtime
+from storage.deadline_models import Deadline
 from storage.models import Account, Event, InboxItem, Link, OutboxItem, Ticket, utcnow
 
 LATENCY_WINDOW = timedelta(hours=1)
@@ -124,14 +124,16 @@ def _links(session: Session) -> Iterator[Metric]:
     for account, partner_slug, count in rows:
         open_links.add_metric([account, partner_slug], count)
     yield open_links
-    breaches = CounterMetricFamily("relaydesk_deadline_breaches", "Deadlines a partner let pass, per partner.",
-                                   labels=["partner"])
-    rows = session.execute(select(Account.slug, func.count()).select_from(Event)
-                           .join(Ticket, Event.ticket_id == Ticket.id)
-                           .join(Account, Ticket.account_id == Account.id)
-                           .where(Event.type == DEADLINE_BREACHED).group_by(Account.slug))
-    for slug, count in rows:
-        breaches.add_metric([slug], count)
+    breaches = CounterMetricFamily("relaydesk_deadline_breaches", "Deadlines a partner let pass, per handing "
+                                   "account and partner.", labels=["account", "partner"])
+    rows = session.execute(
+        select(handing.slug, partner.slug, func.count()).select_from(Deadline)
+        .join(Link, Deadline.link_id == Link.id)
+        .join(child, Link.child_ticket_id == child.id).join(partner, child.account_id == partner.id)
+        .join(parent, Link.parent_ticket_id == parent.id).join(handing, parent.account_id == handing.id)
+        .where(Deadline.breached_at.is_not(None)).group_by(handing.slug, partner.slug))
+    for account, partner_slug, count in rows:
+        breaches.add_metric([account, partner_slug], count)
     yield breaches
 
 

@@ -43,6 +43,7 @@ WEBHOOK_SECRET = "webhook-secret-for-tests"
 
 
 def web_config(data_dir: Path, db_url: str | None, sink_port: int, webhook_url: str | None = None,
+               accounts_terms: dict[str, dict[str, Any]] | None = None,
                **sections: dict[str, Any] | list[Any]) -> Config:
     """The demo world on `db_url`, mail to the sink, quick retries, and a webhook of `vendor` if given."""
     data = tomllib.loads(demo_config_text(data_dir, 0, sink_port))
@@ -52,6 +53,9 @@ def web_config(data_dir: Path, db_url: str | None, sink_port: int, webhook_url: 
     if webhook_url:
         vendor = next(a for a in data["accounts"] if a["slug"] == "vendor")
         vendor["webhooks"] = [{"url": webhook_url, "secret": WEBHOOK_SECRET}]
+    for account in data["accounts"]:
+        if account["slug"] in (accounts_terms or {}):
+            account["terms"] = accounts_terms[account["slug"]]
     for section, values in sections.items():
         if isinstance(values, list):
             data[section] = values

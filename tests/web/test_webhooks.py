@@ -8,10 +8,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from gateway.app import tasks
 from gateway.core.runtime import Runtime
-from storage.models import OutboxItem
+from gateway.app.timer_sweeper import TimerSweeper
+from gateway.app.timers import timer_handlers
+from storage.deadline_models import Timer
+from storage.models import OutboxItem, utcnow
 from tests.e2e.harness import free_port, wait_until
 from tests.smtp_sink import SmtpSink
 from tests.web.conftest import open_ticket
@@ -88,3 +92,30 @@ def test_a_refusing_receiver_is_a_failed_delivery_told_by_health(api: LiveApi, h
 def _statuses(api: LiveApi) -> set[str]:
     with api.runtime.db.transaction() as session:
         return {i.status for i in session.scalars(select(OutboxItem).where(OutboxItem.channel == "webhook"))}
+
+
+def test_a_missed_deadline_is_announced_and_counted(db_url: str, tmp_path: Path, sink: SmtpSink,
+                                                    hook_port: int) -> None:
+    """Partner terms' breach, fired by the timer sweeper, reaches the webhook at once and counts in the metrics."""
+    config = web_config(tmp_path, db_url, sink.port, f"http://127.0.0.1:{hook_port}/hook",
+                        accounts_terms={"vendor": {"accept_within": "4h"}})
+    runtime = Runtime.open(config)
+    try:
+        with LiveApi(runtime) as live, Receiver(hook_port, WEBHOOK_SECRET) as receiver:
+            open_ticket(live)
+            assert live.client(live.token("vendor")).post(
+                "/api/v1/tickets/VND-1/handoff", json={"partner": "partner"}).status_code == 201
+            with runtime.db.transaction() as session:  # the accept deadline runs out now
+                session.execute(update(Timer).where(Timer.kind == "breach").values(due_at=utcnow()))
+            fired = TimerSweeper(runtime, timer_handlers(runtime), interval=1.0,
+                                 enqueue_outbox=tasks.enqueue_outbox).sweep()
+            assert fired.fired == 1
+            live.settle()
+            got = receiver.wait_for(lambda r: any(x.body["type"] == "deadline.breached" for x in r))
+            breached = [r for r in got if r.body["type"] == "deadline.breached"]
+            assert len(breached) == 1 and breached[0].body["ticket"]["ref"] == "VND-1"
+            assert breached[0].body["data"]["kind"] == "accept"
+            metrics = live.client().get("/metrics").text
+            assert 'relaydesk_deadline_breaches_total{account="vendor",partner="partner"} 1.0' in metrics
+    finally:
+        runtime.close()
