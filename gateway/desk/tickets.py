@@ -228,11 +228,14 @@ def add_message(session: Session, ticket: Ticket, new: NewMessage) -> Message:
 
 def remember_message_id(
     session: Session, ticket: Ticket, rfc_message_id: str, *, message_id: int | None = None,
-    participant_id: int | None = None,
+    participant_id: int | None = None, fresh: bool = False,
 ) -> None:
-    """Record a Message-ID as belonging to the ticket so replies to it thread (rule 2)."""
+    """Record a Message-ID as belonging to the ticket so replies to it thread (rule 2).
+
+    `fresh`: a Message-ID we have just made, which nothing can have recorded yet.
+    """
     rfc_message_id = fit(MessageRef.rfc_message_id, rfc_message_id)
-    if message_ref_exists(session, ticket.id, rfc_message_id):
+    if not fresh and message_ref_exists(session, ticket.id, rfc_message_id):
         return
     session.add(
         MessageRef(
