@@ -204,6 +204,12 @@ def _links_memo(session: Session) -> dict:
 def _forget_links_on_change(session: Session, _context: object) -> None:
     if any(isinstance(obj, Link) for obj in (*session.new, *session.dirty, *session.deleted)):
         session.info.pop(_LINKS_MEMO, None)
+        return
+    created = [obj.id for obj in session.new if isinstance(obj, Ticket)]
+    if created:  # a ticket made in this transaction has no links until this session makes one
+        memo = _links_memo(session)
+        for ticket_id in created:
+            memo[("parent", ticket_id)], memo[("children", ticket_id)] = None, []
 
 
 @event.listens_for(Session, "after_commit")

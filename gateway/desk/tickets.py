@@ -212,6 +212,7 @@ def add_message(session: Session, ticket: Ticket, new: NewMessage) -> Message:
         via_account_id=new.via_account_id,
         author_agent_id=new.author_agent_id,
         raw_sha256=new.raw_sha256,
+        attachments=[],  # known empty: its files are added through `message` (no query to list them later)
     )
     session.add(message)
     session.flush()
@@ -264,6 +265,7 @@ def store_attachments(
 def record_attachment(session: Session, message: Message, part: ParsedAttachment, stored: bool) -> Attachment:
     """The attachment row of `part`; `stored` says its bytes are in the blob store under its sha256."""
     row = Attachment(
+        message=message,
         message_id=message.id,
         filename=fit(Attachment.filename, part.filename),
         content_type=fit(Attachment.content_type, part.content_type),
