@@ -1,15 +1,15 @@
 """messages by sender, newest first: matching a forwarded original without reading every message
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-04 17:30:00
 """
 
 from alembic import op
 
 
-revision = '0005'
-down_revision = '0004'
+revision = '0008'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
