@@ -21,6 +21,7 @@ import logging
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
@@ -67,10 +68,17 @@ def _unreachable(exc: BaseException) -> bool:
 
 
 class Availability:
-    """The database's state as this process last saw it; logs only the changes."""
+    """The database's state as this process last saw it; logs only the changes.
 
-    def __init__(self, remind_every: float = REMIND_EVERY_SECONDS) -> None:
+    `tell`, when given, is told each change instead of the log: the reason
+    when the database went away, None when it came back.  A child process
+    tells its parent, whose log then says it once for the whole installation.
+    """
+
+    def __init__(self, remind_every: float = REMIND_EVERY_SECONDS,
+                 tell: Callable[[str | None], None] | None = None) -> None:
         self.remind_every = remind_every
+        self.tell = tell
         self._lock = threading.Lock()
         self._down_since: float | None = None
         self._reminded_at = 0.0
@@ -85,10 +93,12 @@ class Availability:
         with self._lock:
             if self._down_since is None:
                 self._down_since = self._reminded_at = now
-                log.warning("database unavailable: %s; work is kept and retried until it is back", _reason(exc))
+                self._report(_reason(exc), "database unavailable: %s; work is kept and retried until it is back",
+                             _reason(exc))
             elif now - self._reminded_at >= self.remind_every:
                 self._reminded_at = now
-                log.warning("database still unavailable after %.0f s: %s", now - self._down_since, _reason(exc))
+                self._report(_reason(exc), "database still unavailable after %.0f s: %s", now - self._down_since,
+                             _reason(exc))
 
     def succeeded(self) -> None:
         """A transaction committed: the database is back, if it was away."""
@@ -96,8 +106,19 @@ class Availability:
             return
         with self._lock:
             if self._down_since is not None:
-                log.warning("database reachable again after %.0f s", time.monotonic() - self._down_since)
+                self._report(None, "database reachable again after %.0f s", time.monotonic() - self._down_since)
                 self._down_since = None
+
+    def _report(self, reason: str | None, line: str, *args: object) -> None:
+        """Log the change, or tell it (the listener's own Availability decides what to log)."""
+        if self.tell is not None:
+            self.tell(reason)
+        else:
+            log.warning(line, *args)
+
+
+class Unavailable(Exception):
+    """An outage another process saw, told with its reason (`Availability.tell`)."""
 
 
 def _reason(exc: BaseException) -> str:

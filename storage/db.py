@@ -18,7 +18,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.availability import Availability, is_unavailable
+from storage.directory import Directory
 
+DURABLE = "relaydesk_durable"  # execution option: False for a transaction whose commit may skip the fsync
 CONNECT_TIMEOUT_SECONDS = 10  # PostgreSQL: how long a new connection may take before it counts as unavailable
 
 
@@ -39,7 +41,9 @@ def make_engine(url: str, *, begin: str = "BEGIN IMMEDIATE") -> Engine:
     # A database host that drops packets instead of refusing them would otherwise hold every connection
     # attempt for the operating system's TCP timeout (minutes), with a worker thread or an SMTP reply waiting.
     connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=connect_args)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=connect_args)
+    _tune_postgresql(engine)
+    return engine
 
 
 def _tune_sqlite(engine: Engine, begin: str) -> None:
@@ -55,7 +59,19 @@ def _tune_sqlite(engine: Engine, begin: str) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:  # type: ignore[no-untyped-def]
+        # The safety level can only change between transactions; a connection keeps the last one it was given.
+        durable = connection.get_execution_options().get(DURABLE, True)
+        if connection.info.get(DURABLE, True) != durable:
+            connection.exec_driver_sql(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+            connection.info[DURABLE] = durable
         connection.exec_driver_sql(begin)
+
+
+def _tune_postgresql(engine: Engine) -> None:
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:  # type: ignore[no-untyped-def]
+        if not connection.get_execution_options().get(DURABLE, True):
+            connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
 
 
 class Database:
@@ -64,7 +80,9 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.directory = Directory()
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False, info={"directory": self.directory})
+        self.directory.watch(self._sessions)
         # Readers on SQLite start with a plain BEGIN on an engine of their own (see `reading`).
         self._reader_engine = make_engine(url, begin="BEGIN") if self.dialect == "sqlite" else self.engine
         # SQLite has one writer; its busy handler makes waiting threads poll
@@ -78,14 +96,22 @@ class Database:
         return self.engine.dialect.name
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
+    def transaction(self, *, durable: bool = True) -> Iterator[Session]:
         """One unit of work: committed on success, rolled back on any error.
+
+        `durable=False` commits without waiting for the disk (SQLite's
+        `synchronous=NORMAL` in WAL mode, PostgreSQL's `synchronous_commit
+        = off`): the commit survives the process crashing, not the machine
+        losing power, and a later durable commit makes it durable too.  For
+        bookkeeping whose loss costs a repeat, never a mail.
 
         Whether the database could be reached is noted on the way out, so an
         outage is logged once (`availability`), not by every caller.
         """
         try:
             with self._writer, self._sessions() as session, session.begin():
+                if not durable:
+                    session.connection(execution_options={DURABLE: False})
                 yield session
         except BaseException as exc:
             if is_unavailable(exc):

@@ -167,6 +167,7 @@ class Message(Base):
     __table_args__ = (
         UniqueConstraint("ticket_id", "source_key", name="uq_messages_ticket_source"),
         Index("ix_messages_rfc_id", "rfc_message_id"),
+        Index("ix_messages_from_email", "from_email", "id"),  # a forwarded original by its sender, newest first
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

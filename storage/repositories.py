@@ -11,9 +11,10 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session
 
+from storage.directory import cached
 from storage.models import (
     Account,
     AccountAddress,
@@ -50,6 +51,10 @@ def serialize_on(session: Session, key: str) -> None:
 
 
 def account_by_slug(session: Session, slug: str) -> Account | None:
+    directory, snapshot = cached(session)
+    if snapshot is not None:
+        account_id = snapshot.slugs.get(slug)
+        return directory.account(session, snapshot, account_id) if account_id is not None else None
     return session.scalar(select(Account).where(Account.slug == slug))
 
 
@@ -58,6 +63,10 @@ def inbound_addresses(session: Session, addresses: Iterable[str]) -> dict[str, A
     wanted = sorted(set(addresses))
     if not wanted:
         return {}
+    directory, snapshot = cached(session)
+    if snapshot is not None:
+        found = {a: directory.address(session, snapshot, a) for a in wanted if snapshot.addresses.get(a, (0, 0, 0))[2]}
+        return {a: row for a, row in found.items() if row is not None}
     rows = session.scalars(
         select(AccountAddress).where(AccountAddress.address.in_(wanted), AccountAddress.inbound.is_(True))
     )
@@ -65,6 +74,9 @@ def inbound_addresses(session: Session, addresses: Iterable[str]) -> dict[str, A
 
 
 def first_inbound_address(session: Session, account_id: int) -> str | None:
+    directory, snapshot = cached(session)
+    if snapshot is not None:
+        return snapshot.first_inbound.get(account_id)
     return session.scalar(
         select(AccountAddress.address)
         .where(AccountAddress.account_id == account_id, AccountAddress.inbound.is_(True))
@@ -75,10 +87,17 @@ def first_inbound_address(session: Session, account_id: int) -> str | None:
 
 def all_account_addresses(session: Session) -> set[str]:
     """Every mailbox address any account owns (not domains): our own addresses."""
+    directory, snapshot = cached(session)
+    if snapshot is not None:
+        return {a for a in snapshot.addresses if not a.startswith("@")}
     return set(session.scalars(select(AccountAddress.address).where(~AccountAddress.address.startswith("@"))))
 
 
 def agent_by_email(session: Session, account_id: int, email: str) -> Agent | None:
+    directory, snapshot = cached(session)
+    if snapshot is not None:
+        found = snapshot.agents.get((account_id, email.lower()))
+        return directory.agent(session, snapshot, found[0], account_id, found[1], email.lower()) if found else None
     return session.scalar(select(Agent).where(Agent.account_id == account_id, Agent.email == email.lower()))
 
 
@@ -86,6 +105,13 @@ def account_owning_email(session: Session, email: str) -> Account | None:
     """The account whose address, domain or agent this email is, if any."""
     email = email.lower()
     domain = "@" + email.rpartition("@")[2]
+    directory, snapshot = cached(session)
+    if snapshot is not None:
+        row = snapshot.addresses.get(email) or snapshot.addresses.get(domain)
+        if row is not None:
+            return directory.account(session, snapshot, row[1])
+        agent = snapshot.agent_by_email.get(email)
+        return directory.account(session, snapshot, agent[1]) if agent is not None else None
     row = session.scalar(select(AccountAddress).where(AccountAddress.address.in_([email, domain])))
     if row is not None:
         return row.account
@@ -140,7 +166,11 @@ def tickets(session: Session, account_slug: str | None = None, status: str | Non
 
 
 def parent_link(session: Session, ticket_id: int) -> Link | None:
-    return session.scalar(select(Link).where(Link.child_ticket_id == ticket_id))
+    memo = _links_memo(session)
+    key = ("parent", ticket_id)
+    if key not in memo:
+        memo[key] = session.scalar(select(Link).where(Link.child_ticket_id == ticket_id))
+    return memo[key]
 
 
 def parent_refs(session: Session) -> dict[int, str]:
@@ -150,7 +180,42 @@ def parent_refs(session: Session) -> dict[int, str]:
 
 
 def child_links(session: Session, ticket_id: int) -> list[Link]:
-    return list(session.scalars(select(Link).where(Link.parent_ticket_id == ticket_id).order_by(Link.id)))
+    memo = _links_memo(session)
+    key = ("children", ticket_id)
+    if key not in memo:
+        memo[key] = list(session.scalars(select(Link).where(Link.parent_ticket_id == ticket_id).order_by(Link.id)))
+    return list(memo[key])
+
+
+_LINKS_MEMO = "links read"
+
+
+def _links_memo(session: Session) -> dict:
+    """Links read in this transaction: a chain is walked by several stages of one mail.
+
+    Forgotten when the session flushes a change to any link (a handoff in
+    this transaction) and when the transaction ends; links are changed
+    through the ORM only, so a flush sees every change this session makes.
+    """
+    return session.info.setdefault(_LINKS_MEMO, {})
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_links_on_change(session: Session, _context: object) -> None:
+    if any(isinstance(obj, Link) for obj in (*session.new, *session.dirty, *session.deleted)):
+        session.info.pop(_LINKS_MEMO, None)
+        return
+    created = [obj.id for obj in session.new if isinstance(obj, Ticket)]
+    if created:  # a ticket made in this transaction has no links until this session makes one
+        memo = _links_memo(session)
+        for ticket_id in created:
+            memo[("parent", ticket_id)], memo[("children", ticket_id)] = None, []
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")  # a savepoint's rollback too
+def _forget_links_at_end(session: Session, *_args: object) -> None:
+    session.info.pop(_LINKS_MEMO, None)
 
 
 def events_of(session: Session, ticket_id: int) -> list[Event]:

@@ -1,8 +1,10 @@
 """The long-running processes: `relaydesk serve` and `relaydesk worker`.
 
 `serve` is the SMTP listener plus, unless `--no-worker`, a dramatiq worker
-and the sweeper in the same process — with the embedded broker that is the
-whole installation in one command.  `worker` runs only actors and the
+and the sweeper — with the embedded broker that is the whole installation in
+one command, the worker in a child process `serve` supervises
+(`gateway.app.pipeline_process`), with a shared broker in the same process.
+`worker` runs only actors and the
 sweeper, for shared brokers (Redis, RabbitMQ) where ingress and workers are
 separate processes.  Both stop cleanly on SIGTERM/SIGINT: the listener stops
 accepting first, then in-flight actor work is given time to finish.  A stop
@@ -31,7 +33,7 @@ from gateway.channels.imap.poller import ImapChannel
 from gateway.channels.smtp import SmtpServer
 from gateway.core.config import Config
 from gateway.core.runtime import Runtime
-from gateway.outbound.delivery import release_leases
+from gateway.app.pipeline_process import PipelineProcess
 
 log = logging.getLogger("relaydesk")
 
@@ -59,26 +61,38 @@ def run_serve(config: Config, *, with_worker: bool = True, with_pollers: bool = 
             "`relaydesk serve`, so nothing else could process the mail (set queue.broker to redis://… or amqp://…)"
         )
     with ExitStack() as stack:
-        queue = _open(stack, config)
-        if is_embedded(config.queue):
-            released = release_leases(queue.runtime)  # this process is the only sender
-            if released:
-                log.info("relaydesk serve: %d interrupted send(s) are due again", released)
-        worker_note = _start_worker(stack, queue, config.queue.worker_threads) if with_worker else "no worker"
-        smtp = SmtpServer(queue.runtime, tasks.enqueue_inbox)
+        if is_embedded(config.queue) and with_worker:
+            runtime, enqueue, worker_note = _start_pipeline_process(stack, config)
+        else:
+            queue = open_queue(stack, config)
+            runtime, enqueue = queue.runtime, tasks.enqueue_inbox
+            worker_note = start_worker(stack, queue, config.queue.worker_threads) if with_worker else "no worker"
+        smtp = SmtpServer(runtime, enqueue)
         try:
             smtp.start()
         except OSError as exc:
             raise ServeError(f"smtp.listen: cannot listen on {config.smtp.listen}: {exc.strerror or exc}") from None
         stack.callback(smtp.stop)
-        channels_note = (_start_imap(stack, queue.runtime) + _start_telegram(stack, queue.runtime)
+        channels_note = (_start_imap(stack, runtime, enqueue) + _start_telegram(stack, runtime, enqueue)
                          if with_pollers else "")
-        channels_note += "".join(f", {start(stack, queue.runtime)}" for start in also)
+        channels_note += "".join(f", {start(stack, runtime)}" for start in also)
         host, port = smtp.address
         log.info("relaydesk serve: SMTP on %s:%d%s, broker %s, %s", host, port, channels_note, _broker_name(config),
                  worker_note)
         wait_for_stop_signal()
         log.info("relaydesk serve: stopping")
+
+
+def _start_pipeline_process(stack: ExitStack, config: Config) -> tuple[Runtime, Callable[[int], None], str]:
+    """Embedded broker: this process receives; a child it supervises processes and delivers."""
+    runtime = _open_runtime(config)
+    stack.callback(runtime.close)
+    child = PipelineProcess(config, config.queue.worker_threads, runtime.db.availability)
+    child.start()
+    stack.callback(child.stop)
+    tasks.bind_enqueuer(child)  # what the web desk queues here is handed to the child too
+    stack.callback(tasks.unbind)
+    return runtime, child.enqueue_inbox, f"pipeline process with {config.queue.worker_threads} worker threads"
 
 
 def run_worker(config: Config, *, threads: int | None = None) -> None:
@@ -89,19 +103,23 @@ def run_worker(config: Config, *, threads: int | None = None) -> None:
             "Separate `relaydesk worker` processes need a shared broker (redis://… or amqp://…)."
         )
     with ExitStack() as stack:
-        queue = _open(stack, config)
-        note = _start_worker(stack, queue, threads or config.queue.worker_threads)
+        queue = open_queue(stack, config)
+        note = start_worker(stack, queue, threads or config.queue.worker_threads)
         log.info("relaydesk worker: broker %s, %s", _broker_name(config), note)
         wait_for_stop_signal()
         log.info("relaydesk worker: stopping")
 
 
-def _open(stack: ExitStack, config: Config) -> tasks.TaskQueue:
-    """Runtime, broker and actors for this process; undone in reverse by `stack`."""
+def _open_runtime(config: Config, migrate: bool = True) -> Runtime:
     try:
-        runtime = Runtime.open(config)
+        return Runtime.open(config, migrate=migrate)
     except SQLAlchemyError as exc:
         raise ServeError(f"storage.url: cannot open the database: {_first_line(str(exc))}") from None
+
+
+def open_queue(stack: ExitStack, config: Config, migrate: bool = True) -> tasks.TaskQueue:
+    """Runtime, broker and actors for this process; undone in reverse by `stack`."""
+    runtime = _open_runtime(config, migrate)
     stack.callback(runtime.close)
     broker = make_broker(config.queue)
     stack.callback(broker.close)
@@ -110,7 +128,7 @@ def _open(stack: ExitStack, config: Config) -> tasks.TaskQueue:
     return queue
 
 
-def _start_worker(stack: ExitStack, queue: tasks.TaskQueue, threads: int) -> str:
+def start_worker(stack: ExitStack, queue: tasks.TaskQueue, threads: int) -> str:
     config = queue.runtime.config.queue
     worker = make_worker(queue.broker, threads)
     worker.start()
@@ -126,21 +144,21 @@ def _start_worker(stack: ExitStack, queue: tasks.TaskQueue, threads: int) -> str
             f"timers every {config.timer_interval_seconds:g}s")
 
 
-def _start_imap(stack: ExitStack, runtime: Runtime) -> str:
+def _start_imap(stack: ExitStack, runtime: Runtime, enqueue: Callable[[int], None]) -> str:
     """Poll the configured IMAP mailboxes in this process (ingress, like the SMTP listener)."""
     if not runtime.config.imap:
         return ""
-    channel = ImapChannel(runtime, tasks.enqueue_inbox)
+    channel = ImapChannel(runtime, enqueue)
     channel.start()
     stack.callback(channel.stop)
     return f", IMAP {len(runtime.config.imap)} mailbox(es)"
 
 
-def _start_telegram(stack: ExitStack, runtime: Runtime) -> str:
+def _start_telegram(stack: ExitStack, runtime: Runtime, enqueue: Callable[[int], None]) -> str:
     """Run the Telegram bot's update loop in this process (ingress, like the SMTP listener)."""
     if runtime.config.telegram is None:
         return ""
-    channel = TelegramChannel(runtime, tasks.enqueue_inbox)
+    channel = TelegramChannel(runtime, enqueue)
     channel.start()
     stack.callback(channel.stop)
     return ", Telegram bot"

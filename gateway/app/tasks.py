@@ -21,6 +21,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Protocol
 from datetime import datetime, timedelta, timezone
 
 import dramatiq
@@ -94,7 +95,7 @@ def _retried_while_database_unavailable() -> Iterator[None]:
         raise
 
 
-_bound: TaskQueue | None = None
+_bound: "Enqueuer | None" = None
 
 
 def bind(runtime: Runtime, broker: dramatiq.Broker) -> TaskQueue:
@@ -102,6 +103,20 @@ def bind(runtime: Runtime, broker: dramatiq.Broker) -> TaskQueue:
     global _bound
     _bound = TaskQueue(runtime, broker)
     return _bound
+
+
+class Enqueuer(Protocol):
+    """What a process hands work to: its own actors (`TaskQueue`), or the pipeline process of `serve`."""
+
+    def enqueue_inbox(self, inbox_id: int) -> None: ...
+
+    def enqueue_outbox(self, outbox_id: int, delay_seconds: float | None = None) -> None: ...
+
+
+def bind_enqueuer(enqueuer: Enqueuer) -> None:
+    """Send this process's `enqueue_inbox`/`enqueue_outbox` to `enqueuer` (a process without actors of its own)."""
+    global _bound
+    _bound = enqueuer
 
 
 def unbind() -> None:

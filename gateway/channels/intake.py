@@ -11,13 +11,18 @@ sweeper picks up anything that was not enqueued).
 from __future__ import annotations
 
 import hashlib
+import threading
+import weakref
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from gateway.core.runtime import Runtime
+from storage.availability import is_unavailable
+from storage.db import Database
 from storage.models import InboxItem
 
 
@@ -48,29 +53,104 @@ def accept_raw(
     the existing row and stores nothing new.  Units given the same
     `sequence_key` are applied in the order stored (see the pipeline).  Any storage failure propagates,
     so the channel can answer with a temporary error and the sender retries.
+    Units arriving at the same moment share one commit (`GroupCommit`).
     """
     key = dedupe_key or smtp_dedupe_key(raw, envelope.get("rcpt_tos", ()))
     digest = runtime.blobs.put(raw)
-    try:
-        with runtime.db.transaction() as session:
-            item = InboxItem(
-                channel=channel,
-                dedupe_key=key,
-                raw_sha256=digest,
-                size=len(raw),
-                envelope=dict(envelope),
-                sequence_key=sequence_key,
-            )
-            session.add(item)
+    row = _Row(channel=channel, dedupe_key=key, raw_sha256=digest, size=len(raw), envelope=dict(envelope),
+               sequence_key=sequence_key)
+    return _group_commit(runtime).store(row)
+
+
+@dataclass
+class _Row:
+    """An inbox row waiting for a commit, and what became of it."""
+
+    channel: str
+    dedupe_key: str
+    raw_sha256: str
+    size: int
+    envelope: dict[str, Any]
+    sequence_key: str | None
+    id: int | None = None
+    error: BaseException | None = None
+    done: bool = False
+
+
+class GroupCommit:
+    """Concurrent deliveries share one transaction, so one commit (and fsync) answers all of them.
+
+    Each caller queues its row, then waits for the commit lock; whoever
+    holds it commits every row queued so far, so while one commit is on
+    its way to the disk the next callers gather behind it.  Nobody returns
+    before the commit holding its row: the `250` still follows durability.
+    A batch that fails is retried one row at a time, so a duplicate (or
+    any bad row) fails alone.
+    """
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self._queued: list[_Row] = []
+        self._queue_lock = threading.Lock()
+        self._commit_lock = threading.Lock()
+
+    def store(self, row: _Row) -> int:
+        with self._queue_lock:
+            self._queued.append(row)
+        with self._commit_lock:
+            if not row.done:
+                with self._queue_lock:
+                    batch, self._queued = self._queued, []
+                self._commit(batch)
+        if row.error is not None:
+            raise row.error
+        assert row.id is not None
+        return row.id
+
+    def _commit(self, batch: list[_Row]) -> None:
+        if len(batch) > 1:
+            try:
+                self._insert(batch)
+                return
+            except Exception as exc:
+                if is_unavailable(exc):  # no row can be stored now: every caller answers with a temporary error
+                    for row in batch:
+                        row.error, row.done = exc, True
+                    return
+                # else one row spoilt the batch (a duplicate): each is tried alone below
+        for row in batch:
+            try:
+                self._insert([row])
+            except IntegrityError as exc:
+                # Seen before (a retry, a replay, or another process racing us); the
+                # blob write was harmless because blobs are content-addressed.
+                row.id = _find(self.runtime, row.channel, row.dedupe_key)
+                row.error = None if row.id is not None else exc
+            except Exception as exc:
+                row.error = exc
+            row.done = True
+
+    def _insert(self, batch: list[_Row]) -> None:
+        with self.runtime.db.transaction() as session:
+            items = [InboxItem(channel=r.channel, dedupe_key=r.dedupe_key, raw_sha256=r.raw_sha256, size=r.size,
+                               envelope=r.envelope, sequence_key=r.sequence_key) for r in batch]
+            session.add_all(items)
             session.flush()
-            return item.id
-    except IntegrityError:
-        # Seen before (a retry, a replay, or another process racing us); the
-        # blob write above was harmless because blobs are content-addressed.
-        existing = _find(runtime, channel, key)
-        if existing is None:
-            raise
-        return existing
+        for row, item in zip(batch, items):
+            row.id, row.error, row.done = item.id, None, True
+
+
+_committers: "weakref.WeakKeyDictionary[Database, GroupCommit]" = weakref.WeakKeyDictionary()
+_committers_lock = threading.Lock()
+
+
+def _group_commit(runtime: Runtime) -> GroupCommit:
+    """The one group committer of this process for the runtime's database."""
+    with _committers_lock:
+        committer = _committers.get(runtime.db)
+        if committer is None:
+            committer = _committers[runtime.db] = GroupCommit(runtime)
+        return committer
 
 
 def _find(runtime: Runtime, channel: str, key: str) -> int | None:

@@ -17,7 +17,7 @@ from storage.models import Attachment, Message
 def copy_attachments(session: Session, files: Sequence[Attachment], target: Message) -> list[Attachment]:
     """New attachment rows on `target` pointing at the same blobs: nothing is copied on disk."""
     rows = [
-        Attachment(message_id=target.id, filename=f.filename, content_type=f.content_type, size=f.size,
+        Attachment(message=target, message_id=target.id, filename=f.filename, content_type=f.content_type, size=f.size,
                    sha256=f.sha256, inline=f.inline, content_id=f.content_id, stored=f.stored)
         for f in files
     ]

@@ -212,6 +212,7 @@ def add_message(session: Session, ticket: Ticket, new: NewMessage) -> Message:
         via_account_id=new.via_account_id,
         author_agent_id=new.author_agent_id,
         raw_sha256=new.raw_sha256,
+        attachments=[],  # known empty: its files are added through `message` (no query to list them later)
     )
     session.add(message)
     session.flush()
@@ -228,11 +229,14 @@ def add_message(session: Session, ticket: Ticket, new: NewMessage) -> Message:
 
 def remember_message_id(
     session: Session, ticket: Ticket, rfc_message_id: str, *, message_id: int | None = None,
-    participant_id: int | None = None,
+    participant_id: int | None = None, fresh: bool = False,
 ) -> None:
-    """Record a Message-ID as belonging to the ticket so replies to it thread (rule 2)."""
+    """Record a Message-ID as belonging to the ticket so replies to it thread (rule 2).
+
+    `fresh`: a Message-ID we have just made, which nothing can have recorded yet.
+    """
     rfc_message_id = fit(MessageRef.rfc_message_id, rfc_message_id)
-    if message_ref_exists(session, ticket.id, rfc_message_id):
+    if not fresh and message_ref_exists(session, ticket.id, rfc_message_id):
         return
     session.add(
         MessageRef(
@@ -261,6 +265,7 @@ def store_attachments(
 def record_attachment(session: Session, message: Message, part: ParsedAttachment, stored: bool) -> Attachment:
     """The attachment row of `part`; `stored` says its bytes are in the blob store under its sha256."""
     row = Attachment(
+        message=message,
         message_id=message.id,
         filename=fit(Attachment.filename, part.filename),
         content_type=fit(Attachment.content_type, part.content_type),

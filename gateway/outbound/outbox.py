@@ -112,7 +112,8 @@ def queue_mail(
     session.add(item)
     session.flush()
     set_return_path(runtime, item, from_email)
-    remember_message_id(session, ticket, draft.message_id, message_id=message_id, participant_id=participant.id)
+    remember_message_id(session, ticket, draft.message_id, message_id=message_id, participant_id=participant.id,
+                        fresh=True)
     return item
 
 

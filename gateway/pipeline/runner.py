@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -172,24 +172,30 @@ def _runs_for_other_accounts(first: Inbound) -> list[Inbound]:
 def _claim(runtime: Runtime, inbox_id: int) -> tuple[str, str, str | None] | None:
     """Count this run of a pending item (committed at once); its channel, raw blob's hash and sequence, or None.
 
-    An item whose earlier runs all died without recording anything (the
-    process was killed, or the mail crashed it) has used up its attempts
-    here and is parked with that reason.
+    The count only has to outlive a worker that dies on the mail, so it is
+    committed without waiting for the disk (`durable=False`); the apply's
+    commit makes it durable.  An item whose earlier runs all died without
+    recording anything (the process was killed, or the mail crashed it) has
+    used up its attempts here and is parked with that reason.
     """
-    with runtime.db.transaction() as session:
+    with runtime.db.transaction(durable=False) as session:
+        counted = session.execute(
+            update(InboxItem)
+            .where(InboxItem.id == inbox_id, InboxItem.status == "pending",
+                   InboxItem.attempts < runtime.config.queue.max_attempts)
+            .values(attempts=InboxItem.attempts + 1)
+            .returning(InboxItem.channel, InboxItem.raw_sha256, InboxItem.sequence_key)
+        ).first()
+        if counted is not None:
+            return counted.channel, counted.raw_sha256, counted.sequence_key
         item = lock_inbox_item(session, inbox_id)
         if item is None:
             log.warning("inbox item %s does not exist", inbox_id)
-            return None
-        if item.status != "pending":
-            return None
-        if item.attempts >= runtime.config.queue.max_attempts:
+        elif item.status == "pending":  # out of attempts
             item.status = "parked"
             item.error = item.error or f"run {item.attempts} times without finishing (the worker died each time)"
             log.error("inbox item %s parked: %s", inbox_id, item.error)
-            return None
-        item.attempts += 1
-        return item.channel, item.raw_sha256, item.sequence_key
+        return None
 
 
 def requeue_parked(runtime: Runtime, inbox_id: int) -> bool:
