@@ -10,6 +10,7 @@ guess, so an operator can see why a message looks odd.
 from __future__ import annotations
 
 import codecs
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -40,6 +41,10 @@ _SUPERSETS = {
     "unicode-1-1-utf-7": "utf-7",
 }
 
+# 7-bit charsets that switch character sets with escape sequences (ESC $ B: JIS X 0208, ESC $ ) C:
+# KS X 1001, ESC $ A: GB 2312); iso2022_jp_2 reads the designations of all three.
+_ISO_2022 = ("iso2022_jp_2", "iso2022_jp_ext", "iso2022_kr")
+_ISO_2022_ESCAPE = re.compile(rb"\x1b(?:\$[@AB]|\$\([CD]|\$\)C|\([BIJ]|\.[AF])")
 # Decoders a guess may end on, most common in our users' mail first.
 _FALLBACKS = ("gb18030", "cp1251", "cp1252")
 
@@ -112,6 +117,11 @@ def decode_text(data: bytes, label: str | None = None) -> Decoded:
         # 7-bit data reads the same under every ASCII-compatible label
         # (ISO-2022 is 7-bit too, but announces itself with ESC).
         return Decoded(data.decode("ascii"), codec or "ascii")
+    if data.isascii() and not (codec or "").startswith("iso2022") and _ISO_2022_ESCAPE.search(data):
+        iso_2022 = next((candidate for candidate in _ISO_2022 if decodes(data, candidate)), None)
+        if iso_2022 is not None:  # old Japanese and Korean mailers wrote headers so, unlabelled
+            said = f"charset {label!r} declared" if label else "no charset declared"
+            return Decoded(data.decode(iso_2022), iso_2022, f"{said} but the text is ISO-2022; read as {iso_2022}")
     if codec is not None and codec != "utf-8" and not data.isascii() and _ascii_compatible(codec) \
             and decodes(data, "utf-8"):
         # Valid multi-byte UTF-8 almost never happens by accident in legacy text.

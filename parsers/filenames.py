@@ -17,7 +17,6 @@ from email.policy import compat32
 from urllib.parse import unquote, urlsplit
 
 from parsers.charset_recovery import MessageCharsets, recover
-from parsers.charsets import decode_text
 from parsers.headers import decode_value, raw_bytes
 
 _MAX_NAME = 255
@@ -33,9 +32,12 @@ def filename_of(part: Message, charsets: MessageCharsets | None = None, problems
     """The part's filename: RFC 2231 (with continuations), encoded words, raw 8-bit, or name=."""
     for header, param in (("content-disposition", "filename"), ("content-type", "name")):
         value = _param(part, header, param, charsets, problems)
-        if isinstance(value, tuple):
+        if isinstance(value, tuple):  # RFC 2231: charset''text
             charset, _, text = value
-            name = decode_text(text.encode("latin-1", "surrogateescape"), charset or None).text
+            decoded = recover(text.encode("latin-1", "surrogateescape"), charset or None, charsets, "filename")
+            if decoded.problem and problems is not None:
+                problems.append(decoded.problem)
+            name = decoded.text
         elif isinstance(value, str):
             name, _ = decode_value(value)
         else:

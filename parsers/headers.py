@@ -57,7 +57,7 @@ def decode_value(value: object, charsets: MessageCharsets | None = None) -> tupl
     replaces CR, LF and other controls with a space so a decoded value can
     never smuggle in a header of its own.
     """
-    if isinstance(value, str) and value.isascii() and "=?" not in value:
+    if isinstance(value, str) and value.isascii() and "=?" not in value and "\x1b" not in value:
         # The common case: nothing to decode, only unfolding and cleaning.
         return _one_line(value).strip(), []
     problems: list[str] = []
@@ -74,8 +74,9 @@ def _one_line(text: str) -> str:
 
 
 def _text_of(data: bytes, charsets: MessageCharsets | None, problems: list[str]) -> str:
-    """Raw header bytes to str; 8-bit headers are common in Russian, Chinese and Japanese mail."""
-    if data.isascii():
+    """Raw header bytes to str; 8-bit headers are common in Russian, Chinese and Japanese mail, and
+    raw ISO-2022-JP (7-bit, with escapes) in old Japanese mail."""
+    if data.isascii() and b"\x1b" not in data:
         return data.decode("ascii")
     decoded = recover(data, charsets.declared if charsets else None, charsets, "header")
     if decoded.problem:
@@ -152,7 +153,7 @@ def parse_addresses(values: list[object],
     problems: list[str] = []
     raw: list[str] = []
     for value in values:
-        if isinstance(value, str) and value.isascii() and len(value) <= _ADDRESS_LIST_LIMIT:
+        if isinstance(value, str) and value.isascii() and "\x1b" not in value and len(value) <= _ADDRESS_LIST_LIMIT:
             raw.append(_one_line(value))  # its bytes are its characters: nothing to cut or decode
             continue
         data = raw_bytes(value)

@@ -18,7 +18,6 @@ from typing import NamedTuple
 
 from parsers.attached_mail import inner_message, parse_bytes, raw_field, starts_with_mail_header
 from parsers.charset_recovery import MessageCharsets, recover
-from parsers.charsets import decode_text
 from parsers.filenames import (UniqueNames, default_name, description_name, filename_of, guess_type, location_name,
                                mail_name, with_extension)
 from parsers.headers import decode_value, raw_bytes
@@ -293,7 +292,7 @@ def _report_text(part: Message) -> str:
     """message/delivery-status as text: compat32 gives its blocks as header-only messages."""
     payload = part.get_payload()
     if isinstance(payload, str):
-        return decode_text(raw_bytes(payload)).text
+        return recover(raw_bytes(payload), None, None, "delivery status").text
     blocks: list[str] = []
     for block in payload:
         if isinstance(block, Message):

@@ -116,8 +116,10 @@ def _from_fields(items: list[tuple[str, str]], top_type: ContentType,
     headers = _decoded_headers(items, charsets, problems)
     fields = _Fields(items, charsets)
     subject = (headers.get("subject") or [""])[0]
-    sender = _from(fields, charsets, problems) or _addresses(fields, "sender", problems)
-    if not sender:
+    sender = _from(fields, charsets, problems)
+    if not any(address.email for address in sender):  # a From without address: Sender may have one
+        sender = _addresses(fields, "sender", problems) or sender
+    if not sender or not sender[0].email:
         problems.append("no sender address (From/Sender missing or unreadable)")
     sender = group_author(sender, _addresses(fields, "x-original-from", []),
                           _addresses(fields, "reply-to", []), problems)

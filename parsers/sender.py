@@ -42,7 +42,7 @@ def from_mailboxes(values: list[object], parsed: tuple[Address, ...], parse_prob
         if len(parsed) > 1:
             problems.append(f"{len(parsed)} addresses in From; the first is taken as the sender")
         return parsed
-    recovered = lenient_mailbox(text)
+    recovered = _lenient_mailbox(text)
     problems.append(f"malformed From {text[:80]!r}; sender read as {recovered.name!r} <{recovered.email}>")
     return (recovered,)
 
@@ -58,7 +58,7 @@ def _lost_something(text: str, parsed: tuple[Address, ...], parse_problems: list
     return ":" in unquoted.split("@", 1)[0]
 
 
-def lenient_mailbox(text: str) -> Address:
+def _lenient_mailbox(text: str) -> Address:
     """The first mailbox a From text shows, however it is written; its name is the rest of the text."""
     found = _ADDRESS.search(text)
     if found is None:

@@ -78,3 +78,16 @@ def test_encoded_word_with_a_wrong_latin_label_is_recovered() -> None:
     parsed = parse_message(f"From: a@b.example\r\nSubject: {word}\r\n\r\nx\r\n".encode())
     assert parsed.subject == "Счёт на оплату"
     assert any("encoded word: 8-bit text read as cp1251" in p for p in parsed.problems)
+
+
+@pytest.mark.parametrize("body_label", [b"ISO-2022-JP", b"us-ascii", None])
+def test_raw_iso_2022_jp_headers(body_label: bytes | None) -> None:
+    """Old Japanese mailers wrote 7-bit ISO-2022-JP straight into the header, escapes and all."""
+    content_type = b"Content-Type: text/plain; charset=" + body_label + b"\r\n" if body_label else b""
+    raw = (b"From: " + "山田太郎".encode("iso2022_jp") + b" <yamada@corp.jp>\r\nSubject: "
+           + "請求書の件について".encode("iso2022_jp") + b"\r\nX-Mailer: Datula Version 1.51.09 for Windows\r\n"
+           + content_type + b"\r\n" + "よろしくお願いします。".encode("iso2022_jp") + b"\r\n")
+    parsed = parse_message(raw)
+    assert parsed.subject == "請求書の件について"
+    assert parsed.sender is not None and parsed.sender.name == "山田太郎"
+    assert parsed.text == "よろしくお願いします。"

@@ -81,3 +81,12 @@ def test_attachments_with_one_name_are_disambiguated(names: list[str], expected:
              f"Content-Transfer-Encoding: base64\r\n\r\nJVBERi0=".encode() for n in names]
     parsed = parse_message(_mixed(*parts))
     assert [a.filename for a in parsed.attachments] == expected
+
+
+def test_rfc2231_filename_with_a_wrong_latin_label_is_recovered() -> None:
+    quoted = "".join(f"%{byte:02X}" for byte in "Счёт на оплату.pdf".encode("cp1251"))
+    part = (f"Content-Type: application/pdf\r\nContent-Disposition: attachment; filename*=iso-8859-1''{quoted}\r\n"
+            f"Content-Transfer-Encoding: base64\r\n\r\nJVBERi0=").encode()
+    parsed = parse_message(_mixed(part))
+    assert [a.filename for a in parsed.attachments] == ["Счёт на оплату.pdf"]
+    assert any(p.startswith("filename: 8-bit text read as cp1251") for p in parsed.problems)

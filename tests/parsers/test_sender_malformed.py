@@ -75,3 +75,13 @@ def test_well_formed_from_is_not_touched() -> None:
         parsed = _parse(field)
         assert parsed.sender == expected
         assert not any("From" in p for p in parsed.problems)
+
+
+def test_from_without_address_falls_back_to_sender() -> None:
+    parsed = _parse(b"Xerox WorkCentre 7845", b"Sender: Scanner <scanner@office.example>\r\n")
+    assert parsed.sender == Address("Scanner", "scanner@office.example")
+
+
+def test_from_without_address_is_reported() -> None:
+    parsed = _parse(b"Xerox WorkCentre 7845")
+    assert any(p.startswith("no sender address") for p in parsed.problems)
