@@ -109,6 +109,9 @@ def build(runtime: Runtime, tickets: int, chains: int, seed: int = 7) -> list[st
                 session.execute(insert(model), batch[start:start + 2000])
         for slug, account in accounts.items():
             account.last_number = next_number[slug]
+    if runtime.db.dialect == "postgresql":  # as autovacuum would after a bulk load: the planner needs statistics
+        with runtime.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("ANALYZE")
     return roots
 
 
