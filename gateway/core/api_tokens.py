@@ -38,6 +38,7 @@ class Caller:
     scope: str
     account_id: int
     account_slug: str
+    last_used_at: datetime | None = None
 
     @property
     def can_write(self) -> bool:
@@ -74,12 +75,20 @@ def revoke(session: Session, token_id: int) -> ApiToken | None:
     return token
 
 
-def authenticate(session: Session, secret: str, now: datetime | None = None) -> Caller:
-    """The caller a bearer secret stands for; TokenRefused for an unknown or revoked one."""
+def authenticate(session: Session, secret: str) -> Caller:
+    """The caller a bearer secret stands for (reads only); TokenRefused for an unknown or revoked one."""
     token = session.scalar(select(ApiToken).where(ApiToken.secret_sha256 == digest(secret)))
     if token is None or token.revoked_at is not None:
         raise TokenRefused("revoked token" if token is not None else "unknown token")
-    now = now or utcnow()
-    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_EVERY:
+    return Caller(token.id, token.name, token.scope, token.account_id, token.account.slug, token.last_used_at)
+
+
+def needs_touch(caller: Caller, now: datetime) -> bool:
+    """Whether the token's last use is worth writing down (at most once a minute)."""
+    return caller.last_used_at is None or now - caller.last_used_at >= LAST_USED_EVERY
+
+
+def touch(session: Session, token_id: int, now: datetime) -> None:
+    token = session.get(ApiToken, token_id)
+    if token is not None:
         token.last_used_at = now
-    return Caller(token.id, token.name, token.scope, token.account_id, token.account.slug)

@@ -77,7 +77,7 @@ def check_health(runtime: Runtime) -> Health:
     now = utcnow()
     partners: list[PartnerLink] = []
     if components[0].state != DOWN:
-        with runtime.db.transaction() as session:
+        with runtime.db.reading() as session:
             components += [
                 Component(name=a.name, state=a.state, detail=a.detail, last_activity=iso_utc(a.last_activity),
                           seconds_since_activity=a.seconds_since(now), expected_interval_seconds=a.expected_seconds)

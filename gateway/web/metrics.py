@@ -42,7 +42,7 @@ class DatabaseCollector(Collector):
         self.runtime = runtime
 
     def collect(self) -> Iterator[Metric]:
-        with self.runtime.db.transaction() as session:
+        with self.runtime.db.reading() as session:
             yield from _intake(session)
             yield from _outbox(session)
             yield from _latency(session)

@@ -2,6 +2,8 @@
 
 Every object is looked up within the caller's account, so another
 account's ticket answers 404 exactly like a ticket that does not exist.
+Tokens are read without waiting for the process's writer; a token's last
+use is written at most once a minute.
 """
 
 from __future__ import annotations
@@ -12,10 +14,10 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from gateway.core.api_tokens import Caller, TokenRefused, authenticate
+from gateway.core.api_tokens import Caller, TokenRefused, authenticate, needs_touch, touch
 from gateway.core.runtime import Runtime
 from gateway.web.api.errors import ApiError, not_found
-from storage.models import Ticket
+from storage.models import Ticket, utcnow
 from storage.repositories import ticket_by_ref
 
 bearer = HTTPBearer(auto_error=False, description="A token from `relaydesk api-token create`.")
@@ -29,11 +31,17 @@ def caller(request: Request,
            credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Caller:
     if credentials is None:
         raise ApiError(401, "unauthenticated", "send the header Authorization: Bearer <token>")
-    with runtime_of(request).db.transaction() as session:
+    db = runtime_of(request).db
+    with db.reading() as session:
         try:
-            return authenticate(session, credentials.credentials)
+            who = authenticate(session, credentials.credentials)
         except TokenRefused as exc:
             raise ApiError(401, "unauthenticated", f"{exc}: create one with `relaydesk api-token create`") from None
+    now = utcnow()
+    if needs_touch(who, now):
+        with db.transaction() as session:
+            touch(session, who.token_id, now)
+    return who
 
 
 def writer(who: Annotated[Caller, Depends(caller)]) -> Caller:

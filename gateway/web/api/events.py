@@ -29,7 +29,7 @@ def events(
     after = int(cursor or 0)
     query = (select(Event, Ticket.ref).join(Ticket, Event.ticket_id == Ticket.id)
              .where(Ticket.account_id == who.account_id, Event.id > after).order_by(Event.id).limit(limit))
-    with runtime.db.transaction() as session:
+    with runtime.db.reading() as session:
         items = [FeedEvent(id=event.id, at=iso_utc(event.at), type=event.type, ticket=ref, detail=event.detail or {})
                  for event, ref in session.execute(query)]
     return EventPage(items=items, next_cursor=str(items[-1].id if items else after))

@@ -28,7 +28,7 @@ def inbox(
     status: Annotated[Literal["pending", "done", "parked"] | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[InboxItemOut]:
-    with runtime.db.transaction() as session:
+    with runtime.db.reading() as session:
         applied = _applied(session, who.account_id, status, limit)
         waiting = [] if status == "done" else _addressed(session, who.account_id, who.account_slug, status, limit)
         items = sorted({item.id: item for item in [*applied, *waiting]}.values(), key=lambda i: i.id, reverse=True)

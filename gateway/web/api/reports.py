@@ -21,6 +21,6 @@ def partners(
     since: Annotated[date | None, Query(description="First day (UTC) of handoffs counted.")] = None,
     until: Annotated[date | None, Query(description="Last day (UTC, included).")] = None,
 ) -> list[PartnerRowOut]:
-    with runtime.db.transaction() as session:
+    with runtime.db.reading() as session:
         rows = partner_report(session, Period.from_dates(since, until), account=who.account_slug)
     return [PartnerRowOut.model_validate(row) for row in rows_to_json(rows)]

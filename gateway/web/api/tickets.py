@@ -35,7 +35,7 @@ def list_tickets(
         query = query.where(Ticket.status == status)
     if updated_since is not None:
         query = query.where(Ticket.updated_at >= updated_since)
-    with runtime.db.transaction() as session:
+    with runtime.db.reading() as session:
         rows = list(session.scalars(query))
         page = rows[:limit]
         parents = _parent_refs(session, [t.id for t in page])
@@ -46,14 +46,14 @@ def list_tickets(
 
 @router.get("/tickets/{ref}", response_model=TicketDetail, summary="One ticket, in the shape of `show --json`")
 def get_ticket(ref: Ref, runtime: RuntimeDep, who: Reader) -> TicketDetail:
-    with runtime.db.transaction() as session:
+    with runtime.db.reading() as session:
         ticket = own_ticket(session, who, ref)
         return TicketDetail.model_validate(ticket_detail(session, ticket.ref))
 
 
 @router.get("/tickets/{ref}/chain", response_model=ChainOut, summary="The ticket's whole chain with timings")
 def get_chain(ref: Ref, runtime: RuntimeDep, who: Reader) -> ChainOut:
-    with runtime.db.transaction() as session:
+    with runtime.db.reading() as session:
         ticket = own_ticket(session, who, ref)
         return ChainOut.model_validate(chain_timings(session, ticket.ref).to_json())
 
