@@ -140,7 +140,10 @@ class PipelineProcess:
 
 def run_child(config: Config, threads: int, pipe: Connection, news: Connection) -> None:
     """The child's body: worker, sweeper and delivery of the embedded broker, fed from `pipe`."""
-    from gateway.app.serve import open_queue, start_worker  # the child imports what serve wires
+    from gateway.app.worker import (  # the child builds its own worker
+        open_queue,
+        start_worker,
+    )
     from gateway.outbound.delivery import release_leases
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

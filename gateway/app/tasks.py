@@ -21,8 +21,8 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Protocol
 from datetime import datetime, timedelta, timezone
+from typing import Protocol
 
 import dramatiq
 from sqlalchemy import select, update

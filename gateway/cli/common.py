@@ -37,7 +37,7 @@ def run_until_stopped(run: Callable[[], None]) -> None:
     """A long-running process: log to stderr; a layout the config cannot support exits 2."""
     import logging
 
-    from gateway.app.serve import ServeError
+    from gateway.app.process import ServeError
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP command at INFO

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from gateway.app.activity import UP, channel_activity
 from gateway.app.checks import (
     Check,
     attempt,
@@ -26,9 +27,9 @@ from gateway.app.checks import (
     check_work,
     probe_smarthost,
 )
-from gateway.app.activity import UP, channel_activity
 from gateway.core.config import Config, ConfigError, load_config
 from storage.db import make_engine
+
 
 def run_checks(config_path: Path | None) -> list[Check]:
     """Every check that applies to the configuration at `config_path`."""

@@ -15,7 +15,6 @@ from typing import Annotated, Optional
 import typer
 
 from gateway.cli import api_tokens, web, webhooks
-
 from gateway.cli.common import ConfigOption, JsonOption
 from gateway.cli.common import load as _config
 from gateway.cli.common import print_json as _print_json
@@ -342,7 +341,7 @@ def worker(
     threads: Annotated[Optional[int], typer.Option("--threads", min=1, max=64, help="Actor threads (default queue.worker_threads).")] = None,
 ) -> None:
     """Process inbox items and deliver outbox items from a shared broker (redis/amqp)."""
-    from gateway.app.serve import run_worker
+    from gateway.app.worker import run_worker
 
     _run_until_stopped(lambda: run_worker(_config(config), threads=threads))
 

@@ -18,10 +18,10 @@ from contextlib import ExitStack
 import uvicorn
 
 from gateway.app import tasks
-from gateway.core.config import Config
 from gateway.app.broker import is_embedded, make_broker
+from gateway.app.process import ServeError, wait_for_stop_signal
+from gateway.core.config import Config
 from gateway.core.runtime import Runtime
-from gateway.app.serve import ServeError, wait_for_stop_signal
 from gateway.web.app import create_app
 
 log = logging.getLogger("relaydesk")

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.app.serve import ServeError, run_serve
+from gateway.app.process import ServeError
+from gateway.app.serve import run_serve
 from tests.conftest import demo_config
 
 

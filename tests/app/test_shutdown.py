@@ -26,7 +26,7 @@ def _start(code: str) -> subprocess.Popen[str]:
 
 
 def test_a_shutdown_past_its_grace_time_exits_with_every_threads_stack() -> None:
-    child = _start("import time\nfrom gateway.app.serve import bound_shutdown\nbound_shutdown(0.5)\n"
+    child = _start("import time\nfrom gateway.app.process import bound_shutdown\nbound_shutdown(0.5)\n"
                    "def stuck_in_cleanup():\n    time.sleep(60)\nstuck_in_cleanup()\n")
     started = time.monotonic()
     _, err = child.communicate(timeout=30)
