@@ -34,6 +34,7 @@ from gateway.channels.smtp import SmtpServer
 from gateway.core.config import Config
 from gateway.core.runtime import Runtime
 from gateway.app.pipeline_process import PipelineProcess
+from gateway.core.secret_check import missing_secrets
 
 log = logging.getLogger("relaydesk")
 
@@ -60,6 +61,7 @@ def run_serve(config: Config, *, with_worker: bool = True, with_pollers: bool = 
             "--no-worker needs a shared broker: with queue.broker = \"embedded\" the queue lives inside "
             "`relaydesk serve`, so nothing else could process the mail (set queue.broker to redis://… or amqp://…)"
         )
+    _require_secrets(config, pollers=with_pollers)
     with ExitStack() as stack:
         if is_embedded(config.queue) and with_worker:
             runtime, enqueue, worker_note = _start_pipeline_process(stack, config)
@@ -95,6 +97,13 @@ def _start_pipeline_process(stack: ExitStack, config: Config) -> tuple[Runtime, 
     return runtime, child.enqueue_inbox, f"pipeline process with {config.queue.worker_threads} worker threads"
 
 
+def _require_secrets(config: Config, *, pollers: bool) -> None:
+    """A channel secret that cannot be read stops the process at start, by its key, not at first use."""
+    missing = missing_secrets(config, pollers=pollers)
+    if missing:
+        raise ServeError("; ".join(missing))
+
+
 def run_worker(config: Config, *, threads: int | None = None) -> None:
     """Actors and the sweeper only, until SIGTERM/SIGINT."""
     if is_embedded(config.queue):
@@ -102,6 +111,7 @@ def run_worker(config: Config, *, threads: int | None = None) -> None:
             "queue.broker is \"embedded\": its worker runs inside `relaydesk serve`. "
             "Separate `relaydesk worker` processes need a shared broker (redis://… or amqp://…)."
         )
+    _require_secrets(config, pollers=False)
     with ExitStack() as stack:
         queue = open_queue(stack, config)
         note = start_worker(stack, queue, threads or config.queue.worker_threads)
