@@ -7,7 +7,7 @@ from gateway.desk.tickets import change_status, open_ticket
 from gateway.flows.agent_messages import record_agent_reply
 from gateway.pipeline.context import Held, Inbound
 from gateway.pipeline.inbound_store import add_copied_contacts, store_inbound
-from storage.repositories import imap_first_sync_pending, imap_items_waiting
+from storage.imap_repositories import imap_first_sync_pending, imap_items_waiting
 
 
 def skip_unthreaded_sent(ctx: Inbound) -> None:

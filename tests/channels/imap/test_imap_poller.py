@@ -330,8 +330,9 @@ def dispatcher_forward(number: int) -> bytes:
 def test_a_historical_forward_applied_before_its_original_waits_for_it(open_runtime, server: Dovecot,
                                                                        notify: bool) -> None:
     """Order does not matter: the forward is held while its original waits, then linked at its own time."""
-    server.append(SUPPORT, "INBOX", customer_mail(1))
-    server.append(SUPPORT, "Sent", dispatcher_forward(1))
+    an_hour_ago = time.time() - 3600  # the server got both before relaydesk came (a mail of that very second is live)
+    server.append(SUPPORT, "INBOX", customer_mail(1), an_hour_ago)
+    server.append(SUPPORT, "Sent", dispatcher_forward(1), an_hour_ago)
     runtime = open_runtime(sent_folders=["Sent"], notify_partners_of_history=notify)
     with polling(runtime) as enqueued:
         wait_until(lambda: len(enqueued) == 2 and first_syncs_done(runtime) == 2, 15, "both folders' first syncs")
@@ -346,6 +347,7 @@ def test_a_historical_forward_applied_before_its_original_waits_for_it(open_runt
     sent = process_inbox_item(runtime, by_folder["Sent"])
     with runtime.db.transaction() as session:
         link = session.scalar(select(Link))
+        assert link is not None, [(i.status, i.error, i.problems) for i in session.scalars(select(InboxItem))]
         assert link.parent.subject == "Printer 1 is broken" and link.child.account.slug == "fixit"
         forwarded = datetime(2026, 11, 23, 11, 0, tzinfo=timezone.utc)
         assert link.created_at == forwarded and link.child.created_at == forwarded

@@ -68,7 +68,7 @@ def test_doctor_logs_in_after_starttls(tmp_path: Path, server: Dovecot) -> None:
 def test_tls_against_plain_and_plain_against_tls_are_explained_in_one_line(tmp_path: Path, server: Dovecot,
                                                                            monkeypatch, security: str, port: str,
                                                                            says: str) -> None:
-    monkeypatch.setattr("gateway.cli.doctor.PROBE_TIMEOUT_SECONDS", 2.0)
+    monkeypatch.setattr("gateway.app.checks.PROBE_TIMEOUT_SECONDS", 2.0)
     box = {**mailbox(server, security), "port": getattr(server, port)}
     config = demo_config(tmp_path, imap=[box])
     with pytest.raises(RuntimeError) as failure:
