@@ -32,6 +32,7 @@ test: install-test
 bench: install-test
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/imap.py
+	$(BIN)/python bench/imap_latency.py
 	$(BIN)/python bench/delivery.py
 	$(BIN)/python bench/parse.py
 	$(BIN)/python bench/corpus.py

@@ -26,6 +26,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from storage.clock import event_time
+
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
@@ -127,8 +129,8 @@ class Ticket(Base):
     external_id: Mapped[str | None] = mapped_column(String(200), index=True)
     assignee: Mapped[str | None] = mapped_column(String(320))
     related_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=event_time)
+    updated_at: Mapped[datetime] = mapped_column(default=event_time, onupdate=event_time)
 
     account: Mapped[Account] = relationship()
     participants: Mapped[list[Participant]] = relationship(
@@ -193,7 +195,7 @@ class Message(Base):
     # The agent who wrote it when the channel vouches for them (a team chat); they may have no email.
     author_agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
     raw_sha256: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=event_time)
 
     ticket: Mapped[Ticket] = relationship(back_populates="messages", foreign_keys=[ticket_id])
     attachments: Mapped[list[Attachment]] = relationship(back_populates="message", order_by="Attachment.id")
@@ -246,7 +248,7 @@ class Link(Base):
     state: Mapped[str] = mapped_column(String(16), default="handed_off")
     rating: Mapped[int | None] = mapped_column(Integer)
     rating_comment: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=event_time)
     accepted_at: Mapped[datetime | None] = mapped_column()
     resolved_at: Mapped[datetime | None] = mapped_column()
     rated_at: Mapped[datetime | None] = mapped_column()
@@ -265,7 +267,7 @@ class Event(Base):
     link_id: Mapped[int | None] = mapped_column(ForeignKey("links.id"))
     type: Mapped[str] = mapped_column(String(40), index=True)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(default=event_time, index=True)
 
 
 # --- work queues -------------------------------------------------------------
@@ -289,7 +291,7 @@ class InboxItem(Base):
     raw_sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(BigInteger)
     envelope: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending | done | parked
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending | done | parked | held
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     problems: Mapped[list[Any]] = mapped_column(default=list)
@@ -316,7 +318,8 @@ class OutboxItem(Base):
     rfc_message_id: Mapped[str | None] = mapped_column(String(998), unique=True)
     payload_sha256: Mapped[str | None] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending | sent | failed
+    # pending | sent | failed | withheld (caused by history: recorded, never sent)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     error: Mapped[str | None] = mapped_column(Text)
@@ -340,6 +343,11 @@ class ImapFolder(Base):
     folder: Mapped[str] = mapped_column(String(400))
     uidvalidity: Mapped[int] = mapped_column(BigInteger)
     last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
+    # When relaydesk first opened the folder: mail that arrived before is history.  NULL for folders
+    # connected before this was kept (their mail is all live, as it was then).
+    connected_at: Mapped[datetime | None] = mapped_column()
+    # When the folder's first sync reached the end: until then a Sent mail that threads nowhere is held.
+    synced_at: Mapped[datetime | None] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # When the folder last answered a poll (new mail or not): health tells a silent folder from a quiet one.
     checked_at: Mapped[datetime | None] = mapped_column()

@@ -20,7 +20,6 @@ from storage.models import (
     AccountAddress,
     Agent,
     Event,
-    ImapFolder,
     InboxItem,
     Lease,
     Link,
@@ -29,7 +28,6 @@ from storage.models import (
     OutboxItem,
     Participant,
     Ticket,
-    utcnow,
 )
 
 # --- serialising --------------------------------------------------------------
@@ -323,7 +321,8 @@ def outbox_count_since(session: Session, recipient: str, kind: str, since: datet
                        account_id: int | None = None) -> int:
     """Outbox items of `kind` to `recipient` since `since`, optionally only about one account's tickets."""
     query = select(func.count(OutboxItem.id)).where(
-        OutboxItem.recipient == recipient.lower(), OutboxItem.kind == kind, OutboxItem.created_at >= since
+        OutboxItem.recipient == recipient.lower(), OutboxItem.kind == kind, OutboxItem.created_at >= since,
+        OutboxItem.status != "withheld",  # what history would have sent never reached anyone
     )
     if account_id is not None:
         query = query.join(Ticket, OutboxItem.ticket_id == Ticket.id).where(Ticket.account_id == account_id)
@@ -342,29 +341,6 @@ def lock_inbox_item(session: Session, inbox_id: int) -> InboxItem | None:
     return session.scalar(
         select(InboxItem).where(InboxItem.id == inbox_id).with_for_update().execution_options(populate_existing=True)
     )
-
-
-# --- imap ------------------------------------------------------------------------
-
-
-def imap_cursor(session: Session, mailbox: str, folder: str, uidvalidity: int) -> int:
-    """The last imported UID of a folder; 0 for a new folder or a new UIDVALIDITY (the cursor starts over)."""
-    row = session.scalar(select(ImapFolder).where(ImapFolder.mailbox == mailbox, ImapFolder.folder == folder))
-    if row is None:
-        session.add(ImapFolder(mailbox=mailbox, folder=folder, uidvalidity=uidvalidity, last_uid=0,
-                               checked_at=utcnow()))
-        return 0
-    row.checked_at = utcnow()  # the folder answered: health tells a silent folder from a quiet one
-    if row.uidvalidity != uidvalidity:
-        row.uidvalidity, row.last_uid = uidvalidity, 0
-    return row.last_uid
-
-
-def advance_imap_cursor(session: Session, mailbox: str, folder: str, uid: int) -> None:
-    """Record `uid` as imported (never moves the cursor back)."""
-    row = session.scalar(select(ImapFolder).where(ImapFolder.mailbox == mailbox, ImapFolder.folder == folder))
-    if row is not None and uid > row.last_uid:
-        row.last_uid = uid
 
 
 # --- leases ----------------------------------------------------------------------

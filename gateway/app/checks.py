@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy import ColumnElement, func, select
@@ -172,7 +173,7 @@ def check_imap(box: ImapConfig) -> str:
 
 
 async def _imap_login(box: ImapConfig) -> str:
-    """The poller's own connection (TLS or STARTTLS before the password), then every folder."""
+    """The poller's own connection (TLS or STARTTLS before the password), every folder, the move target."""
     from gateway.channels.imap.connect import ImapRefused, close_quietly, open_session
     from gateway.channels.imap.utf7 import folder_argument
 
@@ -188,9 +189,27 @@ async def _imap_login(box: ImapConfig) -> str:
                 missing.append(folder)
         if missing:
             raise RuntimeError(f"logged in, but cannot open {', '.join(missing)}")
+        moved = await _move_target(client, box)
     finally:
         await close_quietly(client)
-    return f"logged in, {len(box.folders) + len(box.sent_folders)} folder(s) open"
+    return f"logged in, {len(box.folders) + len(box.sent_folders)} folder(s) open{moved}"
+
+
+async def _move_target(client: Any, box: ImapConfig) -> str:
+    """`after_import = "move:X"`: X exists, or is created now (said so); '' for flag/leave."""
+    from gateway.channels.imap.connect import response_text
+    from gateway.channels.imap.utf7 import folder_argument
+
+    if not box.after_import.startswith("move:"):
+        return ""
+    target = box.after_import.removeprefix("move:")
+    if (await client.examine(folder_argument(target))).result == "OK":
+        return f", after_import target {target!r} exists"
+    created = await client.create(folder_argument(target))
+    if created.result != "OK":
+        raise RuntimeError(f"after_import = \"move:{target}\": no such folder, and the server would not create "
+                           f"it: {response_text(created.lines)}")
+    return f", after_import target {target!r} did not exist: created it"
 
 
 def check_telegram(base_url: str, token: str) -> str:

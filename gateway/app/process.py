@@ -12,6 +12,7 @@ import signal
 import threading
 
 from gateway.core.config import Config
+from gateway.core.secret_check import missing_secrets
 
 log = logging.getLogger("relaydesk")
 
@@ -20,6 +21,13 @@ SHUTDOWN_GRACE_SECONDS = 45.0
 
 class ServeError(Exception):
     """The process cannot run with this configuration; the message names the key."""
+
+
+def require_secrets(config: Config, *, pollers: bool) -> None:
+    """A channel secret that cannot be read stops the process at start, by its key, not at first use."""
+    missing = missing_secrets(config, pollers=pollers)
+    if missing:
+        raise ServeError("; ".join(missing))
 
 
 def broker_name(config: Config) -> str:

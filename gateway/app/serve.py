@@ -23,7 +23,12 @@ from bots.channel import TelegramChannel
 from gateway.app import tasks
 from gateway.app.broker import is_embedded
 from gateway.app.pipeline_process import PipelineProcess
-from gateway.app.process import ServeError, broker_name, wait_for_stop_signal
+from gateway.app.process import (
+    ServeError,
+    broker_name,
+    require_secrets,
+    wait_for_stop_signal,
+)
 from gateway.app.worker import open_queue, open_runtime, start_worker
 from gateway.channels.imap.poller import ImapChannel
 from gateway.channels.smtp import SmtpServer
@@ -49,6 +54,7 @@ def run_serve(config: Config, *, with_worker: bool = True, with_pollers: bool = 
             "--no-worker needs a shared broker: with queue.broker = \"embedded\" the queue lives inside "
             "`relaydesk serve`, so nothing else could process the mail (set queue.broker to redis://… or amqp://…)"
         )
+    require_secrets(config, pollers=with_pollers)
     with ExitStack() as stack:
         if is_embedded(config.queue) and with_worker:
             runtime, enqueue, worker_note = _start_pipeline_process(stack, config)

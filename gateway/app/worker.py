@@ -17,6 +17,7 @@ from gateway.app.process import (
     ServeError,
     broker_name,
     first_line,
+    require_secrets,
     wait_for_stop_signal,
 )
 from gateway.app.timers import timer_sweeper
@@ -35,6 +36,7 @@ def run_worker(config: Config, *, threads: int | None = None) -> None:
             "queue.broker is \"embedded\": its worker runs inside `relaydesk serve`. "
             "Separate `relaydesk worker` processes need a shared broker (redis://… or amqp://…)."
         )
+    require_secrets(config, pollers=False)
     with ExitStack() as stack:
         queue = open_queue(stack, config)
         note = start_worker(stack, queue, threads or config.queue.worker_threads)

@@ -39,27 +39,36 @@ def smtp_dedupe_key(raw: bytes, rcpt_tos: Iterable[str]) -> str:
     return digest.hexdigest()
 
 
-def accept_raw(
+def accept_raw(*args: Any, **kwargs: Any) -> int:
+    """Store `raw` durably and record it as a pending inbox item; returns its id.
+
+    Takes the arguments of `accept_raw_once`: (runtime, channel, raw,
+    envelope, dedupe_key=None, sequence_key=None).  Idempotent on (channel,
+    dedupe_key): a unit seen before returns the id of the existing row and
+    stores nothing new.  Units given the same `sequence_key` are applied in
+    the order stored (see the pipeline).  Any storage failure propagates, so
+    the channel can answer with a temporary error and the sender retries.
+    """
+    return accept_raw_once(*args, **kwargs)[0]
+
+
+def accept_raw_once(
     runtime: Runtime,
     channel: str,
     raw: bytes,
     envelope: dict[str, Any],
     dedupe_key: str | None = None,
     sequence_key: str | None = None,
-) -> int:
-    """Store `raw` durably and record it as a pending inbox item; returns its id.
+) -> tuple[int, bool]:
+    """`accept_raw`, also saying whether the unit is new (False: stored before), for an import's counts.
 
-    Idempotent on (channel, dedupe_key): a unit seen before returns the id of
-    the existing row and stores nothing new.  Units given the same
-    `sequence_key` are applied in the order stored (see the pipeline).  Any storage failure propagates,
-    so the channel can answer with a temporary error and the sender retries.
     Units arriving at the same moment share one commit (`GroupCommit`).
     """
     key = dedupe_key or smtp_dedupe_key(raw, envelope.get("rcpt_tos", ()))
     digest = runtime.blobs.put(raw)
     row = _Row(channel=channel, dedupe_key=key, raw_sha256=digest, size=len(raw), envelope=dict(envelope),
                sequence_key=sequence_key)
-    return _group_commit(runtime).store(row)
+    return _group_commit(runtime).store(row), row.new
 
 
 @dataclass
@@ -75,6 +84,7 @@ class _Row:
     id: int | None = None
     error: BaseException | None = None
     done: bool = False
+    new: bool = True  # False: stored before, under the same key
 
 
 class GroupCommit:
@@ -124,7 +134,7 @@ class GroupCommit:
             except IntegrityError as exc:
                 # Seen before (a retry, a replay, or another process racing us); the
                 # blob write was harmless because blobs are content-addressed.
-                row.id = _find(self.runtime, row.channel, row.dedupe_key)
+                row.id, row.new = _find(self.runtime, row.channel, row.dedupe_key), False
                 row.error = None if row.id is not None else exc
             except Exception as exc:
                 row.error = exc

@@ -23,6 +23,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from gateway.channels.intake import accept_raw
 from gateway.channels.smtp_policy import RecipientPolicy, SenderRateLimiter
+from gateway.core.config_types import reveal
 from gateway.core.runtime import Runtime
 from storage.availability import is_unavailable
 
@@ -122,7 +123,7 @@ class SmtpServer(FreePortController):
         smtp = runtime.config.smtp
         host, port = smtp.address
         tls_context = _tls_context(smtp.tls_cert, smtp.tls_key) if smtp.tls_cert and smtp.tls_key else None
-        auth_users = dict(smtp.auth_users)
+        auth_users = {user: reveal(secret) for user, secret in smtp.auth_users.items()}
         super().__init__(
             InboundHandler(runtime, enqueue),
             hostname=host,

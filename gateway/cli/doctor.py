@@ -4,8 +4,10 @@ The probes live in `gateway.app.checks` (the API's health runs the same
 ones); this module picks those that apply to a configuration and prints
 them, OK, WARN or FAIL with one line of reason each, so an operator can fix
 a deployment before mail starts piling up.  WARN rows (parked mail, failed
-deliveries or webhooks, a silent channel) leave the exit status at 0, so
-monitoring can tell them from a broken deployment.
+deliveries or webhooks, a silent channel, a secret anyone can read, an SMTP
+listener open to other machines) leave the exit status at 0, so monitoring
+can tell them from a broken deployment.  Checks never change state but one,
+which says so: a missing `after_import = "move:X"` folder is created.
 """
 
 from __future__ import annotations
@@ -27,7 +29,13 @@ from gateway.app.checks import (
     check_work,
     probe_smarthost,
 )
+from gateway.cli.doctor_safety import (
+    check_channel_secrets,
+    check_secret,
+    check_smtp_exposure,
+)
 from gateway.core.config import Config, ConfigError, load_config
+from gateway.core.config_types import reveal
 from storage.db import make_engine
 
 
@@ -38,6 +46,8 @@ def run_checks(config_path: Path | None) -> list[Check]:
     except ConfigError as exc:
         return [Check("config", False, str(exc))]
     checks = [_config_summary(config, config_path)]
+    checks.append(attempt("secret", lambda: check_secret(config)))
+    checks.append(attempt("channel secrets", lambda: check_channel_secrets(config)))
     database = attempt("database", lambda: check_database(config.storage.url))
     checks.append(database)
     if database.ok and "will be created" not in database.detail:
@@ -46,12 +56,13 @@ def run_checks(config_path: Path | None) -> list[Check]:
     checks.append(attempt("blob store", lambda: check_blob_dir(config.storage.blobs)))
     checks.append(attempt("broker", lambda: check_broker(config.queue.broker)))
     checks.append(attempt(f"smtp listen {config.smtp.listen}", lambda: check_listen(*config.smtp.address)))
+    checks.append(attempt("exposure of smtp.listen", lambda: check_smtp_exposure(config)))
     checks.append(attempt(f"smarthost {config.outbound.smarthost}", lambda: probe_smarthost(config.outbound)))
     for box in config.imap:
         checks.append(attempt(f"imap {box.user}@{box.host}:{box.port}", lambda box=box: check_imap(box)))
     if config.telegram is not None:
         telegram = config.telegram
-        checks.append(attempt("telegram", lambda: check_telegram(telegram.base_url, telegram.token)))
+        checks.append(attempt("telegram", lambda: check_telegram(telegram.base_url, reveal(telegram.token))))
     return checks
 
 

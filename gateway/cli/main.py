@@ -147,24 +147,24 @@ def show(
 
 @app.command()
 def ingest(
-    path: Annotated[Path, typer.Argument(help="A .eml or .mbox file, or a folder of them.")],
+    path: Annotated[Path, typer.Argument(help="A .eml or .mbox file, a maildir, or a folder of them.")],
     config: ConfigOption = None,
     account: Annotated[Optional[str], typer.Option("--account", help="Receive as this hosted account (slug).")] = None,
+    history: Annotated[bool, typer.Option("--history/--live", help="History: each mail keeps its own Date and "
+                                          "nothing is sent for it (an old mailbox). Live (default): as if it "
+                                          "arrived now, acknowledged and relayed.")] = False,
+    resolve_after_days: Annotated[Optional[int], typer.Option(
+        "--resolve-after-days", min=0, help="With --history: tickets whose last mail is older are imported resolved.",
+    )] = None,
 ) -> None:
     """Feed mail files through the gateway as if received; outbound mail is left for the server to deliver."""
-    from rich.console import Console
-    from rich.progress import Progress
-
-    from gateway.cli.ingest import IngestError, count_mails, mail_files
-    from gateway.cli.ingest import ingest as ingest_all
+    from gateway.cli.ingest import IngestError, history_envelope, ingest_with_bar, mail_files, summary_line
     from gateway.core.runtime import Runtime
 
     runtime = Runtime.open(_config(config))
     try:
-        files = mail_files(path)
-        with Progress(console=Console(stderr=True), transient=True) as progress:
-            task = progress.add_task("ingesting", total=count_mails(files))
-            results = ingest_all(runtime, files, account, progress=lambda _: progress.advance(task))
+        results, seconds = ingest_with_bar(runtime, mail_files(path), account,
+                                           history_envelope(resolve_after_days) if history else None)
     except IngestError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -173,8 +173,7 @@ def ingest(
     failed = [r for r in results if r.status != "done"]
     for result in failed:
         typer.echo(f"{result.source}: inbox item {result.inbox_id} {result.status}: {result.error}", err=True)
-    queued = sum(len(r.outbox_ids) for r in results)
-    typer.echo(f"{len(results) - len(failed)} of {len(results)} mail(s) processed, {queued} outbound mail(s) queued")
+    typer.echo(summary_line(results, seconds, history))
     if failed:
         raise typer.Exit(1)
 

@@ -44,12 +44,17 @@ def print_inbox(rows: list[dict[str, Any]], console: Console | None = None) -> N
         console.print("No inbox items.")
         return
     table = Table(title=f"{len(rows)} inbox item(s)")
-    for column in ("Id", "Channel", "Status", "Tries", "Received", "To", "Error"):
-        table.add_column(column)
+    for column in ("Id", "Channel", "Status", "Tries", "Received", "To", "Reason"):
+        table.add_column(column, overflow="fold" if column == "Reason" else "ellipsis")
     for row in rows:
         table.add_row(str(row["id"]), row["channel"], escape(row["status"]), str(row["attempts"]),
-                      _short_time(row["received_at"]), escape(", ".join(row["recipients"])), escape(row["error"] or ""))
+                      _short_time(row["received_at"]), escape(", ".join(row["recipients"])), escape(_reason(row)))
     console.print(table)
+
+
+def _reason(row: dict[str, Any]) -> str:
+    """Why the item is where it is: the error of a failed or held run, else what was kept aside and why."""
+    return row["error"] or "; ".join(row["problems"])
 
 
 def print_ticket_detail(detail: dict[str, Any], console: Console | None = None) -> None:

@@ -2,15 +2,15 @@
 
 Validation happens once at start so a typo fails loudly with the key's
 dotted path (`accounts[1].prefix: ...`) instead of surfacing later as a
-wrong routing decision.  Secrets may be written as `"env:NAME"` and are
-read from the environment at load time.
+wrong routing decision.  Secrets may be written as `"env:NAME"`
+(gateway.core.config_types says when each is read).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
-from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -21,11 +21,12 @@ from pydantic import (
     model_validator,
 )
 
-from gateway.core.config_types import HostPort, Secret, Section, host_port
+from gateway.core.config_types import ChannelSecret, HostPort, Secret, Section, host_port, reveal
 from gateway.core.terms import PartnerTermsConfig, TermsConfig, check_terms_partners
+from gateway.core.imap_config import ImapConfig
 from gateway.core.web_config import WebConfig
 
-__all__ = ["HostPort", "Secret", "WebConfig", "host_port"]  # for the modules that import them from here
+__all__ = ["HostPort", "ImapConfig", "Secret", "WebConfig", "host_port"]  # for the modules that import them from here
 
 DEFAULT_CONFIG_PATH = Path("relaydesk.toml")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -66,7 +67,7 @@ class SmtpConfig(Section):
     tls_cert: Path | None = None
     tls_key: Path | None = None
     require_starttls: bool = False
-    auth_users: dict[str, Secret] = Field(default_factory=dict)
+    auth_users: dict[str, ChannelSecret] = Field(default_factory=dict)
     max_messages_per_sender_per_hour: int = Field(default=200, ge=1)
 
     @property
@@ -85,7 +86,7 @@ class SmtpConfig(Section):
 class OutboundConfig(Section):
     smarthost: HostPort = "127.0.0.1:25"
     username: str | None = None
-    password: Secret | None = None
+    password: ChannelSecret | None = None
     starttls: bool = False
     timeout_seconds: float = Field(default=30.0, gt=0)
     message_id_domain: str | None = None  # see Config.message_id_domain
@@ -101,15 +102,22 @@ class OutboundConfig(Section):
 
 
 class SecurityConfig(Section):
-    secret: Secret = Field(default="env:RELAYDESK_SECRET", validate_default=True)
+    # The HMAC key of reply tokens.  Unset: $RELAYDESK_SECRET, else one generated into the data directory
+    # at first start (gateway.core.secret_file).
+    secret: Secret | None = Field(default=None, validate_default=True)
     max_hops: int = Field(default=8, ge=1)
     trusted_authserv_ids: tuple[str, ...] = ()
     require_dkim_for_commands: bool = False
 
+    @field_validator("secret", mode="before")
+    @classmethod
+    def _from_environment(cls, value: str | None) -> str | None:
+        return os.environ.get("RELAYDESK_SECRET") if value is None else value
+
     @field_validator("secret")
     @classmethod
-    def _long_enough(cls, value: str) -> str:
-        if len(value) < 16:
+    def _long_enough(cls, value: str | None) -> str | None:
+        if value is not None and len(value) < 16:
             raise ValueError("must be at least 16 characters (use env:NAME in production)")
         return value
 
@@ -204,45 +212,8 @@ class AccountConfig(Section):
         return entry.over(self.terms) if entry is not None else self.terms
 
 
-class ImapConfig(Section):
-    account: str
-    host: str
-    port: int = 993
-    security: Literal["tls", "starttls", "none"] = "tls"
-    user: str
-    password: Secret
-    tls_ca_file: str | None = None
-    folders: tuple[str, ...] = ("INBOX",)
-    sent_folders: tuple[str, ...] = ()
-    after_import: str = "flag"
-    since: str | None = None
-    poll_seconds: float = Field(default=60.0, gt=0)
-
-    @property
-    def mailbox(self) -> str:
-        """The mailbox's name in logs, leases and the import cursors: user@host:port."""
-        return f"{self.user}@{self.host}:{self.port}"
-
-    @field_validator("after_import")
-    @classmethod
-    def _after_import(cls, value: str) -> str:
-        if value in ("flag", "leave") or (value.startswith("move:") and len(value) > 5):
-            return value
-        raise ValueError("must be 'flag', 'leave' or 'move:FOLDER'")
-
-    @field_validator("since")
-    @classmethod
-    def _iso_date(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                date.fromisoformat(value)
-            except ValueError:
-                raise ValueError("must be a date like 2026-01-01") from None
-        return value
-
-
 class TelegramConfig(Section):
-    token: Secret
+    token: ChannelSecret
     base_url: str = "https://api.telegram.org/bot"
     mode: Literal["polling", "webhook"] = "polling"
     webhook_url: str | None = None
@@ -257,6 +228,15 @@ class TelegramConfig(Section):
         if self.mode == "webhook" and not (self.webhook_url or "").startswith(("https://", "http://")):
             raise ValueError("mode = \"webhook\" needs webhook_url, the https:// address Telegram posts updates to")
         return self
+
+    @property
+    def lease_name(self) -> str:
+        """The update loop's lease, by the bot's id (the token's first part), so two bots never share one."""
+        try:
+            token = reveal(self.token)
+        except ValueError:  # a process that never runs the bot (`relaydesk doctor` without the variable)
+            token = self.token
+        return f"telegram bot {token.partition(':')[0]}"
 
     @property
     def file_base_url(self) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from gateway.core.accounts import sync_accounts
 from gateway.core.config import Config
+from gateway.core.secret_file import with_secret
 from storage.blobs import BlobStore
 from storage.db import Database
 from storage.migrate import upgrade
@@ -24,7 +25,8 @@ class Runtime:
 
     @classmethod
     def open(cls, config: Config, *, migrate: bool = True) -> "Runtime":
-        """Connect, bring the schema up to date and mirror accounts from config."""
+        """Connect, bring the schema up to date and mirror accounts from config (and find its secret)."""
+        config = with_secret(config)
         db = Database(config.storage.url)
         if migrate:
             upgrade(db.engine)

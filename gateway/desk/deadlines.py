@@ -22,6 +22,7 @@ from gateway.core.accounts import settings_for
 from gateway.core.config import Config
 from gateway.desk.business_time import Stopwatch
 from gateway.desk.partner_terms import KINDS, Terms, from_snapshot, terms_for
+from gateway.desk.withheld import in_history
 from storage import repositories
 from storage.deadline_models import Deadline, Timer
 from storage.models import Link, Ticket
@@ -35,8 +36,9 @@ _SEVERITY = (BREACHED, PAUSED, AT_RISK, ON_TRACK, MET)
 
 
 def start(session: Session, link: Link, terms: Terms | None, now: datetime) -> list[Deadline]:
-    """Set the link's deadlines from `terms` (none without terms), running from `now`."""
-    if terms is None:
+    """Set the link's deadlines from `terms` (none without terms, nor for a handoff found in history: its
+    reminders and escalations would leave for work done long ago), running from `now`."""
+    if terms is None or in_history(session):
         return []
     started = []
     for kind in KINDS:

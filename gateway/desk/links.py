@@ -19,7 +19,8 @@ from gateway.desk import deadlines
 from gateway.desk.partner_terms import ACCEPT, RESOLVE
 from gateway.desk.tickets import add_event
 from storage import repositories
-from storage.models import Link, Ticket, utcnow
+from storage.clock import event_time
+from storage.models import Link, Ticket
 
 HANDED_OFF = "handed_off"
 ACCEPTED = "accepted"
@@ -68,7 +69,7 @@ def can_transition(link: Link, target: str) -> bool:
 def create_link(session: Session, parent: Ticket, child: Ticket, *, actor: str | None,
                 detail: dict[str, Any] | None = None) -> Transition:
     """Link `parent → child` in state handed_off and record the handoff on both tickets."""
-    link = Link(parent_ticket_id=parent.id, child_ticket_id=child.id, state=HANDED_OFF, created_at=utcnow())
+    link = Link(parent_ticket_id=parent.id, child_ticket_id=child.id, state=HANDED_OFF, created_at=event_time())
     link.parent = parent
     link.child = child
     session.add(link)
@@ -82,7 +83,7 @@ def transition(session: Session, link: Link, target: str, *, actor: str | None,
     """Move `link` to `target`, stamping the time and writing the events; raises if not allowed."""
     if not can_transition(link, target):
         raise LinkTransitionError(link, target)
-    now = utcnow()
+    now = event_time()
     before = link.state
     link.state = target
     if target == ACCEPTED:

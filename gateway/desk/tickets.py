@@ -20,6 +20,7 @@ from gateway.desk.webhook_events import announce
 from parsers.message import Address, ParsedMessage
 from parsers.message import Attachment as ParsedAttachment
 from storage.blobs import BlobStore
+from storage.clock import event_time
 from storage.models import (
     Account,
     Attachment,
@@ -27,7 +28,6 @@ from storage.models import (
     Message,
     MessageRef,
     Ticket,
-    utcnow,
 )
 from storage.repositories import message_ref_exists, parent_link
 
@@ -86,7 +86,7 @@ def hosting_account(session: Session, ticket: Ticket) -> Account:
 
 def add_event(session: Session, ticket: Ticket, type_: str, link_id: int | None = None, **detail: Any) -> Event:
     """Record a fact about the ticket; the account's webhooks that asked for it get it (same transaction)."""
-    event = Event(ticket_id=ticket.id, type=type_, detail=detail, link_id=link_id, at=utcnow())
+    event = Event(ticket_id=ticket.id, type=type_, detail=detail, link_id=link_id, at=event_time())
     session.add(event)
     announce(session, ticket, event)
     return event
@@ -146,7 +146,7 @@ def change_status(session: Session, ticket: Ticket, to: str, by: str | None) -> 
         raise InvalidTransition(f"{ticket.ref} cannot go from {ticket.status} to {to}")
     add_event(session, ticket, "status_changed", **{"from": ticket.status, "to": to, "by": by})
     ticket.status = to
-    ticket.updated_at = utcnow()
+    ticket.updated_at = event_time()
     deadlines.follow_status(session, ticket, clock.now())  # a child waiting on its customer stops its clocks
     return True
 
@@ -218,7 +218,7 @@ def add_message(session: Session, ticket: Ticket, new: NewMessage) -> Message:
     session.flush()
     if message.rfc_message_id:
         remember_message_id(session, ticket, message.rfc_message_id, message_id=message.id)
-    ticket.updated_at = utcnow()
+    ticket.updated_at = event_time()
     add_event(
         session, ticket, "message_added",
         message_id=message.id, direction=new.direction, visibility=new.visibility,

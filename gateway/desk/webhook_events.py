@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.desk.views import message_json, ticket_summary
+from gateway.desk.withheld import WITHHELD, is_withheld
 from parsers.message import iso_utc
 from storage.api_models import Webhook
 from storage.models import Event, Message, OutboxItem, Ticket
@@ -62,14 +63,16 @@ def announce(session: Session, ticket: Ticket, event: Event) -> list[OutboxItem]
         "ticket": ticket_summary(session, ticket),
         "data": _data(session, event),
     }
+    status = WITHHELD if is_withheld(session, KIND) else "pending"  # history: recorded, never delivered
     items = [
         OutboxItem(ticket_id=ticket.id, kind=KIND, channel=CHANNEL, recipient=hook.url[:320], envelope_from="",
-                   payload={"webhook_id": hook.id, "event": name, "body": body})
+                   status=status, payload={"webhook_id": hook.id, "event": name, "body": body})
         for hook in hooks
     ]
     session.add_all(items)
     session.flush()
-    session.info.setdefault(_QUEUED, []).extend(item.id for item in items)
+    if status != WITHHELD:
+        session.info.setdefault(_QUEUED, []).extend(item.id for item in items)
     return items
 
 

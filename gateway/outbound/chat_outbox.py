@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from gateway.outbound.compose import FileRef
+from gateway.desk.withheld import WITHHELD, is_withheld
+from storage.clock import event_time
 from storage.models import OutboxItem, TelegramPost, Ticket
 
 CHANNEL = "telegram"
@@ -68,6 +70,8 @@ def remember_post(session: Session, item: OutboxItem, message_id: int) -> None:
 
 
 def _queued(session: Session, item: OutboxItem) -> OutboxItem:
+    if is_withheld(session, item.kind):
+        item.status, item.created_at = WITHHELD, event_time()
     session.add(item)
     session.flush()
     return item

@@ -104,6 +104,7 @@ def error_reply_sent_recently(session: Session, address: str, reason: str, now: 
             OutboxItem.recipient == address.strip().lower(),
             OutboxItem.kind == ERROR_REPLY_KIND,
             OutboxItem.created_at >= since,
+            OutboxItem.status != "withheld",
         )
     )
     return any((payload or {}).get("reason") == reason for payload in payloads)

@@ -30,6 +30,8 @@ from gateway.outbound.compose import (
     tagged_subject,
     thread_index,
 )
+from gateway.desk.withheld import WITHHELD, is_withheld
+from storage.clock import event_time
 from storage.models import OutboxItem, Participant, Ticket, utcnow
 from storage.repositories import (
     first_inbound_address,
@@ -85,6 +87,8 @@ def queue_mail(
         raise NotAParticipant(f"participant {participant.id} is not on {ticket.ref}")
     if not participant.email:
         raise NotAParticipant(f"participant {participant.id} of {ticket.ref} has no email address")
+    if is_withheld(session, kind):
+        return _withheld(session, ticket, participant, kind, subject, message_id)
     config = runtime.config
     sender = hosting_account(session, ticket)
     from_email = first_inbound_address(session, sender.id)
@@ -121,6 +125,20 @@ def set_return_path(runtime: Runtime, item: OutboxItem, from_email: str) -> None
     """The flushed item's VERP envelope sender, so a bounce names the item it is about."""
     bounce_base = runtime.config.outbound.bounce_address or f"bounces@{from_email.rpartition('@')[2]}"
     item.envelope_from = make_verp_address(runtime.config.security.secret, bounce_base, item.id)
+
+
+def _withheld(session: Session, ticket: Ticket, participant: Participant, kind: str, subject: str | None,
+              message_id: int | None) -> OutboxItem:
+    """The record of a mail history caused: not rendered, never delivered, dated with the history."""
+    item = OutboxItem(
+        ticket_id=ticket.id, message_id=message_id, kind=kind, channel="email", recipient=participant.email,
+        envelope_from="", status=WITHHELD, created_at=event_time(),
+        payload={"ref": ticket.ref, "subject": subject if subject is not None else ticket.subject,
+                 "participant_id": participant.id},
+    )
+    session.add(item)
+    session.flush()
+    return item
 
 
 def _draft(

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from gateway.core.config import AccountConfig
 from gateway.core.runtime import Runtime
 from gateway.desk.tickets import AUTO_KINDS
+from gateway.pipeline.history import History
 from gateway.pipeline.thread_match import ThreadMatch
 from parsers import ParsedMessage
 from storage.models import (
@@ -35,6 +36,10 @@ class Unprocessable(Exception):
     """The item can never be processed as it is (no blob, no hosted recipient): park it at once."""
 
 
+class Held(Exception):
+    """Not yet: the item waits for mail it refers to (kept pending, tried again, never counted as a failure)."""
+
+
 class StepFailed(Exception):
     """A step raised; carries the step's name for the item's error line."""
 
@@ -49,7 +54,8 @@ class Inbound:
     """Everything the steps share about one inbound message.
 
     Filled in step order:
-      runtime, session, item, parsed, hops — before the first step;
+      runtime, session, item, parsed, hops, history — before the first step (history: None for live mail,
+        else the past mail's time and what may still leave; see gateway.pipeline.history);
       recipients — envelope RCPT TO addresses, else To/Cc/Delivered-To (lower-case);
       account / account_config — the hosted account that received it (`receive`);
       other_accounts — further hosted accounts a non-agent wrote to; each gets a run of its own (`receive`);
@@ -72,6 +78,7 @@ class Inbound:
     parsed: ParsedMessage
     recipients: tuple[str, ...]
     hops: int
+    history: History | None = None
     account: Account | None = None
     account_config: AccountConfig | None = None
     other_accounts: list[Account] = field(default_factory=list)

@@ -7,7 +7,9 @@ on messages turns any remaining race into an IntegrityError that is read as
 "already done".  A step that raises rolls everything back; the item's
 attempts and error are then recorded in a new transaction and the item is
 parked after `queue.max_attempts` (`requeue_parked` replays it).  Nothing is
-lost and the worker never crashes.
+lost and the worker never crashes.  An item a step holds (`Held`: it waits
+for mail it refers to) stays pending with the reason, its run not counted;
+the sweeper tries it again.
 
 Mail runs the steps of `gateway.pipeline.steps.STEPS`; any other channel
 (Telegram) runs the `ChannelApplier` the application layer hands in.
@@ -34,9 +36,11 @@ from gateway.pipeline.context import (
     Step,
     StepFailed,
     Unprocessable,
+    Held,
     first_line,
     header_recipients,
 )
+from gateway.pipeline.history import applying, history_of
 from gateway.pipeline.steps import PER_ACCOUNT_FROM, STEPS
 from parsers import ParsedMessage, ParseOptions, parse_message
 from storage.availability import is_unavailable
@@ -86,12 +90,16 @@ def process_inbox_item(runtime: Runtime, inbox_id: int, appliers: Appliers | Non
             applied = _apply(runtime, appliers, session, item, parsed)
             item.status, item.error, item.problems = "done", None, applied.problems
             session.flush()
-            return [row.id for row in earlier + applied.outbox] + webhook_events.take_queued(session)
+            return [row.id for row in earlier + applied.outbox if row.status == "pending"] + webhook_events.take_queued(
+                session)
     except IntegrityError as exc:
         if _stored_by_another_worker(runtime, inbox_id):
             return []
         _record_failure(runtime, inbox_id, f"store: IntegrityError: {first_line(str(exc.orig))}", park=False)
     except StepFailed as exc:
+        if isinstance(exc.cause, Held):
+            _record_failure(runtime, inbox_id, f"held: {exc.cause}", park=False, counted=False)
+            return []
         unavailable = is_unavailable(exc)
         if not unavailable:  # an outage is logged once, by the database
             log.warning("inbox item %s failed: %s", inbox_id, exc)
@@ -117,8 +125,9 @@ def _apply(runtime: Runtime, appliers: Appliers, session: Session, item: InboxIt
         except Exception as exc:
             raise StepFailed(item.channel, exc) from exc
     ctx = _context(runtime, session, item, parsed)
-    run_steps(ctx)
-    runs = [ctx, *_runs_for_other_accounts(ctx)]
+    with applying(session, ctx.history):
+        run_steps(ctx)
+        runs = [ctx, *_runs_for_other_accounts(ctx)]
     return Applied(list(parsed.problems) + [p for run in runs for p in run.problems],
                    [row for run in runs for row in run.outbox])
 
@@ -237,6 +246,7 @@ def _context(runtime: Runtime, session: Session, item: InboxItem, parsed: Parsed
         parsed=parsed,
         recipients=_envelope_recipients(item, parsed),
         hops=hop_count(parsed),
+        history=history_of(item.envelope, parsed),
     )
 
 

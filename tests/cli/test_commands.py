@@ -6,21 +6,12 @@ import json
 import mailbox
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from gateway.cli.main import app
-from tests.conftest import demo_config_text
 from tests.pipeline.mail import mail
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def config_file(tmp_path: Path) -> Path:
-    path = tmp_path / "relaydesk.toml"
-    path.write_text(demo_config_text(tmp_path), encoding="utf-8")
-    return path
 
 
 def _run(*args: str):  # type: ignore[no-untyped-def]

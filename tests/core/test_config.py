@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
 from pydantic import BaseModel
 
+from gateway.core.config_types import reveal
 from gateway.core.config import Config, ConfigError, load_config, parse_config
+from gateway.core.secret_check import missing_secrets
+from gateway.core.secret_file import with_secret
 from tests.conftest import demo_config_text
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,11 +74,39 @@ def test_unknown_partner_and_unknown_key_are_refused() -> None:
 def test_secret_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MY_SECRET", "s" * 32)
     assert parse_config({"security": {"secret": "env:MY_SECRET"}}).security.secret == "s" * 32
-    assert parse_config({"security": {"secret": "env:MY_SECRET"}, "smtp": {"auth_users": {"mta": "env:MY_SECRET"}}}
-                        ).smtp.auth_users == {"mta": "s" * 32}
+    config = parse_config({"security": {"secret": "env:MY_SECRET"}, "smtp": {"auth_users": {"mta": "env:MY_SECRET"}}})
+    assert reveal(config.smtp.auth_users["mta"]) == "s" * 32  # a channel's secret is read when it is used
     monkeypatch.delenv("MY_SECRET")
     with pytest.raises(ConfigError, match="MY_SECRET is not set"):
         parse_config({"security": {"secret": "env:MY_SECRET"}})
+
+
+def test_a_channel_secret_is_needed_only_by_what_uses_the_channel(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`relaydesk tickets` loads a config whose IMAP password is unset; `serve` and `doctor` name the key."""
+    monkeypatch.delenv("IMAP_PASSWORD", raising=False)
+    config = parse_config({
+        "accounts": [{"slug": "vendor", "name": "V", "prefix": "VND", "addresses": ["support@vendor.example"]}],
+        "imap": [{"account": "vendor", "host": "imap.example", "user": "u", "password": "env:IMAP_PASSWORD"}],
+    })
+    assert missing_secrets(config) == ["imap[0].password: environment variable IMAP_PASSWORD is not set"]
+    assert missing_secrets(config, pollers=False) == []
+    monkeypatch.setenv("IMAP_PASSWORD", "p")
+    assert missing_secrets(config) == [] and reveal(config.imap[0].password) == "p"
+
+
+def test_without_a_secret_one_is_generated_into_the_data_directory(tmp_path: Path, monkeypatch, caplog) -> None:
+    monkeypatch.delenv("RELAYDESK_SECRET", raising=False)
+    config = parse_config({"storage": {"url": f"sqlite:///{tmp_path}/db.sqlite", "blobs": str(tmp_path / "blobs")}})
+    assert config.security.secret is None
+    with caplog.at_level(logging.WARNING, logger="relaydesk"):
+        first = with_secret(config).security.secret
+    assert "generated a random one into" in caplog.text
+    path = tmp_path / "relaydesk.secret"
+    assert path.read_text().strip() == first and len(first) >= 32
+    assert path.stat().st_mode & 0o077 == 0  # the owner's only
+    assert with_secret(config).security.secret == first  # read back, not made again
+    other = parse_config({"storage": {"blobs": str(tmp_path / "other" / "blobs")}})
+    assert with_secret(other).security.secret != first  # each installation its own
 
 
 def test_message_id_domain_defaults_to_one_per_installation(tmp_path: Path) -> None:

@@ -12,13 +12,17 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from gateway.core.config import load_config
+from gateway.core.runtime import Runtime
 from tests.conftest import demo_config_text
 from tests.e2e.harness import announced_smtp, free_port, log_size
 
-__all__ = ["GatewayProcess", "free_port", "write_config"]
+__all__ = ["GatewayProcess", "add_imap_mailbox", "free_port", "serving", "write_config"]
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -44,6 +48,15 @@ def write_config(
         lines.append(line)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def add_imap_mailbox(path: Path, host: str, port: int, user: str, password: str, **keys: Any) -> None:
+    """Append an [[imap]] table (plain IMAP on `host:port`) with any further `keys` to the config at `path`."""
+    lines = [f"{key} = {_toml_value(value)}" for key, value in {
+        "account": "vendor", "host": host, "port": port, "security": "none", "user": user, "password": password,
+        **keys}.items()]
+    with path.open("a", encoding="utf-8") as config:
+        config.write("\n[[imap]]\n" + "\n".join(lines) + "\n")
 
 
 def _toml_value(value: Any) -> str:
@@ -104,3 +117,20 @@ class GatewayProcess:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except FileNotFoundError:
             return "(no log)"
+
+
+@contextmanager
+def serving(config_path: Path, port: int) -> Iterator[tuple[GatewayProcess, Runtime]]:
+    """`relaydesk serve` on `config_path` (ready on SMTP `port`) and a Runtime on its database to look at it;
+    a failure shows the end of the server's log."""
+    serve = GatewayProcess(config_path, "serve", name="serve")
+    runtime = Runtime.open(load_config(config_path))
+    try:
+        serve.start().wait_smtp(port)
+        yield serve, runtime
+    except BaseException:
+        print(serve.log_tail(80))
+        raise
+    finally:
+        runtime.close()
+        serve.stop()

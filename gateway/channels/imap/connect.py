@@ -13,6 +13,7 @@ import ssl
 
 import aioimaplib
 
+from gateway.core.config_types import reveal
 from gateway.core.config import ImapConfig
 
 
@@ -32,17 +33,34 @@ async def open_session(box: ImapConfig, timeout: float) -> aioimaplib.IMAP4:
                                                         ssl_context=tls_context(box))
     else:
         client = aioimaplib.IMAP4(host=box.host, port=box.port, timeout=timeout)
-    await client.wait_hello_from_server()
+    try:
+        await client.wait_hello_from_server()
+    except ssl.SSLError as exc:
+        raise ImapRefused(_tls_mismatch(box, exc)) from None
+    except asyncio.TimeoutError:
+        if box.security == "tls":
+            raise
+        await close_quietly(client)
+        raise ImapRefused(f"{box.host}:{box.port} sent no IMAP greeting within {timeout:.0f} s; if it is an IMAP "
+                          f"over TLS port (993), set security = \"tls\"") from None
     try:
         if box.security == "starttls":
             await _starttls(client, box, timeout)
-        response = await client.login(box.user, box.password)
+        response = await client.login(box.user, reveal(box.password))
         if response.result != "OK":
             raise ImapRefused(f"login refused: {response_text(response.lines)}")
     except BaseException:
         await close_quietly(client)
         raise
     return client
+
+
+def _tls_mismatch(box: ImapConfig, exc: ssl.SSLError) -> str:
+    """One line for the operator instead of OpenSSL's words (WRONG_VERSION_NUMBER: TLS spoken to plain text)."""
+    if "WRONG_VERSION_NUMBER" in str(exc) or "wrong version number" in str(exc):
+        return (f"security = \"tls\", but {box.host}:{box.port} answers in plain text: use its TLS port (993), "
+                f"or security = \"starttls\" (or \"none\") for this port")
+    return f"TLS with {box.host}:{box.port} failed: {exc.reason or exc}"
 
 
 async def _starttls(client: aioimaplib.IMAP4, box: ImapConfig, timeout: float) -> None:

@@ -23,6 +23,7 @@ from contextlib import asynccontextmanager
 
 import aiosmtplib
 
+from gateway.core.config_types import reveal
 from gateway.core.config import OutboundConfig
 from gateway.outbound.transports import PermanentError, TransientError
 
@@ -133,7 +134,7 @@ def _new_client(outbound: OutboundConfig) -> aiosmtplib.SMTP:
         timeout=outbound.timeout_seconds,
         start_tls=outbound.starttls,
         username=outbound.username,
-        password=outbound.password,
+        password=reveal(outbound.password) if outbound.password else None,
     )
 
 

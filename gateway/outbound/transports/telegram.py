@@ -21,12 +21,13 @@ from telegram.error import (
     TelegramError,
 )
 
+from gateway.core.config_types import reveal
 from gateway.core.config import TelegramConfig
 from gateway.outbound.transports import PermanentError, TransientError
 
 
 def make_bot(config: TelegramConfig) -> Bot:
-    return Bot(config.token, base_url=config.base_url, base_file_url=config.file_base_url)
+    return Bot(reveal(config.token), base_url=config.base_url, base_file_url=config.file_base_url)
 
 
 def send_chat_item(config: TelegramConfig | None, payload: dict[str, Any], files: list[tuple[str, bytes]]

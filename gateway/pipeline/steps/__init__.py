@@ -10,6 +10,7 @@ A new step is one line here.  Why each sits where it does:
   store_message, apply_follow_up: the message and its status effects
   federation_step       another relaydesk's X-Relaydesk-* headers: remote ref, executor's status
   mirror_step … announce_new_ticket: outbound, after everything is stored
+  settle_history        last: a past mail's ticket may be imported resolved once all of it is stored
 (The forwarded-original threading rule lives in gateway.pipeline.thread_match.RULES.)
 """
 
@@ -24,6 +25,7 @@ from gateway.pipeline.steps.commands import commands_step
 from gateway.pipeline.steps.digest import digest_preference
 from gateway.pipeline.steps.federation import elide_body_markers, federation_step
 from gateway.pipeline.steps.handoff import handoff_step
+from gateway.pipeline.steps.history import settle_history
 from gateway.pipeline.steps.mirror import mirror_step
 from gateway.pipeline.steps.receive import receive, skip_duplicate
 from gateway.pipeline.steps.sender import classify_sender
@@ -55,6 +57,7 @@ STEPS: list[Step] = [
     relay_agent_reply,
     acknowledge,
     announce_new_ticket,
+    settle_history,
 ]
 
 # The first step that runs again for each further account a mail was addressed to (after `receive`).

@@ -5,8 +5,9 @@ from __future__ import annotations
 from gateway.desk.participants import add_participant
 from gateway.desk.tickets import change_status, open_ticket
 from gateway.flows.agent_messages import record_agent_reply
-from gateway.pipeline.context import Inbound
+from gateway.pipeline.context import Held, Inbound
 from gateway.pipeline.inbound_store import add_copied_contacts, store_inbound
+from storage.imap_repositories import imap_first_sync_pending, imap_items_waiting
 
 
 def skip_unthreaded_sent(ctx: Inbound) -> None:
@@ -14,11 +15,21 @@ def skip_unthreaded_sent(ctx: Inbound) -> None:
 
     The folder also holds the agent's private and everyday mail; what belongs
     to a ticket (a reply, a forward to a partner) has been threaded or handed
-    off by now.
+    off by now — unless the mail it answers or forwards is not applied yet:
+    during a mailbox's first sync, and while mail of its other folders waits
+    to be applied, the Sent mail is held (kept pending, tried again by the
+    sweeper), so the order in which folders and workers go does not matter.
     """
-    if ctx.ticket is None and ((ctx.item.envelope or {}).get("imap") or {}).get("role") == "sent":
-        ctx.problems.append("mail from a Sent folder that belongs to no ticket; kept in the inbox only")
-        ctx.handled = True
+    imap = (ctx.item.envelope or {}).get("imap") or {}
+    if ctx.ticket is not None or imap.get("role") != "sent":
+        return
+    folders = imap.get("inbox_folders") or []
+    if folders and imap_first_sync_pending(ctx.session, imap["mailbox"], folders):
+        raise Held("a Sent mail that threads nowhere yet, during the mailbox's first sync")
+    if folders and imap_items_waiting(ctx.session, imap["mailbox"], folders, ctx.item.id):
+        raise Held("a Sent mail that threads nowhere yet, while the mailbox's other mail waits to be applied")
+    ctx.problems.append("mail from a Sent folder that belongs to no ticket; kept in the inbox only")
+    ctx.handled = True
 
 
 def open_new_ticket(ctx: Inbound) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from contextlib import contextmanager
 from typing import Any
 
@@ -13,13 +14,14 @@ import pytest
 from aioimaplib import Response
 from sqlalchemy import func, select
 
-from gateway.channels.imap import poller as imap_poller
-from gateway.channels.imap.poller import ImapChannel, MailboxPoller
-from gateway.channels.imap.responses import literals_by_uid
+from gateway.channels.imap import folder_import as imap_import
+from gateway.channels.imap.folder_import import FolderImport
+from gateway.channels.imap.poller import ImapChannel
+from gateway.channels.imap.responses import FetchedMail, mails_by_uid
 from gateway.channels.imap.utf7 import folder_argument
 from gateway.core.runtime import Runtime
 from gateway.pipeline.runner import process_inbox_item
-from storage.models import ImapFolder, InboxItem, Message, OutboxItem, Ticket
+from storage.models import ImapFolder, InboxItem, Link, Message, OutboxItem, Ticket
 from tests.channels.imap.conftest import SUPPORT
 from tests.channels.imap.dovecot import Dovecot
 from tests.e2e.harness import wait_until
@@ -94,17 +96,17 @@ def test_failure_after_the_commit_imports_the_mail_once(open_runtime, server: Do
     """The connection drops after the inbox commit, before the flag: the retry finds the stored mail."""
     server.append(SUPPORT, "INBOX", customer_mail(1))
     runtime = open_runtime()
-    real_after_import = MailboxPoller._after_import
+    real_after_import = FolderImport._after_import
 
     calls: list[list[int]] = []
 
-    async def drop_first(self: MailboxPoller, client: Any, folder: str, uids: list[int]) -> None:
+    async def drop_first(self: FolderImport, client: Any, uids: list[int]) -> None:
         calls.append(list(uids))
         if len(calls) == 1:
             raise ConnectionResetError("connection reset by peer")
-        await real_after_import(self, client, folder, uids)
+        await real_after_import(self, client, uids)
 
-    monkeypatch.setattr(MailboxPoller, "_after_import", drop_first)
+    monkeypatch.setattr(FolderImport, "_after_import", drop_first)
     with polling(runtime) as enqueued:
         wait_until(lambda: len(enqueued) == 1, 20, "mail imported after the reconnect")
     assert calls == [[1], [1]]
@@ -119,20 +121,19 @@ def test_a_connection_lost_mid_import_resumes_with_the_batch_it_broke(open_runti
     """The cursor passes a batch once it is stored: a lost connection reads that batch again, no other."""
     for number in range(1, 6):
         server.append(SUPPORT, "INBOX", customer_mail(number))
-    monkeypatch.setattr(imap_poller, "FETCH_BATCH", 2)
+    monkeypatch.setattr(imap_import, "FETCH_BATCH", 2)
     runtime = open_runtime(after_import="leave")  # nothing marks the mails: only the cursor knows
-    real_store = MailboxPoller._store
+    real_store = FolderImport._store
     stored: list[int] = []
 
-    async def drop_after_the_third(self: MailboxPoller, folder: str, role: str, validity: int, uid: int,
-                                   raw: bytes) -> int:
+    async def drop_after_the_third(self: FolderImport, cursor: Any, uid: int, mail: FetchedMail) -> tuple[int, bool]:
         stored.append(uid)
-        inbox_id = await real_store(self, folder, role, validity, uid, raw)
+        result = await real_store(self, cursor, uid, mail)
         if stored == [1, 2, 3]:
             raise ConnectionResetError("connection reset by peer")
-        return inbox_id
+        return result
 
-    monkeypatch.setattr(MailboxPoller, "_store", drop_after_the_third)
+    monkeypatch.setattr(FolderImport, "_store", drop_after_the_third)
     with polling(runtime):
         wait_until(lambda: 5 in stored, 20, "the last mail read after the reconnect")
     assert stored == [1, 2, 3, 3, 4, 5]  # batches [1, 2] [3, 4] [5]: the broken one is read again, no other
@@ -145,18 +146,18 @@ def test_mail_is_fetched_in_batches_and_a_large_mail_on_its_own(open_runtime, se
                                                                 monkeypatch) -> None:
     for number in range(1, 31):
         server.append(SUPPORT, "INBOX", customer_mail(number))
-    server.append(SUPPORT, "INBOX", customer_mail(31, b"X-Padding: " + b"x" * (imap_poller.BATCH_ALONE_BYTES + 10)
+    server.append(SUPPORT, "INBOX", customer_mail(31, b"X-Padding: " + b"x" * (imap_import.BATCH_ALONE_BYTES + 10)
                                                   + b"\r\n"))
     server.append(SUPPORT, "INBOX", customer_mail(32))
     runtime = open_runtime()
-    real_fetch = MailboxPoller._fetch
+    real_fetch = FolderImport._fetch
     fetches: list[list[int]] = []
 
-    async def counted(self: MailboxPoller, client: Any, uids: list[int]) -> dict[int, bytes]:
+    async def counted(self: FolderImport, client: Any, uids: list[int]) -> dict[int, FetchedMail]:
         fetches.append(list(uids))
         return await real_fetch(self, client, uids)
 
-    monkeypatch.setattr(MailboxPoller, "_fetch", counted)
+    monkeypatch.setattr(FolderImport, "_fetch", counted)
     with polling(runtime) as enqueued:
         wait_until(lambda: len(enqueued) == 32, 20, "all 32 mails imported")
     assert fetches == [list(range(1, 26)), list(range(26, 31)), [31], [32]]
@@ -180,21 +181,28 @@ def test_a_batch_refused_outright_is_read_one_mail_at_a_time(open_runtime, caplo
             return Response("NO", [b"Error: Corrupted mail file"])
 
     runtime = open_runtime()
-    poller = MailboxPoller(runtime, runtime.config.imap[0], lambda _id: None, asyncio.Event())
+    box = runtime.config.imap[0]
+    importer = FolderImport(runtime, box, box.mailbox, "INBOX", "inbox", lambda _id: None, lambda: True)
     client = Refusing()
-    with caplog.at_level(logging.ERROR, logger="gateway.channels.imap.poller"):
-        fetched = asyncio.run(poller._fetch(client, [1, 2, 3]))
-    assert fetched == {1: b"hi", 3: b"hi"}
+    with caplog.at_level(logging.ERROR, logger="gateway.channels.imap.folder_import"):
+        fetched = asyncio.run(importer._fetch(client, [1, 2, 3]))
+    assert {uid: mail.raw for uid, mail in fetched.items()} == {1: b"hi", 3: b"hi"}
+    assert importer.unreadable == {2}
     assert client.asked == ["1,2,3", "1", "2", "3"]
     assert "UID 2 could not be read (Error: Corrupted mail file); left in the folder" in caplog.text
 
 
-def test_fetch_responses_are_read_whichever_side_of_the_body_the_uid_stands() -> None:
-    lines = [b"1 FETCH (UID 7 BODY[] {5}", bytearray(b"first"), b")",
+def test_fetch_responses_are_read_whichever_side_of_the_body_the_uid_and_date_stand() -> None:
+    lines = [b'1 FETCH (UID 7 INTERNALDATE " 4-Dec-2026 16:00:05 +0100" BODY[] {5}', bytearray(b"first"), b")",
              b"2 FETCH (FLAGS (\\Seen))",  # a flag change the server slipped in: no body
-             b"3 FETCH (BODY[] {6}", bytearray(b"second"), b" UID 9)",
+             b"3 FETCH (BODY[] {6}", bytearray(b"second"), b' UID 9 INTERNALDATE "30-Nov-2026 09:00:00 +0000")',
+             b"4 FETCH (UID 11 BODY[] {5}", bytearray(b"third"), b")",
              b"Fetch completed."]
-    assert literals_by_uid(lines) == {7: b"first", 9: b"second"}
+    mails = mails_by_uid(lines)
+    assert {uid: mail.raw for uid, mail in mails.items()} == {7: b"first", 9: b"second", 11: b"third"}
+    assert mails[7].received_at.isoformat() == "2026-12-04T15:00:05+00:00"
+    assert mails[9].received_at.isoformat() == "2026-11-30T09:00:00+00:00"
+    assert mails[11].received_at is None
 
 
 def test_a_new_uidvalidity_starts_over_without_duplicate_tickets(open_runtime, server: Dovecot) -> None:
@@ -300,3 +308,50 @@ def test_refusals_are_logged_and_retried(open_runtime, caplog, box: dict[str, An
     with caplog.at_level(logging.WARNING, logger="gateway.channels.imap.poller"), polling(runtime):
         wait_until(lambda: caplog.text.count(expected) >= 2, 15, f"{expected!r} logged and retried")
     assert "retrying in" in caplog.text
+
+
+def first_syncs_done(runtime: Runtime) -> int:
+    with runtime.db.transaction() as session:
+        return session.scalar(select(func.count()).select_from(ImapFolder).where(ImapFolder.synced_at.is_not(None)))
+
+
+def dispatcher_forward(number: int) -> bytes:
+    """Dana's forward of customer_mail(number) to the partner FixIt, two hours after it came."""
+    return (
+        b"From: Dana <dana@vendor.example>\r\nTo: jobs@fixit.example\r\nSubject: Fwd: Printer %d is broken\r\n"
+        b"Message-ID: <fwd-%d@vendor.example>\r\nDate: Mon, 23 Nov 2026 11:00:00 +0000\r\n\r\nPlease have a look.\r\n\r\n"
+        b"---------- Forwarded message ---------\r\nFrom: Alice <alice@customer.example>\r\n"
+        b"Date: Mon, 23 Nov 2026 09:00:00 +0000\r\nSubject: Printer %d is broken\r\nTo: support@vendor.example\r\n\r\n"
+        b"It jams on every page.\r\n" % (number, number, number)
+    )
+
+
+@pytest.mark.parametrize("notify", [False, True], ids=["silent", "notify_partners_of_history"])
+def test_a_historical_forward_applied_before_its_original_waits_for_it(open_runtime, server: Dovecot,
+                                                                       notify: bool) -> None:
+    """Order does not matter: the forward is held while its original waits, then linked at its own time."""
+    an_hour_ago = time.time() - 3600  # the server got both before relaydesk came (a mail of that very second is live)
+    server.append(SUPPORT, "INBOX", customer_mail(1), an_hour_ago)
+    server.append(SUPPORT, "Sent", dispatcher_forward(1), an_hour_ago)
+    runtime = open_runtime(sent_folders=["Sent"], notify_partners_of_history=notify)
+    with polling(runtime) as enqueued:
+        wait_until(lambda: len(enqueued) == 2 and first_syncs_done(runtime) == 2, 15, "both folders' first syncs")
+    with runtime.db.transaction() as session:
+        by_folder = {session.get(InboxItem, i).envelope["imap"]["folder"]: i for i in enqueued}
+    assert process_inbox_item(runtime, by_folder["Sent"]) == []
+    with runtime.db.transaction() as session:
+        held = session.get(InboxItem, by_folder["Sent"])
+        assert (held.status, held.attempts) == ("pending", 0)
+        assert held.error.startswith("held: a Sent mail that threads nowhere yet")
+    process_inbox_item(runtime, by_folder["INBOX"])
+    sent = process_inbox_item(runtime, by_folder["Sent"])
+    with runtime.db.transaction() as session:
+        link = session.scalar(select(Link))
+        assert link is not None, [(i.status, i.error, i.problems) for i in session.scalars(select(InboxItem))]
+        assert link.parent.subject == "Printer 1 is broken" and link.child.account.slug == "fixit"
+        forwarded = datetime(2026, 11, 23, 11, 0, tzinfo=timezone.utc)
+        assert link.created_at == forwarded and link.child.created_at == forwarded
+        assert link.parent.created_at == datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+        outbox = dict(session.execute(select(OutboxItem.kind, OutboxItem.status)).all())
+    assert outbox == {"ack": "withheld", "handoff": "pending" if notify else "withheld"}
+    assert len(sent) == (1 if notify else 0)

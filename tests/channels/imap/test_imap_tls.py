@@ -59,3 +59,26 @@ def test_a_certificate_nobody_vouches_for_is_refused(tmp_path: Path, server: Dov
 def test_doctor_logs_in_after_starttls(tmp_path: Path, server: Dovecot) -> None:
     config = demo_config(tmp_path, imap=[mailbox(server, "starttls", sent_folders=["Sent"])])
     assert check_imap(config.imap[0]) == "logged in, 2 folder(s) open"
+
+
+@pytest.mark.parametrize("security, port, says", [
+    ("tls", "port", 'security = "tls", but 127.0.0.1:{port} answers in plain text'),
+    ("none", "tls_port", 'if it is an IMAP over TLS port (993), set security = "tls"'),
+])
+def test_tls_against_plain_and_plain_against_tls_are_explained_in_one_line(tmp_path: Path, server: Dovecot,
+                                                                           monkeypatch, security: str, port: str,
+                                                                           says: str) -> None:
+    monkeypatch.setattr("gateway.app.checks.PROBE_TIMEOUT_SECONDS", 2.0)
+    box = {**mailbox(server, security), "port": getattr(server, port)}
+    config = demo_config(tmp_path, imap=[box])
+    with pytest.raises(RuntimeError) as failure:
+        check_imap(config.imap[0])
+    message = str(failure.value)
+    assert says.format(port=getattr(server, port)) in message and "\n" not in message
+    assert "WRONG_VERSION_NUMBER" not in message
+
+
+def test_doctor_creates_a_missing_after_import_folder_and_says_so(tmp_path: Path, server: Dovecot) -> None:
+    config = demo_config(tmp_path, imap=[mailbox(server, "starttls", after_import="move:Done 2026")])
+    assert "after_import target 'Done 2026' did not exist: created it" in check_imap(config.imap[0])
+    assert "after_import target 'Done 2026' exists" in check_imap(config.imap[0])

@@ -45,9 +45,9 @@ def _held_elsewhere(runtime: Runtime, name: str, seconds: float) -> None:
         session.add(Lease(name=name, holder="other-host:1", expires_at=utcnow() + timedelta(seconds=seconds)))
 
 
-def test_a_mailbox_another_process_polls_is_left_until_its_lease_lapses(open_runtime, server) -> None:
+def test_a_folder_another_process_polls_is_left_until_its_lease_lapses(open_runtime, server) -> None:
     runtime = open_runtime(poll_seconds=1)
-    _held_elsewhere(runtime, f"imap {SUPPORT}@{server.host}:{server.port}", seconds=3)
+    _held_elsewhere(runtime, f"imap {SUPPORT}@{server.host}:{server.port}/INBOX", seconds=3)
     server.append(SUPPORT, "INBOX", customer_mail(1))
     with polling(runtime) as enqueued:
         time.sleep(1.5)
