@@ -36,7 +36,11 @@ _SPACES = re.compile(r"\s+")
 def from_mailboxes(values: list[object], parsed: tuple[Address, ...], parse_problems: list[str],
                    charsets: MessageCharsets | None, problems: list[str]) -> tuple[Address, ...]:
     """The From mailboxes: the standard reading when it kept the sender whole, else a lenient one."""
-    text, _ = decode_value(values[0], charsets) if values else ("", [])
+    first = values[0] if values else None
+    if len(parsed) == 1 and not parse_problems and isinstance(first, str) and ":" not in first \
+            and not _NOT_IN_ADDRESS.search(parsed[0].email):
+        return parsed  # one clean mailbox and no colon to have been read as a group: most mail
+    text, _ = decode_value(first, charsets) if first is not None else ("", [])
     if not text or (len(parsed) >= 1 and not _lost_something(text, parsed, parse_problems)):
         problems.extend(parse_problems)
         if len(parsed) > 1:
