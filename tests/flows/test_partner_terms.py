@@ -208,3 +208,15 @@ def test_each_hop_runs_on_the_terms_of_the_account_handing_it_on(db_url: str, tm
         assert {ref: s for ref, (s, _) in states(world).items()} == {"PTN-1": "at_risk", "SUB-1": "breached"}
         with world.db.transaction() as session:
             assert "SUB-1 (Subco Field Service, new, overdue)" in chain_line(session, ticket(world, "VND-1"))
+
+
+def test_terms_taken_away_stop_the_open_deadlines(world: Runtime, manual: clock.ManualClock, tmp_path: Path) -> None:
+    handed_over(world)
+    manual.advance(HOUR)
+    world.config = vendor_config(tmp_path, world.config.storage.url)  # no partner terms any more
+    with world.db.transaction() as session:
+        on_start(world, session, clock.now())
+        assert sorted(session.scalars(select(Deadline.state))) == ["stopped", "stopped"]
+        assert session.scalars(select(Timer).where(Timer.deadline_id.is_not(None))).all() == []
+        assert session.scalar(select(Deadline.spent_seconds).where(Deadline.kind == "accept")) == HOUR
+    assert states(world)["PTN-1"][0] is None
