@@ -54,7 +54,9 @@ def chain(
     "assignee", "held_by" (account that holds the work now: the partner of an
     open handoff, else the ticket's own account), "created_at",
     "time_to_first_response_seconds", "time_to_resolve_seconds",
-    "link": null for the root, else {"state", "handed_off_at", "accepted_at",
+    "link": null for the root, else {"state", "accept_due_at", "resolve_due_at",
+    "deadline_state" (on_track | at_risk | breached | met | paused; null without terms),
+    "handed_off_at", "accepted_at",
     "resolved_at", "rated_at", "rating", "rating_comment",
     "time_to_accept_seconds", "time_to_resolve_seconds", "held_seconds"}}.
     Seconds are numbers or null when the stage has not happened; times are UTC ISO 8601.
@@ -116,7 +118,8 @@ def show(
     "updated_at", "requester": {"name", "email", "telegram"} or null, "asset",
     "external_id", "assignee", "related" (the closed ticket this one follows up),
     "children", "chain": [{"ref", "account", "status", "depth"}] from the root,
-    depth first, "links": [{"parent", "child", "state", "rating", "rating_comment"}],
+    depth first, "links": [{"parent", "child", "state", "rating", "rating_comment",
+    "accept_due_at", "resolve_due_at", "deadline_state"}] (partner terms; null without),
     "participants": [{"role", "name", "email", "telegram"}],
     "messages": [{"id", "direction", "visibility", "channel", "message_id", "from",
     "from_name", "to", "cc", "subject", "text", "elided", "unverified",

@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.table import Table
 
 from gateway.desk.reports import PartnerRow
-from gateway.desk.timings import ChainTimings
+from gateway.desk.timings import ChainTimings, LinkTimes
 
 
 def duration(seconds: float | None) -> str:
@@ -28,7 +28,7 @@ def duration(seconds: float | None) -> str:
 
 def print_chain(timings: ChainTimings, console: Console | None = None) -> None:
     table = Table(title=f"Chain of {timings.ref}")
-    for column in ("ticket", "account", "status", "held by", "first response", "accept", "resolve (link)", "held", "rating", "resolved in"):
+    for column in ("ticket", "account", "status", "held by", "first response", "accept", "resolve (link)", "held", "rating", "resolved in", "terms"):
         table.add_column(column)
     for node in timings.nodes:
         link = node.link
@@ -43,8 +43,18 @@ def print_chain(timings: ChainTimings, console: Console | None = None) -> None:
             duration(link.held) if link else "",
             str(link.rating) if link and link.rating is not None else "",
             duration(node.time_to_resolve),
+            _terms(link),
         )
     (console or Console()).print(table)
+
+
+def _terms(link: LinkTimes | None) -> str:
+    """`at risk, due 14:05Z`: how the link stands against its partner terms (empty without terms)."""
+    if link is None or link.deadline_state is None:
+        return ""
+    due = link.accept_due_at if link.accepted_at is None else link.resolve_due_at
+    when = f", due {due:%Y-%m-%d %H:%M}Z" if due is not None and link.deadline_state in ("on_track", "at_risk") else ""
+    return link.deadline_state.replace("_", " ") + when
 
 
 def print_partner_report(rows: list[PartnerRow], console: Console | None = None) -> None:

@@ -126,6 +126,7 @@ class AgentConfig(Section):
     name: str
     email: str | None = None
     telegram: int | None = None
+    operator: bool = False  # runs the installation: the digest adds parked mail and failed deliveries
 
     @field_validator("email")
     @classmethod

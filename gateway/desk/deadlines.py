@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from gateway.core.accounts import settings_for
 from gateway.core.config import Config
@@ -25,7 +25,7 @@ from gateway.desk.partner_terms import KINDS, Terms, from_snapshot, terms_for
 from gateway.desk.withheld import in_history
 from storage import repositories
 from storage.deadline_models import Deadline, Timer
-from storage.models import Link, Ticket
+from storage.models import Account, Link, Ticket
 
 RUNNING, PAUSED, MET, BREACHED, STOPPED = "running", "paused", "met", "breached", "stopped"
 OPEN = (RUNNING, PAUSED)
@@ -109,10 +109,21 @@ def apply_current_terms(session: Session, config: Config, now: datetime) -> int:
     What was used under the old terms stays used; the rest counts under the
     new ones.  A deadline the new terms no longer set stops.
     """
+    parent, child = aliased(Ticket), aliased(Ticket)
+    handing, partner = aliased(Account), aliased(Account)
+    rows = session.execute(
+        select(Deadline, handing, partner.slug).join(Link, Deadline.link_id == Link.id)
+        .join(parent, Link.parent_ticket_id == parent.id).join(handing, parent.account_id == handing.id)
+        .join(child, Link.child_ticket_id == child.id).join(partner, child.account_id == partner.id)
+        .where(Deadline.state.in_(OPEN))
+    )
+    known: dict[tuple[str, str], Terms | None] = {}  # one resolution per (handing account, partner)
     changed = 0
-    for deadline in session.scalars(select(Deadline).where(Deadline.state.in_(OPEN))):
-        link = deadline.link
-        current = terms_for(settings_for(config, link.parent.account), link.child.account.slug)
+    for deadline, account, partner_slug in rows:
+        key = (account.slug, partner_slug)
+        if key not in known:
+            known[key] = terms_for(settings_for(config, account), partner_slug)
+        current = known[key]
         if current is not None and current.snapshot == deadline.terms:
             continue
         changed += 1

@@ -8,17 +8,18 @@ the digest exists so that nothing late goes unnoticed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from gateway.desk import deadlines
 from gateway.desk.links import ACTIVE_STATES, RESOLVED
-from storage.models import Link, Ticket
+from storage.models import InboxItem, Link, OutboxItem, Ticket
 
 WAITING_STATUSES = ("new", "open")
+FAILED_WITHIN = timedelta(days=1)
 # Sort order of deadline states within a list: the worst first, work without terms last.
 _RANK = {deadlines.BREACHED: 0, deadlines.AT_RISK: 1, deadlines.PAUSED: 2, deadlines.ON_TRACK: 3, None: 4}
 
@@ -39,10 +40,12 @@ class DigestContent:
     on_partners: list[Item]
     on_us: list[Item]
     to_rate: list[Item]
+    parked: list[Item] = field(default_factory=list)  # for operators: mail the pipeline could not apply
+    failed: list[Item] = field(default_factory=list)  # for operators: deliveries given up
 
     @property
     def empty(self) -> bool:
-        return not (self.on_partners or self.on_us or self.to_rate)
+        return not (self.on_partners or self.on_us or self.to_rate or self.parked or self.failed)
 
 
 def digest_content(session: Session, account_id: int, now: datetime) -> DigestContent:
@@ -58,6 +61,21 @@ def digest_content(session: Session, account_id: int, now: datetime) -> DigestCo
     to_rate = [Item(link.parent.ref, link.parent.subject, f"{c.ref} resolved by {c.account.name}: #rate 1-5",
                     None, None) for link, c in handed if link.state == RESOLVED]
     return DigestContent(_ordered(on_partners), _ordered(_waiting_on(session, account_id, now)), to_rate)
+
+
+def operator_content(session: Session, content: DigestContent, now: datetime) -> DigestContent:
+    """`content` with the installation's parked mail and the deliveries that failed in the last day."""
+    parked = session.scalars(select(InboxItem).where(InboxItem.status == "parked").order_by(InboxItem.id))
+    failed = session.scalars(select(OutboxItem).where(OutboxItem.status == "failed",
+                                                      OutboxItem.created_at >= now - FAILED_WITHIN)
+                             .order_by(OutboxItem.id))
+    return replace(
+        content,
+        parked=[Item(f"inbox #{i.id}", (i.envelope or {}).get("mail_from") or i.channel, i.error or "parked",
+                     None, None) for i in parked],
+        failed=[Item((o.payload or {}).get("ref") or f"outbox #{o.id}", f"{o.kind} to {o.recipient}",
+                     o.error or "failed", None, None) for o in failed],
+    )
 
 
 def _waiting_on(session: Session, account_id: int, now: datetime) -> list[Item]:

@@ -18,7 +18,7 @@ from gateway.core.accounts import settings_for
 from gateway.core.config import AccountConfig, Config
 from gateway.core.runtime import Runtime
 from gateway.desk.business_time import next_local_time
-from gateway.desk.digest_content import digest_content
+from gateway.desk.digest_content import digest_content, operator_content
 from gateway.desk.partner_terms import zone_of
 from gateway.outbound import digest_text
 from gateway.outbound.account_mail import queue_account_mail
@@ -76,6 +76,8 @@ def send_digest(session: Session, runtime: Runtime, timer: Row, now: datetime) -
     zone = zone_of(settings)
     session.add(Timer(kind=DIGEST, agent_id=agent.id, due_at=next_local_time(now, settings.digest_hour, zone)))
     content = digest_content(session, agent.account_id, now)
+    if any(a.operator and a.email == agent.email for a in settings.agents):
+        content = operator_content(session, content, now)
     if content.empty:
         return None
     subject, text = digest_text.digest(content, agent.account.name, zone.key, now.astimezone(zone).date().isoformat())

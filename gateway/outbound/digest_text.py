@@ -18,6 +18,8 @@ def digest(content: DigestContent, account_name: str, zone: str, day: str) -> tu
         ("Waiting on partners", content.on_partners),
         ("Waiting on you", content.on_us),
         ("Ratings not yet given", content.to_rate),
+        ("Parked mail (`relaydesk replay ID` once the cause is fixed)", content.parked),
+        ("Failed deliveries in the last day", content.failed),
     ]
     lines = [f"{account_name} — what needs attention on {day}.", ""]
     for title, items in sections:

@@ -130,3 +130,24 @@ def test_digest_off_and_on_by_mail(world: Runtime, manual: clock.ManualClock) ->
 def _tickets(runtime: Runtime) -> list[str]:
     with runtime.db.transaction() as session:
         return list(session.scalars(select(Ticket.ref).order_by(Ticket.id)))
+
+
+def test_an_operators_digest_adds_parked_mail_and_failed_deliveries(db_url: str, tmp_path: Path,
+                                                                    manual: clock.ManualClock) -> None:
+    from storage.models import InboxItem, OutboxItem
+
+    manual.set(START.astimezone(timezone.utc))
+    dana = {"name": "Dana Dispatcher", "email": "dana@vendor.example", "operator": True}
+    config = vendor_config(tmp_path, db_url, digest_hour=8, terms={"timezone": "Europe/Berlin"}, agents=[dana])
+    with running(config) as world:
+        start_worker(world)
+        with world.db.transaction() as session:
+            session.add(InboxItem(channel="smtp", dedupe_key="x", raw_sha256="0" * 64, size=1, status="parked",
+                                  error="parse: broken MIME", envelope={"mail_from": "weird@client.example"}))
+            session.add(OutboxItem(kind="ack", recipient="gone@client.example", envelope_from="", status="failed",
+                                   error="550 no such user", created_at=clock.now(), payload={"ref": "VND-9"}))
+        tomorrow_at_eight(manual)
+        sweep(world)
+        body = body_of(world, only([o for o in outbox(world) if o.kind == "digest"]))
+    assert "inbox #1 weird@client.example — parse: broken MIME" in body
+    assert "VND-9 ack to gone@client.example — 550 no such user" in body

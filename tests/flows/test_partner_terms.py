@@ -11,9 +11,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from sqlalchemy import select
 
 from gateway.app.timers import on_start
+from gateway.cli.timing_tables import print_chain
 from gateway.core import clock
 from gateway.core.config import Config
 from gateway.core.runtime import Runtime
@@ -100,6 +102,11 @@ def test_reminder_at_half_time_then_breach_moves_the_work_to_the_backup(world: R
     assert ticket(world, "PTN-1").status == "cancelled"
     assert {ref: s for ref, (s, _) in states(world).items()} == {"PTN-1": "breached", "FIX-1": "on_track"}
     assert not new_mail_since(world, before, recipient="alice@client.example")
+    console = Console(record=True, width=250)
+    with world.db.transaction() as session:
+        print_chain(chain_timings(session, "VND-1"), console)
+    table = console.export_text()
+    assert "breached" in table and "on track, due" in table
 
 
 def test_an_answer_in_time_meets_the_accept_deadline_and_cancels_its_timers(world: Runtime,
@@ -208,3 +215,15 @@ def test_each_hop_runs_on_the_terms_of_the_account_handing_it_on(db_url: str, tm
         assert {ref: s for ref, (s, _) in states(world).items()} == {"PTN-1": "at_risk", "SUB-1": "breached"}
         with world.db.transaction() as session:
             assert "SUB-1 (Subco Field Service, new, overdue)" in chain_line(session, ticket(world, "VND-1"))
+
+
+def test_terms_taken_away_stop_the_open_deadlines(world: Runtime, manual: clock.ManualClock, tmp_path: Path) -> None:
+    handed_over(world)
+    manual.advance(HOUR)
+    world.config = vendor_config(tmp_path, world.config.storage.url)  # no partner terms any more
+    with world.db.transaction() as session:
+        on_start(world, session, clock.now())
+        assert sorted(session.scalars(select(Deadline.state))) == ["stopped", "stopped"]
+        assert session.scalars(select(Timer).where(Timer.deadline_id.is_not(None))).all() == []
+        assert session.scalar(select(Deadline.spent_seconds).where(Deadline.kind == "accept")) == HOUR
+    assert states(world)["PTN-1"][0] is None
