@@ -49,7 +49,7 @@ class TelegramChannel(ChannelThread):
     async def serve(self, stop: asyncio.Event) -> None:
         config = self.runtime.config.telegram
         assert config is not None
-        lease = PollerLease(self.runtime, f"telegram bot {config.token.partition(':')[0]}")
+        lease = PollerLease(self.runtime, config.lease_name)
         try:
             await self._serve(stop, lease)
         finally:

@@ -259,6 +259,11 @@ class TelegramConfig(Section):
         return self
 
     @property
+    def lease_name(self) -> str:
+        """The lease of the bot's update loop (one process runs it); names the bot by its id, never its secret."""
+        return f"telegram bot {self.token.partition(':')[0]}"
+
+    @property
     def file_base_url(self) -> str:
         """Where the Bot API serves files: ".../file/bot" beside ".../bot", as api.telegram.org does."""
         head, sep, _ = self.base_url.rpartition("/bot")
