@@ -151,8 +151,7 @@ def _delivery(session: Session, channel: str, name: str, now: datetime) -> Chann
 def _telegram(session: Session, config: Config, now: datetime) -> ChannelActivity:
     """The bot's update loop holds its lease while it runs; last activity is the last update taken in."""
     assert config.telegram is not None
-    lease = session.scalar(select(Lease.expires_at).where(
-        Lease.name == config.telegram.lease_name))
+    lease = session.scalar(select(Lease.expires_at).where(Lease.name == config.telegram.lease_name))
     last = session.scalar(select(func.max(InboxItem.received_at)).where(InboxItem.channel == "telegram"))
     if lease is None or lease < now:
         return ChannelActivity("telegram", DOWN, "no process runs the bot's update loop", last, None)

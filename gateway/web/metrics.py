@@ -18,7 +18,7 @@ from datetime import timedelta
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector, CollectorRegistry
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, aliased
 from starlette.requests import Request
 from starlette.responses import Response
@@ -112,29 +112,29 @@ def _rejections(session: Session) -> Iterator[Metric]:
 
 
 def _links(session: Session) -> Iterator[Metric]:
-    child, parent = aliased(Ticket), aliased(Ticket)
-    partner, handing = aliased(Account), aliased(Account)
     open_links = GaugeMetricFamily("relaydesk_open_links", "Handoffs not finished yet, per handing account and "
                                    "partner.", labels=["account", "partner"])
-    rows = session.execute(
-        select(handing.slug, partner.slug, func.count()).select_from(Link)
-        .join(child, Link.child_ticket_id == child.id).join(partner, child.account_id == partner.id)
-        .join(parent, Link.parent_ticket_id == parent.id).join(handing, parent.account_id == handing.id)
-        .where(Link.state.in_(ACTIVE_STATES)).group_by(handing.slug, partner.slug))
-    for account, partner_slug, count in rows:
-        open_links.add_metric([account, partner_slug], count)
+    for account, partner, count in _per_pair(session, Link, Link.state.in_(ACTIVE_STATES)):
+        open_links.add_metric([account, partner], count)
     yield open_links
     breaches = CounterMetricFamily("relaydesk_deadline_breaches", "Deadlines a partner let pass, per handing "
                                    "account and partner.", labels=["account", "partner"])
-    rows = session.execute(
-        select(handing.slug, partner.slug, func.count()).select_from(Deadline)
-        .join(Link, Deadline.link_id == Link.id)
-        .join(child, Link.child_ticket_id == child.id).join(partner, child.account_id == partner.id)
-        .join(parent, Link.parent_ticket_id == parent.id).join(handing, parent.account_id == handing.id)
-        .where(Deadline.breached_at.is_not(None)).group_by(handing.slug, partner.slug))
-    for account, partner_slug, count in rows:
-        breaches.add_metric([account, partner_slug], count)
+    for account, partner, count in _per_pair(session, Deadline, Deadline.breached_at.is_not(None)):
+        breaches.add_metric([account, partner], count)
     yield breaches
+
+
+def _per_pair(session: Session, model: type[Link] | type[Deadline],
+              *where: ColumnElement[bool]) -> list[tuple[str, str, int]]:
+    """Rows of `model` (links, or deadlines of links) matching `where`, counted per handing account and partner."""
+    child, parent = aliased(Ticket), aliased(Ticket)
+    partner, handing = aliased(Account), aliased(Account)
+    query = select(handing.slug, partner.slug, func.count()).select_from(model)
+    if model is Deadline:
+        query = query.join(Link, Deadline.link_id == Link.id)
+    query = (query.join(child, Link.child_ticket_id == child.id).join(partner, child.account_id == partner.id)
+             .join(parent, Link.parent_ticket_id == parent.id).join(handing, parent.account_id == handing.id))
+    return [tuple(row) for row in session.execute(query.where(*where).group_by(handing.slug, partner.slug))]
 
 
 def _tickets(session: Session) -> Iterator[Metric]:

@@ -168,21 +168,6 @@ class Written(_Out):
     outbound: int = Field(description="How many mails, chat messages and webhook deliveries were queued.")
 
 
-class PartnerRowOut(_Out):
-    partner: str
-    partner_name: str
-    handed_by: str | None
-    handed_by_name: str | None
-    tickets: int
-    resolved: int
-    accept_median_seconds: float | None
-    accept_p90_seconds: float | None
-    resolve_median_seconds: float | None
-    resolve_p90_seconds: float | None
-    rating_avg: float | None
-    rated: int
-
-
 class InboxItemOut(_Out):
     id: int
     channel: str
