@@ -18,6 +18,7 @@ anything is guessed, and the message's evidence is gathered only on first use.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 
 from parsers.charset_judge import ACCEPT, plausibility
@@ -45,6 +46,7 @@ _LABEL = re.compile(rb"""(?:charset\*?=\s*["']?|=\?)([A-Za-z0-9_.:-]{2,40})""", 
 # Whole words are kept: the ASCII letters of a Latin word are what tells its accents apart.
 _EIGHT_BIT_RUN = re.compile(rb"[A-Za-z]*(?:[\x80-\xff][\x40-\x7e\x80-\xff]?)+(?:[A-Za-z]*[ \t.,:;!?()_-]{0,3}"
                             rb"(?:[\x80-\xff][\x40-\x7e\x80-\xff]?)+)*[A-Za-z]*")
+_C1_CONTROL = re.compile("[\u0080-\u009f]")
 # Runs of accented Latin letters: mostly Cyrillic or Greek read in a Latin table.
 _LATIN_MOJIBAKE = re.compile("[\u00c0-\u00ff]{3,}")
 _CYRILLIC = ("cp1251", "koi8_r")
@@ -138,13 +140,22 @@ def _trusted(first: Decoded, size: int) -> bool:
     """ASCII, UTF-8, or a clean decode under a label that fails on the wrong bytes.
 
     UTF-8 rarely validates by accident, but a few legacy double-byte
-    characters can ("通知" in GBK is two valid UTF-8 sequences), so short
-    UTF-8 must also read as text; Latin tables decode anything, so their
-    text must not show runs of accented letters.
+    characters can ("通知" in GBK is two valid UTF-8 sequences: a Hebrew
+    accent and a combining letter with nothing to sit on), so short UTF-8
+    must not hold what no UTF-8 writer puts there; Latin tables decode
+    anything, so their text must not show runs of accented letters.
     """
     if first.charset == "utf-8":
-        return size > _SHORT_UTF8 or plausibility(first.text) >= ACCEPT
+        return size > _SHORT_UTF8 or not _impossible_text(first.text)
     return first.charset not in _PERMISSIVE or not _LATIN_MOJIBAKE.search(first.text)
+
+
+def _impossible_text(text: str) -> bool:
+    """C1 control characters, or a combining mark with no letter before it."""
+    if _C1_CONTROL.search(text):
+        return True
+    return any(unicodedata.category(char) in ("Mn", "Me") and not (index and text[index - 1].isalpha())
+               for index, char in enumerate(text) if not char.isascii())
 
 
 def _recovered(data: bytes, first: Decoded, evidence: MessageCharsets) -> tuple[str, str] | None:

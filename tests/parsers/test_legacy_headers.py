@@ -73,6 +73,15 @@ def test_utf8_raw_headers_are_not_recovered() -> None:
     assert not parsed.problems or not any("read as" in p for p in parsed.problems)
 
 
+@pytest.mark.parametrize("subject", ["x²+y³ = z", "±5 °C", "✓ erledigt → weiter", "😀 🎉", "été", "Ελένη", "김철수 님",
+                                     "iPhone用ケース", "№ 15", "हिन्दी"])
+def test_short_raw_utf8_headers_stay_utf8(subject: str) -> None:
+    """Short UTF-8 is only doubted when it holds what no UTF-8 writer writes (C1 controls, loose marks)."""
+    parsed = parse_message(f"From: a@b.example\r\nSubject: {subject}\r\n\r\nx\r\n".encode())
+    assert parsed.subject == subject
+    assert not any("read as" in p for p in parsed.problems)
+
+
 def test_encoded_word_with_a_wrong_latin_label_is_recovered() -> None:
     word = "=?iso-8859-1?Q?" + "".join(f"={b:02X}" for b in "Счёт на оплату".encode("cp1251")).replace("=20", "_") + "?="
     parsed = parse_message(f"From: a@b.example\r\nSubject: {word}\r\n\r\nx\r\n".encode())
