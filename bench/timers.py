@@ -7,9 +7,13 @@ transaction.  The handler here does nothing (returns no mail), so the
 figures are the machinery's — finding, locking and marking — not the cost
 of rendering a reminder.  Each round makes `--due` timers due (a bulk
 UPDATE, not timed) and times one sweep; the other timers stay pending a day
-ahead.  Prints JSON with the median and worst round in milliseconds.
+ahead.  `--reminders N` then times one more sweep that fires N real
+reminders (the worker's own handlers: each renders and queues one mail to
+the partner) among the same 100,000.  Prints JSON with the median and worst
+round in milliseconds.
 
     python bench/timers.py [--backend postgresql|sqlite] [--pending 100000] [--due 1000] [--rounds 5]
+                           [--reminders 200]
 """
 
 from __future__ import annotations
@@ -30,10 +34,16 @@ sys.path.insert(0, str(REPO))
 from sqlalchemy import insert, select, update  # noqa: E402  (after the path tweak)
 
 from gateway.app.timer_sweeper import TimerSweeper  # noqa: E402
+from gateway.app.timers import timer_handlers  # noqa: E402
 from gateway.core import clock  # noqa: E402
 from gateway.core.runtime import Runtime  # noqa: E402
+from gateway.desk import deadlines  # noqa: E402
+from gateway.desk.participants import add_participant  # noqa: E402
+from gateway.desk.partner_terms import from_snapshot  # noqa: E402
+from parsers.message import Address  # noqa: E402
 from storage.deadline_models import Timer  # noqa: E402
 from tests.conftest import demo_config  # noqa: E402
+from tests.desk.world import World  # noqa: E402
 from tests.services import fresh_postgres_database  # noqa: E402
 
 KIND = "bench"
@@ -54,6 +64,22 @@ def make_due(runtime: Runtime, count: int) -> None:
         session.execute(update(Timer).where(Timer.id.in_(ids)).values(due_at=clock.now() - timedelta(seconds=1)))
 
 
+def real_reminders(runtime: Runtime, count: int) -> dict[str, float]:
+    """`count` handoffs under 4 h terms, handed over 3 h ago: their half-time reminders are due now."""
+    terms = from_snapshot({"accept_within": "4h", "remind_at": [0.5]})
+    with runtime.db.transaction() as session:
+        world = World(session)
+        for _ in range(count):
+            child = world.ticket("partner", clock.now())
+            link = world.link(world.ticket("vendor", clock.now()), child, clock.now())
+            add_participant(session, child, "agent", Address("Paul Partner", "paul@partner.example"))
+            deadlines.start(session, link, terms, clock.now() - timedelta(hours=3))
+    sweeper = TimerSweeper(runtime, timer_handlers(runtime), interval=1.0)
+    elapsed, fired = timed_sweep(sweeper)
+    assert fired == count, f"fired {fired} reminders, expected {count}"
+    return {"reminders": count, "sweep_ms": round(elapsed, 1), "per_reminder_ms": round(elapsed / count, 2)}
+
+
 def timed_sweep(sweeper: TimerSweeper) -> tuple[float, int]:
     started = time.perf_counter()
     result = sweeper.sweep()
@@ -70,6 +96,7 @@ def main() -> None:
     parser.add_argument("--pending", type=int, default=100_000)
     parser.add_argument("--due", type=int, default=1_000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--reminders", type=int, default=0)
     args = parser.parse_args()
     with ExitStack() as stack:
         data = Path(stack.enter_context(tempfile.TemporaryDirectory()))
@@ -86,6 +113,7 @@ def main() -> None:
             elapsed, fired = timed_sweep(sweeper)
             assert fired == args.due, f"fired {fired}, expected {args.due}"
             busy.append(elapsed)
+        reminders = real_reminders(runtime, args.reminders) if args.reminders else None
     print(json.dumps({
         "backend": args.backend,
         "pending_timers": args.pending,
@@ -94,6 +122,7 @@ def main() -> None:
         "sweep_with_due": summary(busy),
         "sweep_none_due": summary(idle),
         "target_ms_per_1000_due": 50,
+        "real_reminders": reminders,
     }, indent=2))
 
 
