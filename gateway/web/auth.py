@@ -21,7 +21,7 @@ from datetime import timedelta
 
 from fastapi import Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -64,6 +64,7 @@ def redeem_sign_in_token(session: Session, config: Config, token: str) -> str | 
     email, nonce = data.get("e"), data.get("n")
     if not isinstance(email, str) or not isinstance(nonce, str):
         return None
+    session.execute(delete(SignInNonce).where(SignInNonce.expires_at < utcnow()))  # spent links past their age
     try:
         with session.begin_nested():
             session.add(SignInNonce(nonce=nonce, email=email, used_at=utcnow(),

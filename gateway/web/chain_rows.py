@@ -177,37 +177,32 @@ def _fill_chains(session: Session, account: Account, rows: Sequence[ChainRow], n
 
 
 def _links_down(session: Session, ids: Iterable[int]) -> dict[int, list[Link]]:
-    """Every link below the given tickets, by parent id, one query per level."""
+    """Every link below the given tickets, by parent id."""
     by_parent: dict[int, list[Link]] = defaultdict(list)
-    frontier = list(ids)
-    for _ in range(MAX_DEPTH):
-        if not frontier:
-            break
-        found = session.scalars(
-            select(Link).where(Link.parent_ticket_id.in_(frontier))
-            .options(joinedload(Link.child).joinedload(Ticket.account)).order_by(Link.id)
-        ).all()
-        for link in found:
-            by_parent[link.parent_ticket_id].append(link)
-        frontier = [link.child_ticket_id for link in found]
+    for link in _walk(session, ids, down=True):
+        by_parent[link.parent_ticket_id].append(link)
     return by_parent
 
 
 def _links_up(session: Session, ids: Iterable[int]) -> dict[int, Link]:
-    """Every link above the given tickets, by child id, one query per level."""
-    by_child: dict[int, Link] = {}
+    """Every link above the given tickets, by child id."""
+    return {link.child_ticket_id: link for link in _walk(session, ids, down=False)}
+
+
+def _walk(session: Session, ids: Iterable[int], *, down: bool) -> list[Link]:
+    """The links below (or above) the given tickets, level by level: one query per level, the far ticket loaded."""
+    near, far, far_ticket = ((Link.parent_ticket_id, "child_ticket_id", Link.child) if down
+                             else (Link.child_ticket_id, "parent_ticket_id", Link.parent))
+    found: list[Link] = []
     frontier = list(ids)
     for _ in range(MAX_DEPTH):
         if not frontier:
             break
-        found = session.scalars(
-            select(Link).where(Link.child_ticket_id.in_(frontier))
-            .options(joinedload(Link.parent).joinedload(Ticket.account))
-        ).all()
-        for link in found:
-            by_child[link.child_ticket_id] = link
-        frontier = [link.parent_ticket_id for link in found]
-    return by_child
+        level = session.scalars(select(Link).where(near.in_(frontier))
+                                .options(joinedload(far_ticket).joinedload(Ticket.account)).order_by(Link.id)).all()
+        found += level
+        frontier = [getattr(link, far) for link in level]
+    return found
 
 
 def _ancestors(up: dict[int, Link], ticket_id: int) -> list[tuple[Ticket, str | None]]:

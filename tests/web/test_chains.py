@@ -38,3 +38,19 @@ def test_filters_search_and_overdue(world: World) -> None:
     overdue = dana.get("/?overdue=1").text
     assert _rows(overdue) and "overdue" in overdue and "breached" in overdue
     assert "breached" in dana.get("/t/VND-1").text
+
+
+def test_partners_page_and_its_csv(world: World) -> None:
+    customer_writes(world.runtime)
+    dana_forwards_to_partner(world.runtime)
+    dana = world.browser()
+    dana.sign_in(world.runtime.config, "dana@vendor.example")
+    page = dana.get("/partners")
+    assert page.status_code == 200 and "Partner GmbH" in page.text and "<svg" in page.text
+    csv = dana.get("/partners.csv?period=all")
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    header, row = csv.text.strip().splitlines()
+    assert header.startswith("partner,partner_name,handed_by") and row.startswith("partner,Partner GmbH,vendor,")
+    paul = world.browser()
+    paul.sign_in(world.runtime.config, "paul@partner.example")
+    assert "No handoffs yet" in paul.get("/partners").text, "paul's account handed nothing over"
