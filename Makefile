@@ -36,6 +36,7 @@ bench: install-test
 	$(BIN)/python bench/delivery.py
 	$(BIN)/python bench/parse.py
 	$(BIN)/python bench/corpus.py
+	$(BIN)/python bench/api.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

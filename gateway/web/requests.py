@@ -33,10 +33,10 @@ def reading(request: Request) -> Iterator[Session]:
         yield session
 
 
-def deliver(items: Iterable[OutboxItem]) -> None:
-    """Ask a worker to deliver mail the request queued; call after the commit."""
-    for item in items:
-        enqueue_outbox(item.id)
+def deliver(items: Iterable[OutboxItem], outbox_ids: Iterable[int] = ()) -> None:
+    """Ask a worker to deliver mail the request queued (and other outbox rows by id: webhooks); after the commit."""
+    for outbox_id in [*(item.id for item in items), *outbox_ids]:
+        enqueue_outbox(outbox_id)
 
 
 def client_key(request: Request) -> str:

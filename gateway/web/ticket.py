@@ -19,6 +19,7 @@ from starlette.datastructures import FormData
 
 from gateway.desk import links
 from gateway.desk.status_links import revoke_status_links
+from gateway.desk.webhook_events import take_queued
 from gateway.flows import agent_actions
 from gateway.flows.agent_messages import post_agent_message, typed_handoff
 from gateway.flows.ratings import RATEABLE
@@ -152,9 +153,10 @@ def _register(path: str, action: Action) -> None:
                 viewer = viewer_of(request, session)
                 ticket = own_ticket(session, viewer, ref)
                 said, queued = action(session, viewer, ticket, form, request)
+                webhooks = take_queued(session)  # the account's webhooks hear of the change at once, too
         except Rejection as refused:
             return see_other(f"/t/{ref.upper()}", error=refused.reply_text().splitlines()[0])
-        deliver(queued)
+        deliver(queued, webhooks)
         return see_other(f"/t/{ref.upper()}", done=said)
 
 

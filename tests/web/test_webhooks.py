@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from storage.deadline_models import Timer
 from storage.models import OutboxItem, utcnow
 from tests.e2e.harness import free_port, wait_until
 from tests.smtp_sink import SmtpSink
+from tests.web.desk_client import client, start_desk
 from tests.web.conftest import open_ticket
 from tests.web.live import WEBHOOK_SECRET, LiveApi, web_config
 from tests.web.receiver import Receiver
@@ -117,5 +119,26 @@ def test_a_missed_deadline_is_announced_and_counted(db_url: str, tmp_path: Path,
             assert breached[0].body["data"]["kind"] == "accept"
             metrics = live.client().get("/metrics").text
             assert 'relaydesk_deadline_breaches_total{account="vendor",partner="partner"} 1.0' in metrics
+    finally:
+        runtime.close()
+
+
+def test_a_reply_from_the_desk_reaches_the_webhook_at_once(db_url: str, tmp_path: Path, sink: SmtpSink,
+                                                           hook_port: int) -> None:
+    """The desk's writes enqueue their webhook deliveries after commit, as mail and API writes do (this
+    live API's worker runs no sweeper: only an enqueued delivery can arrive)."""
+    config = web_config(tmp_path, db_url, sink.port, f"http://127.0.0.1:{hook_port}/hook",
+                        web={"listen": "127.0.0.1:0", "base_url": "http://desk.test"})
+    runtime = Runtime.open(config)
+    try:
+        with LiveApi(runtime) as live, ExitStack() as stack, Receiver(hook_port, WEBHOOK_SECRET) as receiver:
+            dana = client(stack, start_desk(stack, runtime))
+            open_ticket(live)
+            receiver.wait_for(lambda got: len(got) == 2)
+            assert dana.sign_in(runtime.config, "dana@vendor.example").status_code == 303
+            assert dana.post("/t/VND-1/reply", {"text": "From the desk"}).status_code == 303
+            got = receiver.wait_for(lambda got: len(got) >= 4, timeout=15)  # the reply, and the ticket opened by it
+            assert Counter(r.body["type"] for r in got) == {"ticket.created": 1, "message.created": 2,
+                                                           "ticket.status_changed": 1}
     finally:
         runtime.close()
