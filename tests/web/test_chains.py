@@ -54,3 +54,17 @@ def test_partners_page_and_its_csv(world: World) -> None:
     paul = world.browser()
     paul.sign_in(world.runtime.config, "paul@partner.example")
     assert "No handoffs yet" in paul.get("/partners").text, "paul's account handed nothing over"
+
+
+def test_the_partners_page_shows_the_share_within_terms_and_the_breaches(world: World) -> None:
+    customer_writes(world.runtime)
+    dana_forwards_to_partner(world.runtime)
+    with world.runtime.db.transaction() as session:  # Partner missed accepting; the resolve clock was stopped
+        link = session.scalar(select(Link))
+        for kind, state in (("accept", "breached"), ("resolve", "stopped")):
+            session.add(Deadline(link_id=link.id, kind=kind, state=state, allowed_seconds=3600.0,
+                                 spent_seconds=3600.0, terms={}))
+    dana = world.browser()
+    dana.sign_in(world.runtime.config, "dana@vendor.example")
+    page = dana.get("/partners").text
+    assert "0%" in page and "within terms" in page and "1 accept · 0 resolve breaches" in page

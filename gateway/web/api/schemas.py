@@ -56,6 +56,10 @@ class LinkOut(_Out):
     state: str
     rating: int | None
     rating_comment: str | None
+    accept_due_at: str | None = Field(None, description="Partner terms: when the partner must answer (UTC).")
+    resolve_due_at: str | None = Field(None, description="Partner terms: when the partner must resolve (UTC).")
+    deadline_state: str | None = Field(
+        None, description="on_track | at_risk | breached | met | paused; null when the link runs under no terms.")
 
 
 class AttachmentOut(_Out):
@@ -133,6 +137,10 @@ class LinkTimesOut(_Out):
     time_to_accept_seconds: float | None
     time_to_resolve_seconds: float | None
     held_seconds: float | None
+    accept_due_at: str | None = Field(None, description="Partner terms: when the partner must answer (UTC).")
+    resolve_due_at: str | None = Field(None, description="Partner terms: when the partner must resolve (UTC).")
+    deadline_state: str | None = Field(
+        None, description="on_track | at_risk | breached | met | paused; null when the link runs under no terms.")
 
 
 class ChainNodeOut(_Out):
