@@ -266,3 +266,17 @@ def test_smtp_listen_address(tmp_path: Path, sink: SmtpSink) -> None:
         ok, detail = _by_name(run_checks(tmp_path / "relaydesk.toml"))["smtp"]
         greeter.join(10)
     assert not ok and "not an SMTP server" in detail
+
+
+def test_failed_webhook_deliveries_are_a_warn_row(tmp_path: Path, sink: SmtpSink) -> None:
+    config = _write_config(tmp_path, sink.port)
+    runtime = Runtime.open(load_config(config))
+    try:
+        assert _by_name(run_checks(config))["webhooks"] == (True, "UP: 0 retrying, 0 failed in 24 h, 0 overdue")
+        with runtime.db.transaction() as session:
+            session.add(OutboxItem(kind="webhook", channel="webhook", recipient="https://crm.example/hook",
+                                   envelope_from="", status="failed", error="https://crm.example/hook answered HTTP 410"))
+    finally:
+        runtime.close()
+    [hooks] = [check for check in run_checks(config) if check.name == "webhooks"]
+    assert hooks.ok and hooks.attention and hooks.detail == "SLOW: 0 retrying, 1 failed in 24 h, 0 overdue"

@@ -68,6 +68,9 @@ def test_an_api_reply_leaves_by_mail_as_a_mailed_reply_does(api: LiveApi, sink: 
     detail = client.get("/api/v1/tickets/VND-1").json()
     assert any(e["type"] == "first_response" for e in detail["events"])
     assert ALICE.email in {o["recipient"] for o in detail["outbound"] if o["status"] == "sent"}
+    health = api.client().get("/api/v1/health").json()
+    [pair] = [p for p in health["partner_links"] if (p["account"], p["partner"]) == ("vendor", "partner")]
+    assert pair["open_links"] == 1 and pair["last_mail_out"] is not None  # the handoff notice to Paul
 
 
 def test_status_recall_and_rating_act_as_the_mail_commands(api: LiveApi) -> None:
