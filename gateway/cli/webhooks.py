@@ -14,6 +14,7 @@ import typer
 from sqlalchemy import func, select
 
 from gateway.cli.common import ConfigOption, JsonOption, load, print_json
+from gateway.core.config_types import reveal
 from gateway.core.runtime import Runtime
 from gateway.desk.webhook_events import CHANNEL
 from gateway.outbound.transports import DeliveryError
@@ -66,7 +67,7 @@ def test_webhook(
     for hook in hooks:
         body = {"id": 0, "type": "ping", "created_at": iso_utc(utcnow()), "account": account, "ticket": None, "data": {}}
         try:
-            status = post_event(hook.url, hook.secret, "ping", 0, body, settings.outbound.timeout_seconds)
+            status = post_event(hook.url, reveal(hook.secret), "ping", 0, body, settings.outbound.timeout_seconds)
         except DeliveryError as exc:
             failed = True
             typer.echo(f"{hook.url}: FAILED: {exc}")

@@ -148,7 +148,7 @@ class WebhookConfig(Section):
     """Where an account's events are POSTed, signed with `secret` (HMAC-SHA256)."""
 
     url: str = Field(pattern=r"^https?://")
-    secret: Secret
+    secret: ChannelSecret  # read when a delivery is signed (config_types.reveal)
     events: tuple[WebhookEvent, ...] = WebhookEvent.__args__
 
 

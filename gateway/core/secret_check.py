@@ -11,6 +11,8 @@ def missing_secrets(config: Config, *, pollers: bool = True) -> list[str]:
     polling left to other processes, yet the bot's token still sends)."""
     wanted: list[tuple[str, str | None]] = [("outbound.password", config.outbound.password)]
     wanted += [(f"smtp.auth_users.{user}", secret) for user, secret in config.smtp.auth_users.items()]
+    wanted += [(f"accounts[{i}].webhooks[{j}].secret", hook.secret)
+               for i, account in enumerate(config.accounts) for j, hook in enumerate(account.webhooks)]
     if pollers:
         wanted += [(f"imap[{i}].password", box.password) for i, box in enumerate(config.imap)]
     if config.telegram is not None:

@@ -28,6 +28,7 @@ from gateway.outbound.chat_outbox import remember_post
 from gateway.desk import webhook_events
 from gateway.outbound.outbox import NOTICE_KIND, queue_mail
 from gateway.desk.participants import add_participant
+from gateway.core.config_types import reveal
 from gateway.core.runtime import Runtime
 from gateway.desk.tickets import add_event, hosting_account
 from gateway.outbound.transports import PermanentError, TransientError
@@ -85,8 +86,8 @@ def _send_webhook(runtime: Runtime, outgoing: Outgoing) -> None:
     settings = next((w for a in accounts for w in a.webhooks if w.url == url), None)
     if settings is None:
         raise PermanentError(f"webhook {outgoing.recipient} is no longer configured")
-    post_event(url, settings.secret, outgoing.payload["event"], outgoing.outbox_id, outgoing.payload["body"],
-               runtime.config.outbound.timeout_seconds)
+    post_event(url, reveal(settings.secret), outgoing.payload["event"], outgoing.outbox_id,
+               outgoing.payload["body"], runtime.config.outbound.timeout_seconds)
     return None
 
 

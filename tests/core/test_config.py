@@ -84,13 +84,17 @@ def test_secret_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_channel_secret_is_needed_only_by_what_uses_the_channel(monkeypatch: pytest.MonkeyPatch) -> None:
     """`relaydesk tickets` loads a config whose IMAP password is unset; `serve` and `doctor` name the key."""
     monkeypatch.delenv("IMAP_PASSWORD", raising=False)
+    monkeypatch.delenv("HOOK_SECRET", raising=False)
     config = parse_config({
-        "accounts": [{"slug": "vendor", "name": "V", "prefix": "VND", "addresses": ["support@vendor.example"]}],
+        "accounts": [{"slug": "vendor", "name": "V", "prefix": "VND", "addresses": ["support@vendor.example"],
+                      "webhooks": [{"url": "https://hooks.example/in", "secret": "env:HOOK_SECRET"}]}],
         "imap": [{"account": "vendor", "host": "imap.example", "user": "u", "password": "env:IMAP_PASSWORD"}],
     })
-    assert missing_secrets(config) == ["imap[0].password: environment variable IMAP_PASSWORD is not set"]
-    assert missing_secrets(config, pollers=False) == []
+    hook = "accounts[0].webhooks[0].secret: environment variable HOOK_SECRET is not set"
+    assert missing_secrets(config) == [hook, "imap[0].password: environment variable IMAP_PASSWORD is not set"]
+    assert missing_secrets(config, pollers=False) == [hook]
     monkeypatch.setenv("IMAP_PASSWORD", "p")
+    monkeypatch.setenv("HOOK_SECRET", "s" * 16)
     assert missing_secrets(config) == [] and reveal(config.imap[0].password) == "p"
 
 
