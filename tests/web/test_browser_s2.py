@@ -20,7 +20,7 @@ import pytest
 
 from tests.conftest import DEMO_TOML
 from tests.e2e.harness import Installation, free_port
-from tests.e2e.mail_clients import body_text, parse, reply
+from tests.e2e.mail_clients import body_text, reply
 from tests.e2e.people import ALICE, DANA, PAUL, VENDOR
 from tests.e2e.steps import DANA_NOTE, alice_writes, no_mail_to, only_mail_to
 from tests.services import fresh_postgres_database
