@@ -47,10 +47,17 @@ def _mount_services(app: FastAPI, runtime: Runtime) -> None:
     app.router.routes.extend(ops_app(runtime).routes)
 
 
+# Every answer: no framing by other sites (clickjacking), no type guessing, no full URLs (tokens) in Referer.
+SECURITY_HEADERS = {"X-Frame-Options": "DENY", "Content-Security-Policy": "frame-ancestors 'none'",
+                    "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
+
+
 async def _server_timing(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    """How long the server worked on the answer, for the browser's developer tools and the benchmark."""
+    """How long the server worked on the answer (for the browser's tools and the benchmark), and the security headers."""
     started = time.perf_counter()
     response = await call_next(request)
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
     response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
     return response
 

@@ -190,19 +190,17 @@ def _links_up(session: Session, ids: Iterable[int]) -> dict[int, Link]:
 
 
 def _walk(session: Session, ids: Iterable[int], *, down: bool) -> list[Link]:
-    """The links below (or above) the given tickets, level by level: one query per level, the far ticket loaded."""
-    near, far, far_ticket = ((Link.parent_ticket_id, "child_ticket_id", Link.child) if down
-                             else (Link.child_ticket_id, "parent_ticket_id", Link.parent))
-    found: list[Link] = []
-    frontier = list(ids)
-    for _ in range(MAX_DEPTH):
-        if not frontier:
-            break
-        level = session.scalars(select(Link).where(near.in_(frontier))
-                                .options(joinedload(far_ticket).joinedload(Ticket.account)).order_by(Link.id)).all()
-        found += level
-        frontier = [getattr(link, far) for link in level]
-    return found
+    """The links below (or above) the given tickets, in one recursive query, the far ticket loaded.
+
+    UNION (not UNION ALL) ends the recursion even on a corrupt cycle that
+    handoffs can never make.
+    """
+    near, far = (Link.parent_ticket_id, Link.child_ticket_id) if down else (Link.child_ticket_id, Link.parent_ticket_id)
+    start = select(Link.id.label("id"), far.label("next")).where(near.in_(list(ids))).cte("walk", recursive=True)
+    walk = start.union(select(Link.id, far).join(start, near == start.c.next))
+    far_ticket = Link.child if down else Link.parent
+    return list(session.scalars(select(Link).where(Link.id.in_(select(walk.c.id)))
+                                .options(joinedload(far_ticket).joinedload(Ticket.account)).order_by(Link.id)))
 
 
 def _ancestors(up: dict[int, Link], ticket_id: int) -> list[tuple[Ticket, str | None]]:

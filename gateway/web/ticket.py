@@ -11,6 +11,7 @@ have answered with.
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
@@ -62,10 +63,14 @@ def attachment(request: Request, ref: str, attachment_id: int) -> Response:
         found = own_attachment(session, own_ticket(session, viewer, ref), attachment_id)
         name, content_type, sha256 = found.filename, found.content_type, found.sha256
     body = runtime_of(request).blobs.get(sha256)
-    safe = name.replace('"', "").replace("\\", "") or "file"
     return Response(body, media_type=content_type or "application/octet-stream",
-                    headers={"Content-Disposition": f'attachment; filename="{safe}"',
-                             "X-Content-Type-Options": "nosniff"})
+                    headers={"Content-Disposition": content_disposition(name), "X-Content-Type-Options": "nosniff"})
+
+
+def content_disposition(filename: str) -> str:
+    """`attachment` with an ASCII fallback name and the real one in RFC 5987 form: no quotes or line breaks pass."""
+    fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in filename) or "file"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename or 'file', safe='')}"
 
 
 def _author(session: Session, viewer: Viewer) -> tuple[Address, int | None]:

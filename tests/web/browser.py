@@ -18,14 +18,13 @@ VIEWPORT = {"width": 1360, "height": 860}
 
 @dataclass
 class Screenshots:
-    """Saves full-page PNGs under `folder` (None: keeps nothing)."""
+    """Saves full-page PNGs under `folder`."""
 
-    folder: Path | None
+    folder: Path
 
     def take(self, page, name: str) -> None:  # type: ignore[no-untyped-def]
-        if self.folder is not None:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(self.folder / f"{name}.png"), full_page=True)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(self.folder / f"{name}.png"), full_page=True)
 
 
 class Browser:
@@ -40,7 +39,7 @@ class Browser:
         return context.new_page()
 
     @staticmethod
-    def screenshots(folder: Path | None) -> Screenshots:
+    def screenshots(folder: Path) -> Screenshots:
         return Screenshots(folder)
 
 

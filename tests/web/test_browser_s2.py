@@ -10,6 +10,7 @@ screen is saved under docs/screenshots/ (from the SQLite run) for the README.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -19,13 +20,14 @@ import pytest
 
 from tests.conftest import DEMO_TOML
 from tests.e2e.harness import Installation, free_port
-from tests.e2e.mail_clients import body_text, parse, reply
+from tests.e2e.mail_clients import body_text, reply
 from tests.e2e.people import ALICE, DANA, PAUL, VENDOR
 from tests.e2e.steps import DANA_NOTE, alice_writes, no_mail_to, only_mail_to
 from tests.services import fresh_postgres_database
 from tests.web.browser import Browser, launch
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SAVE_TO_DOCS = os.environ.get("RELAYDESK_SAVE_SCREENSHOTS") == "1"  # else they go to the test's own folder
 PAUL_SIGNATURE = "-- \nPaul Partner\nPartner GmbH, Field Service\n+49 40 555 0100"
 BOOKED = "Technician booked for Tuesday 10:00"
 ROLLER = "Replaced the pickup roller."
@@ -34,7 +36,7 @@ DANAS_REPLY = "Dear Alice, a technician from our service partner comes on Tuesda
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def web_desk(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Installation, str, bool]]:
-    """`relaydesk serve` on demo.toml with its web desk on a free port; (installation, base URL, keep screenshots)."""
+    """`relaydesk serve` on demo.toml with its web desk on a free port; (installation, base URL, on SQLite)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     config = DEMO_TOML.read_text(encoding="utf-8") + (
@@ -52,8 +54,8 @@ def browser() -> Iterator[Browser]:
 
 
 def test_s2_from_the_desk(web_desk: tuple[Installation, str, bool], browser: Browser) -> None:
-    desk, base, keep = web_desk
-    shots = browser.screenshots(SCREENSHOTS if keep else None)
+    desk, base, sqlite = web_desk
+    shots = browser.screenshots(SCREENSHOTS if SAVE_TO_DOCS and sqlite else desk.root / "screenshots")
     alices_mail, ack = alice_writes(desk)
     status_url = re.search(r"Follow your request online: (\S+)", body_text(ack)).group(1)
     assert status_url.startswith(f"{base}/s/")
