@@ -12,6 +12,7 @@ machine does not make the check flaky; the limit is the product's promise
 of well under a second per message.
 """
 
+import gc
 import random
 import time
 from collections.abc import Callable
@@ -40,9 +41,17 @@ _WORD_ALPHABET = "=?_AZaz09+/ \x00\r\n\u00e9"
 
 
 def _check(raw: bytes) -> None:
-    started = time.process_time()
-    parsed = parse_message(raw, OPTIONS)
-    assert time.process_time() - started < 1.0
+    # This thread's CPU time, without the collector: in a whole-suite run, threads other tests left behind
+    # (servers, workers) spend the process's CPU, and a full collection walks every object the session
+    # holds; neither is the parser's doing.  What is left catches a parse that blows up on its input.
+    gc.disable()
+    try:
+        started = time.thread_time()
+        parsed = parse_message(raw, OPTIONS)
+        spent = time.thread_time() - started
+    finally:
+        gc.enable()
+    assert spent < 1.0
     assert parsed.kind in ("normal", "auto_reply", "bounce", "list", "loop")
     assert all("\n" not in value and "\r" not in value for values in parsed.headers.values() for value in values)
 
