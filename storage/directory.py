@@ -1,4 +1,4 @@
-"""A per-process copy of the settings-derived rows: accounts, their addresses, agents.
+"""A per-process copy of the settings-derived rows: accounts, their addresses, agents (and who has webhooks).
 
 Every mail asks several times who an address belongs to (is the sender an
 agent, which account hosts this recipient, is this one of our own
@@ -13,7 +13,9 @@ partner) makes it reload.  A session that itself flushed changes to these
 tables asks the database directly until it ends, since the copy holds only
 committed rows; its commit marks the copy stale.  Columns that change at
 run time (`last_number`, `telegram_id`) are never copied: objects handed
-out load them from the database when read.
+out load them from the database when read.  Of webhooks only the accounts
+that have any are copied: an account with none (nearly all) is answered
+from memory, and a new webhook raises the stamp; the others' are read.
 """
 
 from __future__ import annotations
@@ -26,15 +28,17 @@ from sqlalchemy import inspect
 from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
+from storage.api_models import Webhook
 from storage.models import Account, AccountAddress, Agent
 
 _CHECKED = "directory checked"  # session.info key: the stamp was compared in this transaction
 _BYPASS = "directory bypassed"  # session.info key: this transaction changed the rows; ask the database
-_TABLES = (Account, AccountAddress, Agent)
+_TABLES = (Account, AccountAddress, Agent, Webhook)
 _STAMP = select(
     select(func.max(Account.id)).scalar_subquery(),
     select(func.max(AccountAddress.id)).scalar_subquery(),
     select(func.max(Agent.id)).scalar_subquery(),
+    select(func.max(Webhook.id)).scalar_subquery(),
 )
 
 
@@ -49,6 +53,7 @@ class Snapshot:
     agent_by_email: dict[str, tuple] = field(default_factory=dict)  # email -> (id, account_id, name), lowest id
     slugs: dict[str, int] = field(default_factory=dict)
     first_inbound: dict[int, str] = field(default_factory=dict)  # account_id -> its first inbound address
+    with_webhooks: frozenset[int] = frozenset()  # accounts that have webhook rows (active or not)
 
 
 class Directory:
@@ -131,6 +136,7 @@ def _load(session: Session, stamp: tuple) -> Snapshot:
         if email:
             snapshot.agents[(account_id, email)] = (id_, name)
             snapshot.agent_by_email.setdefault(email, (id_, account_id, name))
+    snapshot.with_webhooks = frozenset(session.scalars(select(Webhook.account_id).distinct()))
     return snapshot
 
 

@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, func, select, text, union_all, update
 from sqlalchemy.orm import Session
 
 from storage.directory import cached
@@ -262,21 +262,6 @@ def messages_of_inbox_item(session: Session, inbox_id: int) -> list[Message]:
     return list(session.scalars(select(Message).where(Message.inbox_item_id == inbox_id)))
 
 
-def last_message_from(session: Session, ticket_id: int, email: str) -> Message | None:
-    """The newest inbound message of `email` on the ticket that has a Message-ID."""
-    return session.scalar(
-        select(Message)
-        .where(
-            Message.ticket_id == ticket_id,
-            Message.from_email == email.lower(),
-            Message.direction == "in",
-            Message.rfc_message_id.is_not(None),
-        )
-        .order_by(Message.id.desc())
-        .limit(1)
-    )
-
-
 def first_message_id(session: Session, ticket_id: int) -> str | None:
     return session.scalar(
         select(Message.rfc_message_id)
@@ -297,13 +282,26 @@ def message_ref_exists(session: Session, ticket_id: int, rfc_message_id: str) ->
 # --- outbox ----------------------------------------------------------------------
 
 
-def last_outbox_to(session: Session, ticket_id: int, recipient: str) -> OutboxItem | None:
-    return session.scalar(
-        select(OutboxItem)
-        .where(OutboxItem.ticket_id == ticket_id, OutboxItem.recipient == recipient.lower())
+def conversation_ends(session: Session, ticket_id: int, email: str) -> list[tuple[datetime, str | None]]:
+    """(created_at, Message-ID) of `email`'s newest inbound message with a Message-ID on the ticket and of the
+    newest mail we queued to them (its Message-ID may be None), in one round trip; either may be missing."""
+    email = email.lower()
+    theirs = (
+        select(Message.created_at, Message.rfc_message_id)
+        .where(Message.ticket_id == ticket_id, Message.from_email == email, Message.direction == "in",
+               Message.rfc_message_id.is_not(None))
+        .order_by(Message.id.desc())
+        .limit(1)
+        .subquery()
+    )
+    ours = (
+        select(OutboxItem.created_at, OutboxItem.rfc_message_id)
+        .where(OutboxItem.ticket_id == ticket_id, OutboxItem.recipient == email)
         .order_by(OutboxItem.id.desc())
         .limit(1)
+        .subquery()
     )
+    return [(row[0], row[1]) for row in session.execute(union_all(select(theirs), select(ours)))]
 
 
 def outbox_kind(session: Session, ticket_id: int, rfc_message_id: str) -> str | None:
@@ -341,6 +339,23 @@ def lock_inbox_item(session: Session, inbox_id: int) -> InboxItem | None:
     return session.scalar(
         select(InboxItem).where(InboxItem.id == inbox_id).with_for_update().execution_options(populate_existing=True)
     )
+
+
+def take_pending_inbox_item(session: Session, inbox_id: int) -> InboxItem | None:
+    """The inbox row marked done if it was pending (else None), locked until this transaction ends.
+
+    One statement where a lock, a status check and an update at the end
+    were three: the apply that follows runs in the same transaction, so a
+    failure rolls the mark back with everything else and the item stays
+    pending.  PostgreSQL row-locks the updated row like `FOR UPDATE`.
+    """
+    return session.scalars(
+        update(InboxItem)
+        .where(InboxItem.id == inbox_id, InboxItem.status == "pending")
+        .values(status="done", error=None)
+        .returning(InboxItem)
+        .execution_options(populate_existing=True)
+    ).first()
 
 
 # --- leases ----------------------------------------------------------------------

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 
 from sqlalchemy.orm import Session
 
+from gateway.desk.opened_now import opened_now
 from gateway.desk.tickets import fit
 from parsers.message import Address
 from storage.models import Participant, Ticket
@@ -38,7 +39,7 @@ def add_participant(
     """The participant with this role and email, created if missing."""
     email = fit(Participant.email, address.email.lower()) if address and address.email else None
     if email:
-        for existing in participants_by_email(session, ticket.id, email):
+        for existing in _with_email(session, ticket, email):
             if existing.role == role:
                 if address and address.name and not existing.name:
                     existing.name = fit(Participant.name, address.name)
@@ -52,8 +53,17 @@ def add_participant(
         account_id=account_id,
     )
     session.add(participant)
+    if opened_now(session, ticket) is not None:
+        ticket.participants.append(participant)  # the collection is known: keep it whole
     session.flush()
     return participant
+
+
+def _with_email(session: Session, ticket: Ticket, email: str) -> list[Participant]:
+    """The ticket's participants with `email`: from memory for a ticket this transaction opened."""
+    if opened_now(session, ticket) is not None:
+        return [p for p in ticket.participants if p.email == email]
+    return participants_by_email(session, ticket.id, email)
 
 
 def role_of(session: Session, ticket: Ticket, email: str | None) -> str | None:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from gateway.core import clock
 from gateway.desk import deadlines
+from gateway.desk.opened_now import mark_opened, opened_now
 from gateway.desk.webhook_events import announce
 from parsers.message import Address, ParsedMessage
 from parsers.message import Attachment as ParsedAttachment
@@ -127,6 +128,7 @@ def open_ticket(
     )
     session.add(ticket)
     session.flush()
+    mark_opened(session, ticket)
     detail: dict[str, Any] = {"by": by}
     if related_ticket_id is not None:
         detail["related_ticket_id"] = related_ticket_id
@@ -218,7 +220,8 @@ def add_message(session: Session, ticket: Ticket, new: NewMessage) -> Message:
     session.flush()
     if message.rfc_message_id:
         remember_message_id(session, ticket, message.rfc_message_id, message_id=message.id)
-    ticket.updated_at = event_time()
+    if opened_now(session, ticket) is None:  # a ticket opened in this transaction carries its time already
+        ticket.updated_at = event_time()
     add_event(
         session, ticket, "message_added",
         message_id=message.id, direction=new.direction, visibility=new.visibility,
@@ -236,7 +239,12 @@ def remember_message_id(
     `fresh`: a Message-ID we have just made, which nothing can have recorded yet.
     """
     rfc_message_id = fit(MessageRef.rfc_message_id, rfc_message_id)
-    if not fresh and message_ref_exists(session, ticket.id, rfc_message_id):
+    opened = opened_now(session, ticket)
+    if opened is not None:
+        if rfc_message_id in opened.message_ids:
+            return
+        opened.message_ids.add(rfc_message_id)
+    elif not fresh and message_ref_exists(session, ticket.id, rfc_message_id):
         return
     session.add(
         MessageRef(

@@ -20,6 +20,7 @@ from gateway.desk.views import message_json, ticket_summary
 from gateway.desk.withheld import WITHHELD, is_withheld
 from parsers.message import iso_utc
 from storage.api_models import Webhook
+from storage.directory import cached
 from storage.models import Event, Message, OutboxItem, Ticket
 
 CHANNEL = "webhook"
@@ -82,7 +83,13 @@ def take_queued(session: Session) -> list[int]:
 
 
 def _account_hooks(session: Session, account_id: int) -> list[Webhook]:
-    """The account's active webhooks, read once per session (an event-heavy transaction asks often)."""
+    """The account's active webhooks, read once per session (an event-heavy transaction asks often).
+
+    An account the settings copy knows has none is answered without a query.
+    """
+    _directory, snapshot = cached(session)
+    if snapshot is not None and account_id not in snapshot.with_webhooks:
+        return []
     cache: dict[int, list[Webhook]] = session.info.setdefault(_HOOKS, {})
     if account_id not in cache:
         cache[account_id] = list(session.scalars(

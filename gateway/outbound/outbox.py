@@ -35,8 +35,7 @@ from storage.clock import event_time
 from storage.models import OutboxItem, Participant, Ticket, utcnow
 from storage.repositories import (
     first_inbound_address,
-    last_message_from,
-    last_outbox_to,
+    conversation_ends,
 )
 
 NOTICE_KIND = "notice"  # mail to agents about the ticket (a failed delivery, a declined or closed child)
@@ -176,11 +175,4 @@ def _draft(
 
 def _their_thread(session: Session, ticket: Ticket, email: str) -> list[str]:
     """Message-IDs of the recipient's conversation so far, oldest first: their last mail and our last to them."""
-    dated = []
-    theirs = last_message_from(session, ticket.id, email)
-    if theirs is not None and theirs.rfc_message_id:
-        dated.append((theirs.created_at, theirs.rfc_message_id))
-    ours = last_outbox_to(session, ticket.id, email)
-    if ours is not None and ours.rfc_message_id:
-        dated.append((ours.created_at, ours.rfc_message_id))
-    return [rfc_id for _, rfc_id in sorted(dated)]
+    return [rfc_id for _, rfc_id in sorted(end for end in conversation_ends(session, ticket.id, email) if end[1])]

@@ -46,7 +46,7 @@ from parsers import ParsedMessage, ParseOptions, parse_message
 from storage.availability import is_unavailable
 from storage.blobs import BlobNotFound
 from storage.models import InboxItem
-from storage.repositories import lock_inbox_item, messages_of_inbox_item, serialize_on
+from storage.repositories import lock_inbox_item, messages_of_inbox_item, serialize_on, take_pending_inbox_item
 
 log = logging.getLogger(__name__)
 
@@ -83,12 +83,13 @@ def process_inbox_item(runtime: Runtime, inbox_id: int, appliers: Appliers | Non
         with runtime.db.transaction() as session:
             if sequence_key is not None:
                 serialize_on(session, sequence_key)  # before the row lock: the holder may lock earlier rows
-            item = lock_inbox_item(session, inbox_id)
-            if item is None or item.status != "pending":
+            item = take_pending_inbox_item(session, inbox_id)  # marked done: undone if anything below fails
+            if item is None:
                 return []
             earlier = _apply_earlier_in_sequence(runtime, appliers, session, item)
             applied = _apply(runtime, appliers, session, item, parsed)
-            item.status, item.error, item.problems = "done", None, applied.problems
+            if applied.problems or item.problems:
+                item.problems = applied.problems
             session.flush()
             return [row.id for row in earlier + applied.outbox if row.status == "pending"] + webhook_events.take_queued(
                 session)
