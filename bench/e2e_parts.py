@@ -268,13 +268,22 @@ def cpu_seconds(pids: list[int]) -> float:
 
 def peak_rss_mb(pids: list[int]) -> float:
     """The sum of each process's peak resident set (VmHWM)."""
+    return _status_mb(pids, "VmHWM")
+
+
+def rss_mb(pids: list[int]) -> float:
+    """The sum of each process's resident set now (VmRSS)."""
+    return _status_mb(pids, "VmRSS")
+
+
+def _status_mb(pids: list[int], key: str) -> float:
     total = 0
     for pid in pids:
         try:
             status = Path(f"/proc/{pid}/status").read_text()
         except OSError:
             continue
-        found = re.search(r"^VmHWM:\s+(\d+) kB", status, re.M)
+        found = re.search(rf"^{key}:\s+(\d+) kB", status, re.M)
         total += int(found.group(1)) if found else 0
     return round(total / 1024, 1)
 
