@@ -314,6 +314,7 @@ class OutboxItem(Base):
     kind: Mapped[str] = mapped_column(String(20))  # ack | reply | mirror | handoff | rating | error | notice
     channel: Mapped[str] = mapped_column(String(10), default="email")  # email | telegram
     recipient: Mapped[str] = mapped_column(String(320))
+    # The bounce mailbox, sent VERP-tagged with this row's id; '' sends with a null sender.
     envelope_from: Mapped[str] = mapped_column(String(320))
     rfc_message_id: Mapped[str | None] = mapped_column(String(998), unique=True)
     payload_sha256: Mapped[str | None] = mapped_column(String(64))

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import event, func, select, text, union_all, update
 from sqlalchemy.orm import Session
 
-from storage.directory import cached
+from storage.directory import STAMP_COLUMNS, cached, note_stamp
 from storage.models import (
     Account,
     AccountAddress,
@@ -317,14 +317,19 @@ def outbox_of(session: Session, ticket_id: int) -> list[OutboxItem]:
 
 def outbox_count_since(session: Session, recipient: str, kind: str, since: datetime,
                        account_id: int | None = None) -> int:
-    """Outbox items of `kind` to `recipient` since `since`, optionally only about one account's tickets."""
+    """Outbox items of `kind` to `recipient` since `since`, optionally only about one account's tickets.
+
+    Without an autoflush: outbox rows are flushed as they are queued, so
+    what is pending (events, references) cannot change the count, and it
+    stays pending to be written with the next rows in one statement.
+    """
     query = select(func.count(OutboxItem.id)).where(
         OutboxItem.recipient == recipient.lower(), OutboxItem.kind == kind, OutboxItem.created_at >= since,
         OutboxItem.status != "withheld",  # what history would have sent never reached anyone
     )
     if account_id is not None:
         query = query.join(Ticket, OutboxItem.ticket_id == Ticket.id).where(Ticket.account_id == account_id)
-    return session.scalar(query)
+    return session.scalar(query.execution_options(autoflush=False))
 
 
 # --- inbox -----------------------------------------------------------------------
@@ -347,15 +352,21 @@ def take_pending_inbox_item(session: Session, inbox_id: int) -> InboxItem | None
     One statement where a lock, a status check and an update at the end
     were three: the apply that follows runs in the same transaction, so a
     failure rolls the mark back with everything else and the item stays
-    pending.  PostgreSQL row-locks the updated row like `FOR UPDATE`.
+    pending.  PostgreSQL row-locks the updated row like `FOR UPDATE`.  The
+    same statement reads the directory's stamp, the transaction's next
+    question otherwise.
     """
-    return session.scalars(
+    row = session.execute(
         update(InboxItem)
         .where(InboxItem.id == inbox_id, InboxItem.status == "pending")
         .values(status="done", error=None)
-        .returning(InboxItem)
+        .returning(InboxItem, *STAMP_COLUMNS)
         .execution_options(populate_existing=True)
     ).first()
+    if row is None:
+        return None
+    note_stamp(session, tuple(row[1:]))
+    return row[0]
 
 
 # --- leases ----------------------------------------------------------------------

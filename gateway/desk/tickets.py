@@ -220,8 +220,11 @@ def add_message(session: Session, ticket: Ticket, new: NewMessage) -> Message:
     session.flush()
     if message.rfc_message_id:
         remember_message_id(session, ticket, message.rfc_message_id, message_id=message.id)
-    if opened_now(session, ticket) is None:  # a ticket opened in this transaction carries its time already
+    opened = opened_now(session, ticket)
+    if opened is None:  # a ticket opened in this transaction carries its time already
         ticket.updated_at = event_time()
+    elif new.direction == "in" and message.rfc_message_id and message.from_email:
+        opened.theirs[message.from_email] = (message.created_at, message.rfc_message_id)
     add_event(
         session, ticket, "message_added",
         message_id=message.id, direction=new.direction, visibility=new.visibility,

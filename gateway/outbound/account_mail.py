@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from gateway.outbound.compose import Draft, new_message_id, render, thread_index
-from gateway.outbound.outbox import set_return_path
+from gateway.outbound.outbox import bounce_mailbox
 from gateway.core.runtime import Runtime
 from storage.models import Account, OutboxItem, utcnow
 from storage.repositories import first_inbound_address
@@ -31,10 +31,10 @@ def queue_account_mail(session: Session, runtime: Runtime, account: Account, to_
         hops=1, auto=True, date=now,
     )
     item = OutboxItem(
-        kind=kind, channel="email", recipient=to_email.lower(), envelope_from="", rfc_message_id=draft.message_id,
+        kind=kind, channel="email", recipient=to_email.lower(), envelope_from=bounce_mailbox(runtime, from_email),
+        rfc_message_id=draft.message_id,
         payload_sha256=runtime.blobs.put(render(draft, runtime.blobs.get).as_bytes()), payload={"subject": subject},
     )
     session.add(item)
     session.flush()
-    set_return_path(runtime, item, from_email)
     return item

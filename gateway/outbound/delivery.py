@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from gateway.outbound.chat_outbox import remember_post
 from gateway.desk import webhook_events
-from gateway.outbound.outbox import NOTICE_KIND, queue_mail
+from gateway.outbound.outbox import NOTICE_KIND, queue_mail, return_path
 from gateway.desk.participants import add_participant
 from gateway.core.config_types import reveal
 from gateway.core.runtime import Runtime
@@ -179,8 +179,9 @@ def _claim(runtime: Runtime, outbox_id: int) -> Outgoing | float | None:
             return ORDER_WAIT_SECONDS
         lease = max(LEASE_MIN_SECONDS, runtime.config.outbound.timeout_seconds * 4)
         item.next_attempt_at = now + timedelta(seconds=lease)
-        return Outgoing(item.id, item.channel, item.recipient, item.envelope_from, item.payload_sha256,
-                        dict(item.payload or {}))
+        return Outgoing(item.id, item.channel, item.recipient,
+                        return_path(runtime.config.security.secret, item.envelope_from, item.id),
+                        item.payload_sha256, dict(item.payload or {}))
 
 
 def _earlier_first_send(session: Session, item: OutboxItem) -> bool:

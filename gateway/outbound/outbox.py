@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from gateway.core.runtime import Runtime
 from gateway.core.tokens import make_body_marker, make_verp_address, reply_address
 from gateway.desk.chain import chain_entries, chain_headers, line_through
+from gateway.desk.opened_now import opened_now
 from gateway.desk.tickets import hosting_account, remember_message_id
 from gateway.outbound.status_page_link import status_page_line
 from gateway.outbound.compose import (
@@ -107,23 +108,32 @@ def queue_mail(
         kind=kind,
         channel="email",
         recipient=participant.email,
-        envelope_from="",
+        envelope_from=bounce_mailbox(runtime, from_email),
         rfc_message_id=draft.message_id,
         payload_sha256=runtime.blobs.put(payload),
         payload={"ref": ticket.ref, "subject": draft.subject, "participant_id": participant.id},
     )
     session.add(item)
-    session.flush()
-    set_return_path(runtime, item, from_email)
     remember_message_id(session, ticket, draft.message_id, message_id=message_id, participant_id=participant.id,
                         fresh=True)
+    _flushed(session, ticket, item)
     return item
 
 
-def set_return_path(runtime: Runtime, item: OutboxItem, from_email: str) -> None:
-    """The flushed item's VERP envelope sender, so a bounce names the item it is about."""
-    bounce_base = runtime.config.outbound.bounce_address or f"bounces@{from_email.rpartition('@')[2]}"
-    item.envelope_from = make_verp_address(runtime.config.security.secret, bounce_base, item.id)
+def bounce_mailbox(runtime: Runtime, from_email: str) -> str:
+    """Where bounces of mail sent from `from_email` go: the operator's bounce address, else bounces@ its domain.
+
+    Stored as the item's `envelope_from`; the delivery tags it with the
+    item's id (`return_path`), so it is known before the row has an id and
+    the insert needs no second statement.
+    """
+    return runtime.config.outbound.bounce_address or f"bounces@{from_email.rpartition('@')[2]}"
+
+
+def return_path(secret: str, envelope_from: str, outbox_id: int) -> str:
+    """The envelope sender a mail goes out with: its bounce mailbox VERP-tagged with the item's id, so a
+    bounce names the item it is about; '' (a null sender) stays ''."""
+    return make_verp_address(secret, envelope_from, outbox_id) if envelope_from else ""
 
 
 def _withheld(session: Session, ticket: Ticket, participant: Participant, kind: str, subject: str | None,
@@ -136,8 +146,16 @@ def _withheld(session: Session, ticket: Ticket, participant: Participant, kind: 
                  "participant_id": participant.id},
     )
     session.add(item)
-    session.flush()
+    _flushed(session, ticket, item)
     return item
+
+
+def _flushed(session: Session, ticket: Ticket, item: OutboxItem) -> None:
+    """Write the new item (callers need its id and count it at once); a ticket opened now notes it as ours."""
+    session.flush()
+    opened = opened_now(session, ticket)
+    if opened is not None:
+        opened.ours[item.recipient] = (item.created_at, item.rfc_message_id)
 
 
 def _draft(
@@ -175,4 +193,6 @@ def _draft(
 
 def _their_thread(session: Session, ticket: Ticket, email: str) -> list[str]:
     """Message-IDs of the recipient's conversation so far, oldest first: their last mail and our last to them."""
-    return [rfc_id for _, rfc_id in sorted(end for end in conversation_ends(session, ticket.id, email) if end[1])]
+    opened = opened_now(session, ticket)
+    ends = opened.conversation_ends(email.lower()) if opened else conversation_ends(session, ticket.id, email)
+    return [rfc_id for _, rfc_id in sorted(end for end in ends if end[1])]

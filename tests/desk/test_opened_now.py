@@ -7,12 +7,13 @@ from sqlalchemy import func, insert, select
 from gateway.core.runtime import Runtime
 from gateway.desk.opened_now import opened_now
 from gateway.desk.participants import add_participant
-from gateway.desk.tickets import open_ticket, remember_message_id
+from gateway.desk.tickets import NewMessage, add_message, open_ticket, remember_message_id
 from gateway.desk.webhook_events import announce
+from gateway.outbound.outbox import queue_mail
 from parsers.message import Address
 from storage.api_models import Webhook
 from storage.models import Account, Event, MessageRef, OutboxItem, Participant, Ticket
-from storage.repositories import account_by_slug
+from storage.repositories import account_by_slug, conversation_ends
 
 ALICE = Address("Alice", "alice@client.example")
 
@@ -65,3 +66,32 @@ def test_a_webhook_added_by_another_process_is_heard_at_once(runtime: Runtime) -
         other = open_ticket(session, account_by_slug(session, "partner"), "Not the vendor's")
         event = session.scalars(select(Event).where(Event.ticket_id == other.id)).one()
         assert announce(session, other, event) == []  # an account without webhooks
+
+
+def test_conversation_ends_from_memory_agree_with_the_database(runtime: Runtime) -> None:
+    with runtime.db.transaction() as session:
+        ticket = open_ticket(session, account_by_slug(session, "vendor"), "Printer jams")
+        alice = add_participant(session, ticket, "requester", ALICE)
+        mail = add_message(session, ticket, NewMessage(source_key="t:1", direction="in", visibility="public",
+                                                       channel="email", sender=ALICE, text="Jams again",
+                                                       rfc_message_id="<m1@client.example>"))
+        record = opened_now(session, ticket)
+        assert record is not None
+        assert record.conversation_ends("alice@client.example") == conversation_ends(session, ticket.id,
+                                                                                     "alice@client.example")
+        queue_mail(session, runtime, ticket, alice, kind="reply", text="On it.", message_id=mail.id)
+        remembered = record.conversation_ends("alice@client.example")
+        assert [rfc_id for _, rfc_id in remembered][0] == "<m1@client.example>" and len(remembered) == 2
+        assert remembered == conversation_ends(session, ticket.id, "alice@client.example")
+
+
+def test_a_rolled_back_savepoint_makes_memory_ask_the_database(runtime: Runtime) -> None:
+    with runtime.db.transaction() as session:
+        ticket = open_ticket(session, account_by_slug(session, "vendor"), "Printer jams")
+        with session.begin_nested() as savepoint:
+            remember_message_id(session, ticket, "<undone@client.example>")
+            session.flush()
+            savepoint.rollback()
+        assert opened_now(session, ticket) is None
+        remember_message_id(session, ticket, "<undone@client.example>")  # not skipped: the first was undone
+        assert session.scalar(select(func.count()).where(MessageRef.ticket_id == ticket.id)) == 1

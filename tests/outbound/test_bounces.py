@@ -49,6 +49,12 @@ def sent_mail(runtime: Runtime, to: str = "nobody@client.example") -> int:
     return outbox_id
 
 
+def sent_with_return_path(runtime: Runtime, sink: SmtpSink) -> tuple[int, str]:
+    """A mail sent to the sink, and the envelope sender (VERP address) it went out with."""
+    outbox_id = sent_mail(runtime)
+    return outbox_id, sink.mails[-1].mail_from
+
+
 def process(runtime: Runtime, raw: bytes, rcpt_to: str) -> tuple[int, list[int]]:
     inbox_id = accept_raw(runtime, "smtp", raw, {"mail_from": "", "rcpt_tos": [rcpt_to]})
     return inbox_id, process_inbox_item(runtime, inbox_id)
@@ -67,8 +73,7 @@ def auto_messages(runtime: Runtime) -> list[Message]:
 def test_verp_bounce_over_smtp(relay_runtime: Runtime, sink: SmtpSink) -> None:
     """No bounce mailbox configured (as in the demo): the signed VERP address alone is accepted."""
     assert relay_runtime.config.outbound.bounce_address is None
-    outbox_id = sent_mail(relay_runtime)
-    verp = outbox(relay_runtime, outbox_id).envelope_from
+    outbox_id, verp = sent_with_return_path(relay_runtime, sink)
     received: list[int] = []
     server = SmtpServer(relay_runtime, enqueue=received.append)
     server.start()
@@ -130,9 +135,8 @@ def test_unmatched_bounce_is_kept_and_not_answered(relay_runtime: Runtime, sink:
         assert session.scalars(select(Ticket)).all() == []
 
 
-def test_delay_report_does_not_fail_the_item(relay_runtime: Runtime) -> None:
-    outbox_id = sent_mail(relay_runtime)
-    verp = outbox(relay_runtime, outbox_id).envelope_from
+def test_delay_report_does_not_fail_the_item(relay_runtime: Runtime, sink: SmtpSink) -> None:
+    outbox_id, verp = sent_with_return_path(relay_runtime, sink)
     _, queued = process(relay_runtime, dsn(verp, "nobody@client.example", None, status="4.4.7",
                                            diagnostic="delivery temporarily suspended"), verp)
     assert outbox(relay_runtime, outbox_id).status == "sent"
@@ -142,9 +146,8 @@ def test_delay_report_does_not_fail_the_item(relay_runtime: Runtime) -> None:
     assert len(auto_messages(relay_runtime)) == 1
 
 
-def test_second_bounce_for_the_same_item_tells_nobody_twice(relay_runtime: Runtime) -> None:
-    outbox_id = sent_mail(relay_runtime)
-    verp = outbox(relay_runtime, outbox_id).envelope_from
+def test_second_bounce_for_the_same_item_tells_nobody_twice(relay_runtime: Runtime, sink: SmtpSink) -> None:
+    outbox_id, verp = sent_with_return_path(relay_runtime, sink)
     process(relay_runtime, dsn(verp, "nobody@client.example", None), verp)
     second = dsn(verp, "nobody@client.example", None).replace(b"<dsn-1@", b"<dsn-2@")
     _, queued = process(relay_runtime, second, verp)
@@ -152,10 +155,9 @@ def test_second_bounce_for_the_same_item_tells_nobody_twice(relay_runtime: Runti
     assert len(events(relay_runtime, "delivery_failed")) == 1
 
 
-def test_plain_text_failure_to_a_verp_address(relay_runtime: Runtime) -> None:
+def test_plain_text_failure_to_a_verp_address(relay_runtime: Runtime, sink: SmtpSink) -> None:
     """Some servers' reports do not look like bounces; the VERP address alone marks them."""
-    outbox_id = sent_mail(relay_runtime)
-    verp = outbox(relay_runtime, outbox_id).envelope_from
+    outbox_id, verp = sent_with_return_path(relay_runtime, sink)
     raw = (f"From: helpdesk@client.example\r\nTo: {verp}\r\nSubject: About your mail\r\n"
            "Message-ID: <odd-1@client.example>\r\n\r\nNobody by that name works here.\r\n").encode()
     _, queued = process(relay_runtime, raw, verp)

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from gateway.core.runtime import Runtime
+from gateway.core.tokens import make_verp_address, read_verp_address
 from gateway.desk.participants import add_participant
 from gateway.desk.tickets import open_ticket
 from gateway.outbound.delivery import (
@@ -19,7 +20,7 @@ from gateway.outbound.delivery import (
     release_leases,
     retry_delay,
 )
-from gateway.outbound.outbox import queue_mail
+from gateway.outbound.outbox import queue_mail, return_path
 from parsers.message import Address
 from storage.models import Account, Link, OutboxItem, utcnow
 from tests.outbound.conftest import closed_port
@@ -45,7 +46,9 @@ def test_sent_once_and_idempotent(relay_runtime: Runtime, sink: SmtpSink) -> Non
     item = outbox(relay_runtime, outbox_id)
     assert item.status == "sent" and item.sent_at is not None and item.attempts == 0
     [mail] = sink.mails
-    assert mail.mail_from == item.envelope_from and mail.mail_from.startswith("bounces+")
+    assert item.envelope_from == "bounces@vendor.example", "the bounce mailbox, tagged only when sent"
+    assert mail.mail_from.startswith(f"bounces+{item.id}-") and mail.mail_from.endswith("@vendor.example")
+    assert read_verp_address(relay_runtime.config.security.secret, mail.mail_from) == item.id
     assert mail.rcpt_tos == ("alice@client.example",)
     assert mail.parsed()["Message-ID"] == item.rfc_message_id
     assert deliver(relay_runtime, outbox_id) is None
@@ -213,3 +216,10 @@ def test_release_leases_makes_interrupted_first_sends_due_but_keeps_backoff(rela
     assert release_leases(relay_runtime) == 1
     assert outbox(relay_runtime, leased).next_attempt_at <= utcnow()
     assert outbox(relay_runtime, backed_off).next_attempt_at > utcnow()
+
+
+def test_return_path_of_rows_queued_before_tagging_moved_to_send_time() -> None:
+    """Rows written when the VERP address was stored whole go out with the same address; '' stays null."""
+    whole = make_verp_address("s3cret", "bounces@vendor.example", 7)
+    assert return_path("s3cret", whole, 7) == whole == return_path("s3cret", "bounces@vendor.example", 7)
+    assert return_path("s3cret", "", 7) == ""

@@ -33,7 +33,7 @@ def test_first_mail_opens_ticket_with_attachment_and_queues_ack(runtime) -> None
     [ack] = outbox(runtime)
     assert outbox_ids == [ack.id]
     assert (ack.kind, ack.recipient, ack.status) == ("ack", "alice@client.example", "pending")
-    assert ack.envelope_from.startswith(f"bounces+{ack.id}-") and ack.envelope_from.endswith("@vendor.example")
+    assert ack.envelope_from == "bounces@vendor.example", "bounces come back to the account's domain"
     sent = sent_mail(runtime, ack)
     assert sent["Subject"] == "[VND-1] Printer jams on tray 2"
     assert sent["Auto-Submitted"] == "auto-replied"
