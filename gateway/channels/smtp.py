@@ -22,8 +22,9 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from gateway.channels.intake import accept_raw
-from gateway.channels.smtp_policy import RecipientPolicy, SenderRateLimiter
+from gateway.channels.smtp_policy import RecipientPolicy
 from gateway.core.config_types import reveal
+from gateway.core.rate_window import SlidingWindow
 from gateway.core.runtime import Runtime
 from storage.availability import is_unavailable
 
@@ -39,12 +40,12 @@ class InboundHandler:
         self.runtime = runtime
         self.enqueue = enqueue
         self.recipients = RecipientPolicy(runtime.config)
-        self.rate_limiter = SenderRateLimiter(runtime.config.smtp.max_messages_per_sender_per_hour)
+        self.rate_limiter = SlidingWindow(runtime.config.smtp.max_messages_per_sender_per_hour, 3600)  # per sender
 
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, mail_options: list[str]
     ) -> str:
-        if not self.rate_limiter.allows(address):
+        if not self.rate_limiter.allows(address.lower()):
             log.warning("sender %r over its hourly limit; deferred", address)
             return "450 4.7.1 Too many messages from this sender, try again later"
         envelope.mail_from = address
@@ -81,7 +82,7 @@ class InboundHandler:
                 log.error("could not store mail from %r (%d bytes), answered 451: %s", envelope.mail_from, len(raw),
                           exc, exc_info=True)
             return "451 4.3.0 Temporary storage failure, try again later"
-        self.rate_limiter.record(envelope.mail_from or "")
+        self.rate_limiter.record((envelope.mail_from or "").lower())
         await loop.run_in_executor(None, self.enqueue, inbox_id)
         return f"250 2.0.0 OK queued as {inbox_id}"
 

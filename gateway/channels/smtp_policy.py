@@ -10,10 +10,6 @@ outbox builds it on `bounces@<sending domain>` when no bounce mailbox is set).
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import defaultdict, deque
-
 from gateway.core.config import Config
 from gateway.core.tokens import read_verp_address, split_plus
 
@@ -38,36 +34,3 @@ def _base(address: str) -> str:
     """`Local+tag@Domain` → `local@domain`."""
     local, _, domain = split_plus(address)
     return f"{local}@{domain}"
-
-
-class SenderRateLimiter:
-    """At most `per_hour` accepted messages per envelope sender, in a sliding hour.
-
-    Kept in memory per ingress process: it protects the pipeline from one
-    runaway sender or a mail loop, not a billing quota, so an approximate
-    count after a restart is fine.
-    """
-
-    WINDOW_SECONDS = 3600.0
-
-    def __init__(self, per_hour: int) -> None:
-        self.per_hour = per_hour
-        self._accepted: defaultdict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def allows(self, sender: str) -> bool:
-        key = sender.lower()
-        with self._lock:
-            stamps = self._accepted.get(key)
-            if stamps is None:
-                return True
-            horizon = time.monotonic() - self.WINDOW_SECONDS
-            while stamps and stamps[0] < horizon:
-                stamps.popleft()
-            if not stamps:
-                del self._accepted[key]  # idle senders do not accumulate
-            return len(stamps) < self.per_hour
-
-    def record(self, sender: str) -> None:
-        with self._lock:
-            self._accepted[sender.lower()].append(time.monotonic())

@@ -20,7 +20,7 @@ from gateway.core.runtime import Runtime
 from gateway.web import chains, ops, partners, sign_in, status_page, ticket
 from gateway.web.api import api_app
 from gateway.web.auth import NotSignedIn
-from gateway.web.limits import SlidingWindow
+from gateway.core.rate_window import SlidingWindow
 from gateway.web.monitoring import ops_app
 from gateway.web.render import HERE, page
 
