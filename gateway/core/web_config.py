@@ -1,8 +1,10 @@
-"""The `[web]` section: where the web desk listens, its public address, who may operate it, its limits."""
+"""The `[web]` section: where the web desk listens, its public address, who may operate it, its limits,
+and the reverse proxies in front of it."""
 
 from __future__ import annotations
 
 import re
+from ipaddress import IPv4Network, IPv6Network, ip_network
 
 from pydantic import Field, field_validator
 
@@ -20,6 +22,7 @@ class WebConfig(Section):
     sign_in_per_address_per_hour: int = Field(default=5, ge=1)
     sign_in_per_client_per_hour: int = Field(default=20, ge=1)
     status_page_per_client_per_minute: int = Field(default=30, ge=1)
+    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()  # whose X-Forwarded-For names the client
 
     @field_validator("base_url")
     @classmethod
@@ -38,6 +41,20 @@ class WebConfig(Section):
             if "@" not in value:
                 raise ValueError(f"{value!r} is not an email address")
         return lowered
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _networks(cls, values: object) -> object:
+        """Addresses and CIDR networks; one with host bits set (10.0.0.1/8) is refused as a likely typo."""
+        if not isinstance(values, list | tuple):
+            return values  # pydantic says what the value should be
+        networks = []
+        for value in values:
+            try:
+                networks.append(ip_network(str(value).strip()))
+            except ValueError:
+                raise ValueError(f"{value!r} is neither an address (10.0.0.5) nor a network (10.0.0.0/8)") from None
+        return tuple(networks)
 
     @property
     def address(self) -> tuple[str, int]:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from gateway.core.runtime import Runtime
 from gateway.app.tasks import enqueue_outbox
+from gateway.web.forwarded import client_address
 from storage.models import OutboxItem
 
 
@@ -40,7 +41,10 @@ def deliver(items: Iterable[OutboxItem], outbox_ids: Iterable[int] = ()) -> None
 
 
 def client_key(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The client's address that per-client limits count (through `[web] trusted_proxies`: gateway.web.forwarded)."""
+    peer = request.client.host if request.client else "unknown"
+    return client_address(peer, request.headers.getlist("x-forwarded-for"),
+                          runtime_of(request).config.web.trusted_proxies)
 
 
 def see_other(path: str, **said: str) -> RedirectResponse:

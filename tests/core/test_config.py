@@ -153,6 +153,16 @@ def test_a_telegram_webhook_needs_its_url() -> None:
     assert config.telegram.file_base_url == "https://api.telegram.org/file/bot"
 
 
+def test_trusted_proxies_are_addresses_or_networks() -> None:
+    base = {"security": {"secret": "x" * 20}}
+    assert parse_config(base).web.trusted_proxies == ()
+    config = parse_config({**base, "web": {"trusted_proxies": ["127.0.0.1", "10.0.0.0/8", "fd00::/8"]}})
+    assert [str(network) for network in config.web.trusted_proxies] == ["127.0.0.1/32", "10.0.0.0/8", "fd00::/8"]
+    for bad in ("proxy.internal", "10.0.0.1/8"):
+        with pytest.raises(ConfigError, match=r"web\.trusted_proxies: .*neither an address"):
+            parse_config({**base, "web": {"trusted_proxies": [bad]}})
+
+
 def _with_terms(**account: object) -> dict:
     return {
         "security": {"secret": "x" * 20},

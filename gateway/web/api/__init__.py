@@ -3,9 +3,11 @@
     app.mount("/api/v1", api_app(runtime))
 
 Its OpenAPI document is at `/openapi.json` of this application (so
-`/api/v1/openapi.json` once mounted).  Writes enqueue their outbound work
-through `enqueue_outbox` (by default the process's task queue; without one
-the sweeper of a worker finds the rows).
+`/api/v1/openapi.json` once mounted), shown by Swagger UI at `/docs` with
+scripts and styles served by this application (`fastapi_offline`): an
+installation behind a firewall cannot reach a CDN.  Writes enqueue their
+outbound work through `enqueue_outbox` (by default the process's task
+queue; without one the sweeper of a worker finds the rows).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from gateway.app import tasks
 from gateway.core.runtime import Runtime
@@ -24,7 +27,7 @@ VERSION = "1"
 
 
 def api_app(runtime: Runtime, enqueue_outbox: Callable[[int], None] = tasks.enqueue_outbox) -> FastAPI:
-    app = FastAPI(
+    app = FastAPIOffline(
         title="relaydesk API", version=VERSION, openapi_url="/openapi.json", docs_url="/docs", redoc_url=None,
         description="Tickets, chains, messages and actions of one account, read with a bearer token "
                     "(`relaydesk api-token create`). Errors are {\"error\": {\"code\", \"message\"}}.",

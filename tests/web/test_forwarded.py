@@ -1,0 +1,74 @@
+"""The client's address behind trusted reverse proxies: X-Forwarded-For read from the right, only from them."""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from ipaddress import ip_network
+from pathlib import Path
+
+import pytest
+
+from gateway.core.runtime import Runtime
+from gateway.web.forwarded import client_address
+from tests.conftest import demo_config
+from tests.web.desk_client import client, start_desk
+
+PROXIES = (ip_network("10.0.0.0/8"), ip_network("192.0.2.10"), ip_network("fd00::/8"))
+
+
+def test_without_trusted_proxies_the_peer_is_the_client() -> None:
+    assert client_address("198.51.100.4", ["203.0.113.7"], ()) == "198.51.100.4"
+    assert client_address("198.51.100.4", [], PROXIES) == "198.51.100.4"
+
+
+def test_a_header_from_a_peer_that_is_no_trusted_proxy_is_ignored() -> None:
+    assert client_address("198.51.100.4", ["203.0.113.7, 10.0.0.5"], PROXIES) == "198.51.100.4"
+
+
+def test_the_rightmost_untrusted_hop_through_two_trusted_proxies() -> None:
+    """The client wrote 1.1.1.1 itself; the first proxy saw 203.0.113.7, the second saw the first (10.0.0.5)."""
+    assert client_address("192.0.2.10", ["1.1.1.1, 203.0.113.7, 10.0.0.5"], PROXIES) == "203.0.113.7"
+    assert client_address("192.0.2.10", ["1.1.1.1", "203.0.113.7, 10.0.0.5"], PROXIES) == "203.0.113.7", \
+        "several headers are one list"
+
+
+def test_a_trusted_proxy_without_the_header_is_the_client() -> None:
+    assert client_address("10.0.0.5", [], PROXIES) == "10.0.0.5"
+    assert client_address("10.0.0.5", ["10.0.0.9"], PROXIES) == "10.0.0.9", "all trusted: the leftmost is the origin"
+
+
+def test_entries_that_are_no_address_are_skipped() -> None:
+    for header in ("203.0.113.7, unknown", "203.0.113.7,,", "203.0.113.7, 999.1.1.1", "203.0.113.7, [::1",
+                   "203.0.113.7, _hidden", "203.0.113.7, 10.0.0.5:http"):
+        assert client_address("10.0.0.5", [header], PROXIES) == "203.0.113.7", header
+    assert client_address("10.0.0.5", ["garbage"], PROXIES) == "10.0.0.5"
+    assert client_address("unknown", ["203.0.113.7"], PROXIES) == "unknown", "no peer address: nothing to trust"
+
+
+def test_ipv6_hops_ports_and_mapped_ipv4() -> None:
+    assert client_address("fd00::1", ["2001:db8::7, fd00::2"], PROXIES) == "2001:db8::7"
+    assert client_address("fd00::1", ["2001:DB8:0:0::7"], PROXIES) == "2001:db8::7", "one spelling, one key"
+    assert client_address("fd00::1", ["[2001:db8::7]:4711"], PROXIES) == "2001:db8::7"
+    assert client_address("10.0.0.5", ["203.0.113.7:4711"], PROXIES) == "203.0.113.7"
+    assert client_address("::ffff:10.0.0.5", ["203.0.113.7"], PROXIES) == "203.0.113.7", "a dual-stack listener"
+    assert client_address("::ffff:198.51.100.4", ["203.0.113.7"], PROXIES) == "198.51.100.4"
+    assert client_address("2001:db8::9", ["203.0.113.7"], PROXIES) == "2001:db8::9"
+
+
+@pytest.mark.parametrize("trusted", [["127.0.0.1"], []], ids=["behind-a-trusted-proxy", "no-trusted-proxy"])
+def test_sign_in_requests_are_throttled_per_forwarded_client(tmp_path: Path, trusted: list[str]) -> None:
+    """Two sign-in requests per client: behind the proxy on 127.0.0.1 each forwarded client has its own two."""
+    runtime = Runtime.open(demo_config(tmp_path, web={"trusted_proxies": trusted, "sign_in_per_client_per_hour": 2}))
+    with ExitStack() as stack:
+        stack.callback(runtime.close)
+        base = start_desk(stack, runtime)
+
+        def ask(forwarded_for: str) -> int:
+            desk = client(stack, base)
+            desk.client.headers["X-Forwarded-For"] = forwarded_for
+            return desk.post("/sign-in", {"email": "mallory@evil.example"}).status_code
+
+        first = [ask("203.0.113.7") for _ in range(3)]
+        other = ask("1.1.1.1, 203.0.113.8")
+    assert first == [200, 200, 429]
+    assert other == (200 if trusted else 429), "another client, or the same peer with a made-up header"
