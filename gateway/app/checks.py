@@ -16,7 +16,6 @@ import socket
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from gateway.app.activity import FAILED_WITHIN, OVERDUE_AFTER
 from gateway.core.config import ImapConfig
 from gateway.outbound.transports.smtp import probe_smarthost
 from storage.db import make_engine
@@ -35,8 +35,6 @@ __all__ = ["Check", "NeedsAttention", "attempt", "check_blob_dir", "check_broker
            "check_listen", "check_telegram", "check_work", "probe_smarthost"]
 
 PROBE_TIMEOUT_SECONDS = 10.0
-OVERDUE_AFTER = timedelta(minutes=15)  # due work this old means no worker is taking it
-FAILED_WITHIN = timedelta(hours=24)
 
 
 @dataclass(frozen=True)

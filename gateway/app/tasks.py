@@ -17,7 +17,6 @@ embedded broker whose queue dies with the process.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import InstrumentedAttribute
 
 from gateway.app import processing
+from gateway.app.background import BackgroundLoop
 from gateway.app.broker import is_broker_unavailable
 from gateway.core.runtime import Runtime
 from gateway.outbound import delivery
@@ -172,8 +172,8 @@ class Sweeper:
         self.queue = queue
         self.interval = interval
         self.stale_after = timedelta(seconds=stale_after)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = BackgroundLoop("relaydesk-sweeper", lambda: self.sweep(max_age=self.stale_after),
+                                    interval=interval, failed=self._failed)
 
     def start(self, *, everything_pending: bool) -> None:
         """Sweep once now, then every `interval` seconds in a background thread.
@@ -183,25 +183,18 @@ class Sweeper:
         died with the previous process.
         """
         self.sweep(max_age=timedelta(0) if everything_pending else self.stale_after)
-        self._thread = threading.Thread(target=self._run, name="relaydesk-sweeper", daemon=True)
-        self._thread.start()
+        self._loop.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
+        self._loop.stop()
 
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.sweep(max_age=self.stale_after)
-            except Exception as exc:
-                if is_unavailable(exc):  # an outage is logged once, by the database
-                    continue
-                if is_broker_unavailable(exc):
-                    log.warning("sweep: the broker is unavailable (%s); trying again in %s s", exc, self.interval)
-                else:
-                    log.exception("sweep failed; trying again in %s s", self.interval)
+    def _failed(self, exc: Exception) -> None:
+        if is_unavailable(exc):  # an outage is logged once, by the database
+            return
+        if is_broker_unavailable(exc):
+            log.warning("sweep: the broker is unavailable (%s); trying again in %s s", exc, self.interval)
+        else:
+            log.exception("sweep failed; trying again in %s s", self.interval)
 
     def sweep(self, *, max_age: timedelta) -> tuple[int, int]:
         """Re-enqueue pending rows older than `max_age`; returns (inbox, outbox) counts."""

@@ -18,7 +18,6 @@ timer is tried again later (`RETRY_SECONDS`), up to `MAX_ATTEMPTS`.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -26,6 +25,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Row, delete, select
 from sqlalchemy.orm import Session
 
+from gateway.app.background import BackgroundLoop
 from gateway.core import clock
 from gateway.core.runtime import Runtime
 from gateway.desk.webhook_events import take_queued
@@ -65,31 +65,22 @@ class TimerSweeper:
         self.interval = interval
         self.enqueue_outbox = enqueue_outbox
         self.on_start = on_start
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = BackgroundLoop("relaydesk-timers", self.sweep, interval=interval, failed=self._failed,
+                                    at_once=True)
 
     def start(self) -> None:
         """Run `on_start` (re-time deadlines whose terms changed), catch up on what fell due, then keep sweeping."""
         if self.on_start is not None:
             with self.runtime.db.transaction() as session:
                 self.on_start(session, clock.now())
-        self._thread = threading.Thread(target=self._run, name="relaydesk-timers", daemon=True)
-        self._thread.start()
+        self._loop.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
+        self._loop.stop()
 
-    def _run(self) -> None:
-        while True:
-            try:
-                self.sweep()
-            except Exception as exc:
-                if not is_unavailable(exc):  # an outage is logged once, by the database
-                    log.exception("timer sweep failed; trying again in %s s", self.interval)
-            if self._stop.wait(self.interval):
-                return
+    def _failed(self, exc: Exception) -> None:
+        if not is_unavailable(exc):  # an outage is logged once, by the database
+            log.exception("timer sweep failed; trying again in %s s", self.interval)
 
     def sweep(self) -> SweepResult:
         """Fire every timer due now, in batches; delivery of the mail they queued is enqueued after commit."""

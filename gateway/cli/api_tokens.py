@@ -11,9 +11,8 @@ from typing import Annotated
 
 import typer
 
-from gateway.cli.common import ConfigOption, JsonOption, load, print_json
+from gateway.cli.common import ConfigOption, JsonOption, load, print_json, session_of
 from gateway.core.api_tokens import SCOPES, create_token, revoke, tokens_of
-from gateway.core.runtime import Runtime
 from parsers.message import iso_utc
 from storage.api_models import ApiToken
 from storage.repositories import account_by_slug
@@ -32,17 +31,13 @@ def create(
     if scope not in SCOPES:
         typer.echo(f"error: --scope must be one of {', '.join(SCOPES)}, not {scope!r}", err=True)
         raise typer.Exit(2)
-    runtime = Runtime.open(load(config))
-    try:
-        with runtime.db.transaction() as session:
-            found = account_by_slug(session, account)
-            if found is None:
-                typer.echo(f"error: no account {account!r}", err=True)
-                raise typer.Exit(2)
-            token, secret = create_token(session, found, name, scope)
-            token_id = token.id
-    finally:
-        runtime.close()
+    with session_of(load(config)) as session:
+        found = account_by_slug(session, account)
+        if found is None:
+            typer.echo(f"error: no account {account!r}", err=True)
+            raise typer.Exit(2)
+        token, secret = create_token(session, found, name, scope)
+        token_id = token.id
     typer.echo(f"token {token_id} ({account}, {scope}); the secret is shown this once:")
     typer.echo(secret)
 
@@ -54,12 +49,8 @@ def list_tokens(
     as_json: JsonOption = False,
 ) -> None:
     """Tokens: id, account, name, scope, created, last used, revoked. --json gives a list of those keys."""
-    runtime = Runtime.open(load(config))
-    try:
-        with runtime.db.transaction() as session:
-            rows = [_row(token) for token in tokens_of(session, account)]
-    finally:
-        runtime.close()
+    with session_of(load(config)) as session:
+        rows = [_row(token) for token in tokens_of(session, account)]
     if as_json:
         print_json(rows)
         return
@@ -74,12 +65,8 @@ def revoke_token(
     config: ConfigOption = None,
 ) -> None:
     """Revoke a token: every request with it is refused from now on."""
-    runtime = Runtime.open(load(config))
-    try:
-        with runtime.db.transaction() as session:
-            token = revoke(session, token_id)
-    finally:
-        runtime.close()
+    with session_of(load(config)) as session:
+        token = revoke(session, token_id)
     if token is None:
         typer.echo(f"error: no token {token_id}", err=True)
         raise typer.Exit(1)

@@ -1,16 +1,20 @@
-"""What every command shares: the `--config` and `--json` options, loading the config, printing JSON, long runs."""
+"""What every command shares: the `--config` and `--json` options, loading the config, opening the installation,
+printing JSON, long runs."""
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from sqlalchemy.orm import Session
 
 from gateway.core.config import Config, ConfigError, load_config
+from gateway.core.runtime import Runtime
 
 ConfigOption = Annotated[
     Optional[Path],
@@ -26,6 +30,23 @@ def load(path: Path | None) -> Config:
     except ConfigError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
+
+
+@contextmanager
+def opened_runtime(config: Config) -> Iterator[Runtime]:
+    """The installation a command works on, closed however the command ends."""
+    runtime = Runtime.open(config)
+    try:
+        yield runtime
+    finally:
+        runtime.close()
+
+
+@contextmanager
+def session_of(config: Config) -> Iterator[Session]:
+    """One transaction on the installation, for a command that only reads or writes rows."""
+    with opened_runtime(config) as runtime, runtime.db.transaction() as session:
+        yield session
 
 
 def print_json(value: object) -> None:

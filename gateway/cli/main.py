@@ -17,6 +17,7 @@ import typer
 from gateway.cli import api_tokens, web, webhooks
 from gateway.cli.common import ConfigOption, JsonOption
 from gateway.cli.common import load as _config
+from gateway.cli.common import opened_runtime, session_of
 from gateway.cli.common import print_json as _print_json
 from gateway.cli.common import run_until_stopped as _run_until_stopped
 
@@ -61,18 +62,14 @@ def chain(
     "time_to_accept_seconds", "time_to_resolve_seconds", "held_seconds"}}.
     Seconds are numbers or null when the stage has not happened; times are UTC ISO 8601.
     """
-    from gateway.core.runtime import Runtime
     from gateway.desk.timings import TicketNotFound, chain_timings
 
-    runtime = Runtime.open(_config(config))
     try:
-        with runtime.db.transaction() as session:
+        with session_of(_config(config)) as session:
             timings = chain_timings(session, ref)
     except TicketNotFound:
         typer.echo(f"error: no ticket {ref}", err=True)
         raise typer.Exit(1) from None
-    finally:
-        runtime.close()
     if as_json:
         _print_json(timings.to_json())
         return
@@ -89,15 +86,10 @@ def list_tickets(
     as_json: JsonOption = False,
 ) -> None:
     """List tickets. --json gives [{"ref", "account", "status", "subject", "parent", "created_at", "updated_at"}]."""
-    from gateway.core.runtime import Runtime
     from gateway.desk.views import ticket_list
 
-    runtime = Runtime.open(_config(config))
-    try:
-        with runtime.db.transaction() as session:
-            rows = ticket_list(session, account=account, status=status)
-    finally:
-        runtime.close()
+    with session_of(_config(config)) as session:
+        rows = ticket_list(session, account=account, status=status)
     if as_json:
         _print_json(rows)
         return
@@ -128,15 +120,10 @@ def show(
     "outbound": [{"id", "kind", "channel", "recipient", "message_id", "subject",
     "status", "attempts", "error", "created_at", "sent_at"}]}.  Times are UTC ISO 8601.
     """
-    from gateway.core.runtime import Runtime
     from gateway.desk.views import ticket_detail
 
-    runtime = Runtime.open(_config(config))
-    try:
-        with runtime.db.transaction() as session:
-            detail = ticket_detail(session, ref)
-    finally:
-        runtime.close()
+    with session_of(_config(config)) as session:
+        detail = ticket_detail(session, ref)
     if detail is None:
         typer.echo(f"error: no ticket {ref}", err=True)
         raise typer.Exit(1)
@@ -162,17 +149,14 @@ def ingest(
 ) -> None:
     """Feed mail files through the gateway as if received; outbound mail is left for the server to deliver."""
     from gateway.cli.ingest import IngestError, history_envelope, ingest_with_bar, mail_files, summary_line
-    from gateway.core.runtime import Runtime
 
-    runtime = Runtime.open(_config(config))
     try:
-        results, seconds = ingest_with_bar(runtime, mail_files(path), account,
-                                           history_envelope(resolve_after_days) if history else None)
+        with opened_runtime(_config(config)) as runtime:
+            results, seconds = ingest_with_bar(runtime, mail_files(path), account,
+                                               history_envelope(resolve_after_days) if history else None)
     except IngestError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    finally:
-        runtime.close()
     failed = [r for r in results if r.status != "done"]
     for result in failed:
         typer.echo(f"{result.source}: inbox item {result.inbox_id} {result.status}: {result.error}", err=True)
@@ -193,13 +177,9 @@ def inbox(
     --json gives [{"id", "channel", "status", "attempts", "error", "problems", "received_at", "recipients"}].
     """
     from gateway.cli.inbox import inbox_rows
-    from gateway.core.runtime import Runtime
 
-    runtime = Runtime.open(_config(config))
-    try:
+    with opened_runtime(_config(config)) as runtime:
         rows = inbox_rows(runtime, status, limit)
-    finally:
-        runtime.close()
     if as_json:
         _print_json(rows)
         return
@@ -217,16 +197,12 @@ def replay(
     """Process parked inbox items again, after the cause was fixed; exit 1 if any is still not applied."""
     from gateway.cli.inbox import parked_ids
     from gateway.cli.inbox import replay as replay_one
-    from gateway.core.runtime import Runtime
 
     if not ids and not all_parked:
         typer.echo("error: name inbox item ids or use --all-parked", err=True)
         raise typer.Exit(2)
-    runtime = Runtime.open(_config(config))
-    try:
+    with opened_runtime(_config(config)) as runtime:
         results = [replay_one(runtime, inbox_id) for inbox_id in (parked_ids(runtime) if all_parked else ids or [])]
-    finally:
-        runtime.close()
     for result in results:
         detail = f": {result.error}" if result.error else ""
         typer.echo(f"inbox item {result.inbox_id}: {result.status}{detail}")
@@ -244,24 +220,19 @@ def telegram_code(
     from sqlalchemy import select
 
     from bots.linking import VALID_DAYS, link_code
-    from gateway.core.runtime import Runtime
     from storage.models import Account, Agent, utcnow
 
-    runtime = Runtime.open(_config(config))
-    try:
-        with runtime.db.transaction() as session:
-            query = select(Agent).join(Account).where(Agent.email == email.strip().lower())
-            agents = session.scalars(query.where(Account.slug == account) if account else query).all()
-            if len(agents) != 1:
-                problem = "is no agent" if not agents else "is an agent of several accounts; add --account SLUG"
-                typer.echo(f"error: {email} {problem}", err=True)
-                raise typer.Exit(2)
-            agent = agents[0]
-            code = link_code(runtime.config.security.secret, agent, utcnow().date())
-            typer.echo(f"{agent.name} ({agent.account.name}): send  /link {code}  to the bot in a private chat "
-                       f"(good for {VALID_DAYS} days, once).")
-    finally:
-        runtime.close()
+    with opened_runtime(_config(config)) as runtime, runtime.db.transaction() as session:
+        query = select(Agent).join(Account).where(Agent.email == email.strip().lower())
+        agents = session.scalars(query.where(Account.slug == account) if account else query).all()
+        if len(agents) != 1:
+            problem = "is no agent" if not agents else "is an agent of several accounts; add --account SLUG"
+            typer.echo(f"error: {email} {problem}", err=True)
+            raise typer.Exit(2)
+        agent = agents[0]
+        code = link_code(runtime.config.security.secret, agent, utcnow().date())
+        typer.echo(f"{agent.name} ({agent.account.name}): send  /link {code}  to the bot in a private chat "
+                   f"(good for {VALID_DAYS} days, once).")
 
 
 app.add_typer(api_tokens.app, name="api-token")
@@ -298,19 +269,14 @@ def report_partners(
     within_terms_share (of the decided ones, kept within terms; null when none
     decided), accept_breaches, resolve_breaches. Percentiles are nearest-rank.
     """
-    from gateway.core.runtime import Runtime
     from gateway.desk.reports import Period, partner_report, rows_to_csv, rows_to_json
 
     if output not in ("table", "json", "csv"):
         typer.echo(f"error: --format must be table, json or csv, not {output!r}", err=True)
         raise typer.Exit(2)
     period = Period.from_dates(_day(since, "--since"), _day(until, "--until"))
-    runtime = Runtime.open(_config(config))
-    try:
-        with runtime.db.transaction() as session:
-            rows = partner_report(session, period, account)
-    finally:
-        runtime.close()
+    with session_of(_config(config)) as session:
+        rows = partner_report(session, period, account)
     if output == "json":
         _print_json(rows_to_json(rows))
     elif output == "csv":

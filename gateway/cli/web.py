@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from gateway.cli.common import ConfigOption, load, run_until_stopped
+from gateway.cli.common import ConfigOption, load, run_until_stopped, session_of
 
 
 def web(config: ConfigOption = None) -> None:
@@ -21,18 +21,13 @@ def web_link(
     config: ConfigOption = None,
 ) -> None:
     """Print a one-time sign-in link to the web desk for ADDRESS (valid web.sign_in_link_minutes)."""
-    from gateway.core.runtime import Runtime
     from gateway.web.auth import may_sign_in, sign_in_token
     from gateway.web.sign_in import sign_in_url
 
     settings = load(config)
     email = address.strip().lower()
-    runtime = Runtime.open(settings)
-    try:
-        with runtime.db.transaction() as session:
-            allowed = may_sign_in(session, settings, email)
-    finally:
-        runtime.close()
+    with session_of(settings) as session:
+        allowed = may_sign_in(session, settings, email)
     if not allowed:
         typer.echo(f"error: {email} is no agent of a hosted account and not in web.operators", err=True)
         raise typer.Exit(1)

@@ -13,9 +13,8 @@ from typing import Annotated
 import typer
 from sqlalchemy import func, select
 
-from gateway.cli.common import ConfigOption, JsonOption, load, print_json
+from gateway.cli.common import ConfigOption, JsonOption, load, print_json, session_of
 from gateway.core.config_types import reveal
-from gateway.core.runtime import Runtime
 from gateway.desk.webhook_events import CHANNEL
 from gateway.outbound.transports import DeliveryError
 from gateway.outbound.transports.webhook import post_event
@@ -30,14 +29,10 @@ app = typer.Typer(no_args_is_help=True, help="Webhooks of the accounts (accounts
 def list_webhooks(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """Configured webhooks with their events and deliveries so far (sent, pending, failed)."""
     settings = load(config)
-    runtime = Runtime.open(settings)
-    try:
-        with runtime.db.transaction() as session:
-            counts = {(url, status): n for url, status, n in session.execute(
-                select(OutboxItem.recipient, OutboxItem.status, func.count())
-                .where(OutboxItem.channel == CHANNEL).group_by(OutboxItem.recipient, OutboxItem.status))}
-    finally:
-        runtime.close()
+    with session_of(settings) as session:
+        counts = {(url, status): n for url, status, n in session.execute(
+            select(OutboxItem.recipient, OutboxItem.status, func.count())
+            .where(OutboxItem.channel == CHANNEL).group_by(OutboxItem.recipient, OutboxItem.status))}
     rows = [{"account": account.slug, "url": hook.url, "events": list(hook.events),
              **{status: counts.get((hook.url[:320], status), 0) for status in ("sent", "pending", "failed")}}
             for account in settings.accounts for hook in account.webhooks]
@@ -87,7 +82,6 @@ def deliveries(
 ) -> None:
     """The delivery log. --json gives [{"id", "account", "url", "event", "event_id", "status", "attempts",
     "error", "created_at", "next_attempt_at", "sent_at"}]."""
-    runtime = Runtime.open(load(config))
     query = (select(OutboxItem, Account.slug).outerjoin(Webhook, Webhook.id == OutboxItem.payload["webhook_id"].as_integer())
              .outerjoin(Account, Webhook.account_id == Account.id)
              .where(OutboxItem.channel == CHANNEL).order_by(OutboxItem.id.desc()).limit(limit))
@@ -95,11 +89,8 @@ def deliveries(
         query = query.where(Account.slug == account)
     if status:
         query = query.where(OutboxItem.status == status)
-    try:
-        with runtime.db.transaction() as session:
-            rows = [_delivery(item, slug) for item, slug in session.execute(query)]
-    finally:
-        runtime.close()
+    with session_of(load(config)) as session:
+        rows = [_delivery(item, slug) for item, slug in session.execute(query)]
     if as_json:
         print_json(rows)
         return

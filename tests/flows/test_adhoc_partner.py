@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +15,6 @@ from gateway.desk.adhoc_partners import adhoc_settings, ensure_account
 from gateway.desk.reports import partner_report
 from storage.models import Account, Link, Ticket
 from tests.at_once import run_at_once
-from tests.conftest import demo_config_text
 from tests.flows import mails
 from tests.flows.world import (
     ALICE,
@@ -26,10 +24,12 @@ from tests.flows.world import (
     answer,
     body_of,
     customer_writes,
+    demo_data,
     link_of,
     new_mail_since,
     only,
     outbox,
+    running,
     sent_mail,
     ticket,
 )
@@ -40,18 +40,15 @@ BOB = "Bob Plumber <bob@plumbing.example>"
 
 def open_config(tmp_path: Path, db_url: str | None = None) -> dict:
     """The demo world where vendor may hand tickets to any outside address."""
-    data = tomllib.loads(demo_config_text(tmp_path))
-    if db_url:
-        data["storage"]["url"] = db_url
+    data = demo_data(tmp_path, db_url)
     next(a for a in data["accounts"] if a["slug"] == "vendor")["allow_external_handoff"] = True
     return data
 
 
 @pytest.fixture
 def open_world(db_url: str, tmp_path: Path) -> Iterator[Runtime]:
-    runtime = Runtime.open(parse_config(open_config(tmp_path, db_url)))
-    yield runtime
-    runtime.close()
+    with running(parse_config(open_config(tmp_path, db_url))) as runtime:
+        yield runtime
 
 
 def dana_forwards(runtime: Runtime, to: str, *, subject: str = "Printer jams on tray 2",
@@ -160,24 +157,20 @@ def test_handoff_command_may_name_an_outside_address(open_world) -> None:
 
 def test_the_partner_outlives_a_restart_and_can_be_adopted_by_config(tmp_path: Path) -> None:
     data = open_config(tmp_path)
-    runtime = Runtime.open(parse_config(data))
-    customer_writes(runtime)
-    dana_forwards(runtime, "bob@plumbing.example")
-    notice = only([o for o in outbox(runtime) if o.kind == "handoff"])
-    runtime.close()
+    with running(parse_config(data)) as runtime:
+        customer_writes(runtime)
+        dana_forwards(runtime, "bob@plumbing.example")
+        notice = only([o for o in outbox(runtime) if o.kind == "handoff"])
 
     data["accounts"].append({"slug": "ext-plumbing-example", "name": "Bob's Plumbing", "kind": "external",
                              "prefix": "BOB", "domains": ["plumbing.example"]})
-    runtime = Runtime.open(parse_config(data))
-    try:
+    with running(parse_config(data)) as runtime:
         answer(runtime, notice, BOB, "Done, the roller is replaced.")
         child = ticket(runtime, "EXT1-1")
         assert child.account.name == "Bob's Plumbing"
         assert child.messages[-1].text == "Done, the roller is replaced."
         assert "Done, the roller is replaced." in body_of(
             runtime, [o for o in outbox(runtime) if o.recipient == "alice@client.example"][-1])
-    finally:
-        runtime.close()
 
 
 def test_config_may_not_take_the_prefixes_of_added_partners(tmp_path: Path) -> None:

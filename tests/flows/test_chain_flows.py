@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,6 @@ from gateway.pipeline.runner import process_inbox_item
 from storage import repositories
 from storage.models import InboxItem
 from tests.at_once import run_at_once
-from tests.conftest import demo_config_text
 from tests.flows import mails
 from tests.flows.world import (
     ALICE,
@@ -27,10 +25,12 @@ from tests.flows.world import (
     body_of,
     customer_writes,
     dana_forwards_to_partner,
+    demo_data,
     link_of,
     new_mail_since,
     only,
     outbox,
+    running,
     sent_mail,
     ticket,
 )
@@ -62,13 +62,11 @@ def four_levels(db_url: str, tmp_path: Path):
     """vendor → partner → fieldco (hosted) → subco (external)."""
     fieldco = {"slug": "fieldco", "name": "FieldCo", "prefix": "FLD", "addresses": ["desk@fieldco.example"],
                "agents": [{"name": "Fred Field", "email": "fred@fieldco.example"}], "partners": ["subco"]}
-    data = tomllib.loads(demo_config_text(tmp_path))
-    data["storage"]["url"] = db_url
+    data = demo_data(tmp_path, db_url)
     data["accounts"].append(fieldco)
     next(a for a in data["accounts"] if a["slug"] == "partner")["partners"] = ["subco", "fieldco"]
-    runtime = Runtime.open(parse_config(data))
-    yield runtime
-    runtime.close()
+    with running(parse_config(data)) as runtime:
+        yield runtime
 
 
 def test_a_four_level_chain_shows_the_bottom_status_everywhere(four_levels) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import email
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
 
 from gateway.channels.intake import accept_raw
@@ -22,17 +24,19 @@ from tests.flows.world import (
     new_mail_since,
     only,
     outbox,
+    running,
     sent_mail,
     ticket,
 )
 from tests.pipeline.mail import config_with, deliver
 
 
-def handed_off_world(tmp_path, **account_changes) -> Runtime:
-    runtime = Runtime.open(config_with(tmp_path, account_changes=account_changes))
-    customer_writes(runtime)
-    dana_forwards_to_partner(runtime)
-    return runtime
+@contextmanager
+def handed_off_world(tmp_path, **account_changes) -> Iterator[Runtime]:
+    with running(config_with(tmp_path, account_changes=account_changes)) as runtime:
+        customer_writes(runtime)
+        dana_forwards_to_partner(runtime)
+        yield runtime
 
 
 def paul_notice(runtime: Runtime):
@@ -53,27 +57,21 @@ def rating_request_after_paul_resolves(runtime: Runtime):
 
 
 def test_agents_policy_tells_only_the_agents_and_without_attribution(tmp_path) -> None:
-    runtime = handed_off_world(tmp_path, vendor={"relay_partner_replies": "agents", "attribute_partner": False})
-    before = len(outbox(runtime))
-    try:
+    with handed_off_world(tmp_path, vendor={"relay_partner_replies": "agents", "attribute_partner": False}) as runtime:
+        before = len(outbox(runtime))
         answer(runtime, paul_notice(runtime), PAUL, "Technician booked for Tuesday 10:00")
 
         told = only(new_mail_since(runtime, before))
         assert told.recipient == "dana@vendor.example"
         assert "Technician booked" in body_of(runtime, told) and "via " not in body_of(runtime, told)
-    finally:
-        runtime.close()
 
 
 def test_hidden_customer_contact_never_reaches_the_partner(tmp_path) -> None:
-    runtime = handed_off_world(tmp_path, vendor={"hide_customer_contact": True})
-    try:
+    with handed_off_world(tmp_path, vendor={"hide_customer_contact": True}) as runtime:
         ptn = ticket(runtime, "PTN-1")
         assert "alice@client.example" not in {p.email for p in ptn.participants}
         assert all(m.from_email != "alice@client.example" for m in ptn.messages)
         assert "alice@client.example" not in body_of(runtime, paul_notice(runtime))
-    finally:
-        runtime.close()
 
 
 def test_a_reply_seen_by_smtp_and_imap_is_mirrored_once(sqlite_runtime) -> None:
@@ -135,8 +133,8 @@ def test_a_bad_rating_is_answered_and_not_recorded(sqlite_runtime) -> None:
 
 
 def test_the_mirror_cap_stops_a_flood(tmp_path) -> None:
-    runtime = Runtime.open(config_with(tmp_path, outbound={"smarthost": "127.0.0.1:25", "mirror_cap_per_minute": 1}))
-    try:
+    config = config_with(tmp_path, outbound={"smarthost": "127.0.0.1:25", "mirror_cap_per_minute": 1})
+    with running(config) as runtime:
         customer_writes(runtime)
         dana_forwards_to_partner(runtime)
         notice = paul_notice(runtime)
@@ -147,8 +145,6 @@ def test_the_mirror_cap_stops_a_flood(tmp_path) -> None:
         assert [m.text for m in vnd.messages if m.visibility == "partner"] == ["First update"]
         with runtime.db.transaction() as session:
             assert session.query(Event).filter(Event.ticket_id == vnd.id, Event.type == "mirror_capped").count() == 1
-    finally:
-        runtime.close()
 
 
 def test_a_forward_seen_only_in_the_dispatchers_sent_folder_is_a_handoff(sqlite_runtime) -> None:

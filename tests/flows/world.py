@@ -101,17 +101,24 @@ def header(runtime: Runtime, item: OutboxItem, name: str) -> str:
 __all__ = ["deliver", "outbox", "sent_mail"]  # re-exported so scenario tests import from one place
 
 
-def vendor_config(tmp_path: Path, db_url: str | None = None, **vendor: object) -> Config:
-    """The demo world with keys of the vendor account set (terms, digest hour)."""
+def demo_data(tmp_path: Path, db_url: str | None = None) -> dict:
+    """The demo world's config as data (on `db_url` when given), for a test to change before `parse_config`."""
     data = tomllib.loads(demo_config_text(tmp_path))
     if db_url:
         data["storage"]["url"] = db_url
+    return data
+
+
+def vendor_config(tmp_path: Path, db_url: str | None = None, **vendor: object) -> Config:
+    """The demo world with keys of the vendor account set (terms, digest hour)."""
+    data = demo_data(tmp_path, db_url)
     data["accounts"][0].update(vendor)
     return parse_config(data)
 
 
 @contextmanager
 def running(config: Config) -> Iterator[Runtime]:
+    """An installation on `config`, closed when the test is done with it, passed or not."""
     runtime = Runtime.open(config)
     try:
         yield runtime
