@@ -58,7 +58,8 @@ def test_ipv6_hops_ports_and_mapped_ipv4() -> None:
 @pytest.mark.parametrize("trusted", [["127.0.0.1"], []], ids=["behind-a-trusted-proxy", "no-trusted-proxy"])
 def test_sign_in_requests_are_throttled_per_forwarded_client(tmp_path: Path, trusted: list[str]) -> None:
     """Two sign-in requests per client: behind the proxy on 127.0.0.1 each forwarded client has its own two."""
-    runtime = Runtime.open(demo_config(tmp_path, web={"trusted_proxies": trusted, "sign_in_per_client_per_hour": 2}))
+    web = {"trusted_proxies": trusted, "sign_in_per_client_per_hour": 2, "base_url": "http://desk.test"}
+    runtime = Runtime.open(demo_config(tmp_path, web=web))
     with ExitStack() as stack:
         stack.callback(runtime.close)
         base = start_desk(stack, runtime)
