@@ -22,7 +22,7 @@ class WebConfig(Section):
     sign_in_per_address_per_hour: int = Field(default=5, ge=1)
     sign_in_per_client_per_hour: int = Field(default=20, ge=1)
     status_page_per_client_per_minute: int = Field(default=30, ge=1)
-    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()  # whose X-Forwarded-For names the client
+    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()  # whose X-Forwarded-For/-Proto/-Host are believed
 
     @field_validator("base_url")
     @classmethod
