@@ -31,8 +31,12 @@ def web_link(
     if not allowed:
         typer.echo(f"error: {email} is no agent of a hosted account and not in web.operators", err=True)
         raise typer.Exit(1)
-    host, port = settings.web.address
-    typer.echo(sign_in_url(settings, sign_in_token(settings, email), f"http://{host}:{port}"))
+    base = settings.web.sign_in_base
+    if base is None:
+        typer.echo(f"error: web.listen {settings.web.listen} names no address a link can point at; "
+                   "set web.base_url", err=True)
+        raise typer.Exit(1)
+    typer.echo(sign_in_url(base, sign_in_token(settings, email)))
 
 
 def register(app: typer.Typer) -> None:

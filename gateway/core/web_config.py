@@ -4,7 +4,7 @@ and the reverse proxies in front of it."""
 from __future__ import annotations
 
 import re
-from ipaddress import IPv4Network, IPv6Network, ip_network
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 
 from pydantic import Field, field_validator
 
@@ -15,14 +15,14 @@ class WebConfig(Section):
     """The web desk and the customers' status pages (SPEC §12)."""
 
     listen: HostPort = "127.0.0.1:8025"
-    base_url: str | None = None  # public address used in links inside mail; None: no links in mail
+    base_url: str | None = None  # public address for links in mail; None: sign-in links on `listen`, no status links
     operators: tuple[str, ...] = ()  # addresses that may open /ops
     sign_in_link_minutes: int = Field(default=15, ge=1, le=24 * 60)
     session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
     sign_in_per_address_per_hour: int = Field(default=5, ge=1)
     sign_in_per_client_per_hour: int = Field(default=20, ge=1)
     status_page_per_client_per_minute: int = Field(default=30, ge=1)
-    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()  # whose X-Forwarded-For names the client
+    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()  # whose X-Forwarded-For/-Proto/-Host are believed
 
     @field_validator("base_url")
     @classmethod
@@ -61,6 +61,29 @@ class WebConfig(Section):
         return host_port(self.listen)
 
     @property
+    def sign_in_base(self) -> str | None:
+        """Where mailed sign-in links point: `base_url`, else `listen` when it names one address, else None.
+
+        Only ever configuration, never a request's Host header: anyone can send one, and a sign-in link
+        to a host of their choosing would hand them the token.  A wildcard bind (0.0.0.0, ::) or port 0
+        names no address a link could point at.  (Customers' status links need `base_url`: an agent may
+        reach the listen address, a customer will not.)
+        """
+        if self.base_url:
+            return self.base_url
+        host, port = self.address
+        if port == 0 or _is_wildcard(host):
+            return None
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+    @property
     def secure_cookies(self) -> bool:
         """Cookies marked Secure when the desk is reached over https."""
         return (self.base_url or "").startswith("https://")
+
+
+def _is_wildcard(host: str) -> bool:
+    try:
+        return ip_address(host).is_unspecified
+    except ValueError:  # a name, such as localhost
+        return False

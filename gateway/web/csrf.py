@@ -14,8 +14,11 @@ from urllib.parse import urlsplit
 from fastapi import HTTPException, Request
 from starlette.datastructures import FormData
 
-from gateway.core.config import Config
 from gateway.web.auth import read_session
+from gateway.web.forwarded import forwarded_value
+from gateway.web.requests import peer_of, runtime_of
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class CrossSiteRequest(HTTPException):
@@ -23,23 +26,40 @@ class CrossSiteRequest(HTTPException):
         super().__init__(status_code=403, detail=f"refused: {why}")
 
 
-def _origin(url: str) -> str:
+def _origin(scheme: str, netloc: str) -> str:
+    """`scheme://host[:port]` as browsers write Origin: lower case, without the scheme's default port."""
+    scheme, netloc = scheme.lower(), netloc.lower()
+    if scheme in _DEFAULT_PORTS:
+        netloc = netloc.removesuffix(f":{_DEFAULT_PORTS[scheme]}")
+    return f"{scheme}://{netloc}"
+
+
+def _origin_of(url: str) -> str:
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
+    return _origin(parts.scheme, parts.netloc)
 
 
 def allowed_origins(request: Request) -> set[str]:
-    """This desk's own origin as the browser addressed it, and the configured public one."""
-    config: Config = request.app.state.runtime.config
-    own = {f"{request.url.scheme}://{request.headers.get('host', request.url.netloc)}".lower()}
-    return own | ({_origin(config.web.base_url)} if config.web.base_url else set())
+    """This desk as the browser addressed it, its configured public address, and what a trusted proxy says.
+
+    Behind a TLS-terminating proxy the desk sees http and the proxy's Host, while the browser posts
+    from https://desk.example: X-Forwarded-Proto and -Host name that origin, believed only from
+    `[web] trusted_proxies` (gateway.web.forwarded), as anyone else could name any origin.
+    """
+    web = runtime_of(request).config.web
+    scheme, host = request.url.scheme, request.headers.get("host", request.url.netloc)
+    peer, headers = peer_of(request), request.headers
+    proto = (forwarded_value(peer, headers.getlist("x-forwarded-proto"), web.trusted_proxies) or scheme).lower()
+    forwarded_host = forwarded_value(peer, headers.getlist("x-forwarded-host"), web.trusted_proxies)
+    public = _origin(proto if proto in _DEFAULT_PORTS else scheme, forwarded_host or host)
+    return {_origin(scheme, host), public} | ({_origin_of(web.base_url)} if web.base_url else set())
 
 
 def check_origin(request: Request) -> None:
     """Refuse a post whose Origin (or, without one, Referer) is another site."""
     origin = request.headers.get("origin")
     if origin is None and request.headers.get("referer"):
-        origin = _origin(request.headers["referer"])
+        origin = _origin_of(request.headers["referer"])
     if origin is not None and origin.lower() not in allowed_origins(request):
         raise CrossSiteRequest(f"a form posted from {origin}")
 

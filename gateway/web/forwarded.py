@@ -1,4 +1,4 @@
-"""The client's address behind reverse proxies (`[web] trusted_proxies`), the key of the per-client limits.
+"""What reverse proxies (`[web] trusted_proxies`) say of the client: its address, the scheme and host it used.
 
 Behind a proxy every request comes from the proxy's address, so one
 client's requests and everybody else's would share one window.  Each proxy
@@ -8,6 +8,10 @@ one a trusted proxy saw, the client.  Everything to its left was written by
 the client and proves nothing; from a peer that is not a trusted proxy the
 header is not read at all, or anyone could choose the address they are
 counted under.
+
+Behind a TLS-terminating proxy the desk is asked for http://127.0.0.1:8025
+while the browser is on https://desk.example; X-Forwarded-Proto and
+X-Forwarded-Host say so, and are believed on the same terms.
 """
 
 from __future__ import annotations
@@ -40,6 +44,19 @@ def client_address(peer: str, forwarded_for: Iterable[str], trusted: Sequence[Ne
         if not _is_trusted(hop, trusted):
             break
     return str(hop)
+
+
+def forwarded_value(peer: str, headers: Iterable[str], trusted: Sequence[Network]) -> str | None:
+    """X-Forwarded-Proto's or -Host's value as the trusted peer wrote it; None from any other peer, or unsent.
+
+    `headers` as received (several are one list).  The rightmost entry is the peer's own; any to its
+    left were written farther away, by a proxy or by the client.
+    """
+    hop = _parse(peer)
+    if hop is None or not _is_trusted(hop, trusted):
+        return None
+    entries = [entry.strip() for header in headers for entry in header.split(",")]
+    return entries[-1] if entries and entries[-1] else None
 
 
 def _is_trusted(address: Address, trusted: Sequence[Network]) -> bool:

@@ -40,10 +40,14 @@ def deliver(items: Iterable[OutboxItem], outbox_ids: Iterable[int] = ()) -> None
         enqueue_outbox(outbox_id)
 
 
+def peer_of(request: Request) -> str:
+    """The address the request came from directly: the client, or a reverse proxy in front of the desk."""
+    return request.client.host if request.client else "unknown"
+
+
 def client_key(request: Request) -> str:
     """The client's address that per-client limits count (through `[web] trusted_proxies`: gateway.web.forwarded)."""
-    peer = request.client.host if request.client else "unknown"
-    return client_address(peer, request.headers.getlist("x-forwarded-for"),
+    return client_address(peer_of(request), request.headers.getlist("x-forwarded-for"),
                           runtime_of(request).config.web.trusted_proxies)
 
 

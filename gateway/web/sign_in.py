@@ -3,11 +3,14 @@
 Asking for a link answers the same whether or not the address may sign in,
 so the form tells nobody who works where.  Opening the link shows a button
 rather than signing in at once: mail scanners that fetch every link in a
-mail would otherwise spend it before its owner clicks.
+mail would otherwise spend it before its owner clicks.  The mailed link
+points where the config says the desk is (`WebConfig.sign_in_base`), never
+at the Host the form was posted to.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from fastapi import APIRouter, Depends, Request
@@ -16,7 +19,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from gateway.core.config import Config
 from gateway.outbound.account_mail import queue_account_mail
 from gateway.core.runtime import Runtime
 from gateway.web.auth import (
@@ -35,13 +37,15 @@ from gateway.web.requests import client_key, deliver, runtime_of, transaction
 from storage.models import Account, OutboxItem, utcnow
 from storage.repositories import outbox_count_since
 
+log = logging.getLogger("relaydesk")
 router = APIRouter()
 SIGN_IN_KIND = "sign_in"
+NO_ADDRESS = ("Sign-in links cannot be mailed from this desk yet: its operator has to set [web] base_url "
+              "to the address the desk is reached at.")
 
 
-def sign_in_url(config: Config, token: str, fallback_base: str) -> str:
-    """The link in the mail: on the public address when configured, else where the form was filled in."""
-    base = config.web.base_url or fallback_base.rstrip("/")
+def sign_in_url(base: str, token: str) -> str:
+    """The link that opens the sign-in button, under `base` (`WebConfig.sign_in_base`)."""
     return f"{base}/sign-in/{token}"
 
 
@@ -73,12 +77,17 @@ def ask_for_link(request: Request, form: FormData = Depends(checked_form)) -> Re
         return page(request, "sign_in.html", status_code=400, error="Enter the address you work from.")
     if not request.app.state.sign_in_limit.allow(client_key(request)):
         return page(request, "sign_in.html", status_code=429, error="Too many requests from here; try again later.")
+    base = config.web.sign_in_base
+    if base is None:  # the same answer for every address, so it tells nobody who works here
+        log.warning("web: no sign-in link mailed: web.listen %s names no address a link can point at; "
+                    "set web.base_url", config.web.listen)
+        return page(request, "sign_in.html", status_code=503, error=NO_ADDRESS)
     queued: list[OutboxItem] = []
     with transaction(request) as session:
         hour_ago = utcnow() - timedelta(hours=1)
         if (may_sign_in(session, config, email)
                 and outbox_count_since(session, email, SIGN_IN_KIND, hour_ago) < config.web.sign_in_per_address_per_hour):
-            url = sign_in_url(config, sign_in_token(config, email), str(request.base_url))
+            url = sign_in_url(base, sign_in_token(config, email))
             queued.append(queue_sign_in_mail(session, runtime, email, url))
     deliver(queued)
     return page(request, "sign_in_sent.html", email=email)

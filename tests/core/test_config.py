@@ -163,6 +163,21 @@ def test_trusted_proxies_are_addresses_or_networks() -> None:
             parse_config({**base, "web": {"trusted_proxies": [bad]}})
 
 
+def test_sign_in_links_point_at_base_url_else_at_a_listen_address_that_names_one() -> None:
+    base = {"security": {"secret": "x" * 20}}
+
+    def sign_in_base(**web: str) -> str | None:
+        return parse_config({**base, "web": web}).web.sign_in_base
+
+    assert sign_in_base(base_url="https://desk.example/", listen="0.0.0.0:8025") == "https://desk.example"
+    assert sign_in_base() == "http://127.0.0.1:8025"
+    assert sign_in_base(listen="10.1.2.3:8080") == "http://10.1.2.3:8080"
+    assert sign_in_base(listen="desk.lan:8025") == "http://desk.lan:8025"
+    assert sign_in_base(listen="[::1]:8025") == "http://[::1]:8025"
+    for nowhere in ("0.0.0.0:8025", "[::]:8025", "127.0.0.1:0"):
+        assert sign_in_base(listen=nowhere) is None, nowhere
+
+
 def _with_terms(**account: object) -> dict:
     return {
         "security": {"secret": "x" * 20},

@@ -1,4 +1,5 @@
-"""The client's address behind trusted reverse proxies: X-Forwarded-For read from the right, only from them."""
+"""Behind trusted reverse proxies: the client's address (X-Forwarded-For read from the right) and the origin it
+used (X-Forwarded-Proto and -Host), each read only from the proxies named in `[web] trusted_proxies`."""
 
 from __future__ import annotations
 
@@ -6,14 +7,17 @@ from contextlib import ExitStack
 from ipaddress import ip_network
 from pathlib import Path
 
+import httpx
 import pytest
 
 from gateway.core.runtime import Runtime
-from gateway.web.forwarded import client_address
+from gateway.web.forwarded import client_address, forwarded_value
 from tests.conftest import demo_config
-from tests.web.desk_client import client, start_desk
+from tests.web.desk_client import client, form_token, start_desk
 
 PROXIES = (ip_network("10.0.0.0/8"), ip_network("192.0.2.10"), ip_network("fd00::/8"))
+PUBLIC = "https://desk.vendor.example"  # where the browser is; the TLS proxy on 127.0.0.1 passes on to the desk
+FROM_THE_PROXY = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "desk.vendor.example"}
 
 
 def test_without_trusted_proxies_the_peer_is_the_client() -> None:
@@ -58,7 +62,8 @@ def test_ipv6_hops_ports_and_mapped_ipv4() -> None:
 @pytest.mark.parametrize("trusted", [["127.0.0.1"], []], ids=["behind-a-trusted-proxy", "no-trusted-proxy"])
 def test_sign_in_requests_are_throttled_per_forwarded_client(tmp_path: Path, trusted: list[str]) -> None:
     """Two sign-in requests per client: behind the proxy on 127.0.0.1 each forwarded client has its own two."""
-    runtime = Runtime.open(demo_config(tmp_path, web={"trusted_proxies": trusted, "sign_in_per_client_per_hour": 2}))
+    web = {"trusted_proxies": trusted, "sign_in_per_client_per_hour": 2, "base_url": "http://desk.test"}
+    runtime = Runtime.open(demo_config(tmp_path, web=web))
     with ExitStack() as stack:
         stack.callback(runtime.close)
         base = start_desk(stack, runtime)
@@ -72,3 +77,59 @@ def test_sign_in_requests_are_throttled_per_forwarded_client(tmp_path: Path, tru
         other = ask("1.1.1.1, 203.0.113.8")
     assert first == [200, 200, 429]
     assert other == (200 if trusted else 429), "another client, or the same peer with a made-up header"
+
+
+def test_forwarded_proto_and_host_are_read_from_trusted_proxies_only() -> None:
+    assert forwarded_value("10.0.0.5", ["https"], PROXIES) == "https"
+    assert forwarded_value("198.51.100.4", ["https"], PROXIES) is None, "anyone else could name any origin"
+    assert forwarded_value("unknown", ["https"], PROXIES) is None
+    assert forwarded_value("10.0.0.5", ["evil.example, desk.vendor.example"], PROXIES) == "desk.vendor.example", \
+        "the rightmost entry is the one the trusted peer wrote"
+    assert forwarded_value("10.0.0.5", ["evil.example", "desk.vendor.example"], PROXIES) == "desk.vendor.example"
+    assert forwarded_value("10.0.0.5", [], PROXIES) is None
+    assert forwarded_value("10.0.0.5", ["https, "], PROXIES) is None
+
+
+def _sign_out(base: str, origin: str, headers: dict[str, str]) -> httpx.Response:
+    """A form posted from `origin` with the session's own form token, arriving with `headers`."""
+    page = httpx.get(f"{base}/sign-in", timeout=30)
+    cookie = page.headers["set-cookie"].partition(";")[0]  # sent by hand: a Secure cookie stays off plain http
+    return httpx.post(f"{base}/sign-out", data={"csrf": form_token(page)}, timeout=30,
+                      headers={"Origin": origin, "Cookie": cookie, **headers})
+
+
+@pytest.mark.parametrize("base_url", [PUBLIC, f"{PUBLIC}:443", None], ids=["base_url", "base_url-443", "no-base_url"])
+def test_form_posts_through_a_trusted_tls_proxy_are_taken(tmp_path: Path, base_url: str | None) -> None:
+    """The desk sees http://127.0.0.1 from the proxy, the browser posts from https://desk.vendor.example."""
+    web = {"trusted_proxies": ["127.0.0.1"], **({"base_url": base_url} if base_url else {})}
+    runtime = Runtime.open(demo_config(tmp_path, web=web))
+    with ExitStack() as stack:
+        stack.callback(runtime.close)
+        base = start_desk(stack, runtime)
+        forwarded = _sign_out(base, PUBLIC, FROM_THE_PROXY)
+        proto_only = _sign_out(base, PUBLIC, {"X-Forwarded-Proto": "https", "Host": "desk.vendor.example"})
+        cross_site = _sign_out(base, "https://evil.example", FROM_THE_PROXY)
+        direct = _sign_out(base, base, {})
+    assert forwarded.status_code == 303
+    assert proto_only.status_code == 303, "a proxy that passes the Host on and sets only X-Forwarded-Proto"
+    assert cross_site.status_code == 403
+    assert direct.status_code == 303, "the desk reached directly, without the proxy"
+    assert ("Secure" in forwarded.headers["set-cookie"]) == bool(base_url), "Secure by base_url, not the scheme seen"
+
+
+@pytest.mark.parametrize("base_url", [PUBLIC, None], ids=["base_url", "no-base_url"])
+def test_forwarded_headers_from_an_untrusted_peer_are_ignored(tmp_path: Path, base_url: str | None) -> None:
+    web = {"trusted_proxies": ["10.0.0.0/8"], **({"base_url": base_url} if base_url else {})}
+    runtime = Runtime.open(demo_config(tmp_path, web=web))
+    with ExitStack() as stack:
+        stack.callback(runtime.close)
+        base = start_desk(stack, runtime)
+        forged = _sign_out(base, "https://evil.example",
+                           {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.example"})
+        public = _sign_out(base, PUBLIC, FROM_THE_PROXY)
+        cross_site = _sign_out(base, "https://evil.example", {})
+        direct = _sign_out(base, base, FROM_THE_PROXY)
+    assert forged.status_code == 403
+    assert public.status_code == (303 if base_url else 403), "only base_url names the public origin here"
+    assert cross_site.status_code == 403
+    assert direct.status_code == 303

@@ -3,27 +3,36 @@
 from __future__ import annotations
 
 import time
+from contextlib import ExitStack
 from email import message_from_bytes, policy
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from gateway.core.runtime import Runtime
 from gateway.web.auth import SESSION_COOKIE, sign_in_token
 from storage.models import OutboxItem
+from tests.conftest import demo_config
+from tests.e2e.harness import free_port
 from tests.web.conftest import OPERATOR, World
-from tests.web.desk_client import form_token
+from tests.web.desk_client import form_token, start_desk
 
 DANA = "dana@vendor.example"
 
 
-def _mailed_links(world: World, to: str) -> list[str]:
-    """The sign-in links in the mail queued to `to`, oldest first."""
+def _sign_in_mails(world: World, to: str) -> list[bytes]:
+    """The sign-in mail queued to `to` as it will leave, oldest first."""
     with world.runtime.db.transaction() as session:
         items = session.scalars(select(OutboxItem).where(OutboxItem.recipient == to, OutboxItem.kind == "sign_in")
                                 .order_by(OutboxItem.id)).all()
-        payloads = [world.runtime.blobs.get(item.payload_sha256) for item in items]
+        return [world.runtime.blobs.get(item.payload_sha256) for item in items]
+
+
+def _mailed_links(world: World, to: str) -> list[str]:
+    """The sign-in links in the mail queued to `to`, oldest first."""
     links = []
-    for raw in payloads:
+    for raw in _sign_in_mails(world, to):
         mail = message_from_bytes(raw, policy=policy.default)
         assert mail["From"].addresses[0].addr_spec == "support@vendor.example"
         assert mail["Auto-Submitted"] == "auto-replied"
@@ -56,6 +65,37 @@ def test_a_mailed_link_signs_in_once(world: World) -> None:
 
     desk.post("/sign-out")
     assert desk.get("/").status_code == 303
+
+
+@pytest.mark.parametrize("base_url", ["http://desk.test", None], ids=["base_url", "listen"])
+def test_a_forged_host_header_never_reaches_the_mailed_link(tmp_path: Path, base_url: str | None) -> None:
+    """Anyone may ask for dana's link with `Host: evil.example`; her mail still points at this desk only."""
+    port = free_port()
+    web = {"listen": f"127.0.0.1:{port}", **({"base_url": base_url} if base_url else {})}
+    runtime = Runtime.open(demo_config(tmp_path, web=web))
+    with ExitStack() as stack:
+        stack.callback(runtime.close)
+        world = World(runtime, start_desk(stack, runtime), stack)
+        desk = world.browser()
+        forged = desk.client.post("/sign-in", data={"email": DANA, "csrf": desk.token()},
+                                  headers={"Host": "evil.example", "Origin": "http://evil.example"})
+        assert forged.status_code == 200 and "Check your mail" in forged.text
+        [raw] = _sign_in_mails(world, DANA)
+        [link] = _mailed_links(world, DANA)
+    assert b"evil.example" not in raw
+    assert link.startswith(f"{base_url or f'http://127.0.0.1:{port}'}/sign-in/")
+
+
+def test_with_no_address_to_link_to_the_form_asks_for_base_url(tmp_path: Path) -> None:
+    """Listening on port 0 (or on 0.0.0.0) names no address: nothing is mailed, and everybody is told why."""
+    runtime = Runtime.open(demo_config(tmp_path))  # web.listen 127.0.0.1:0, no base_url
+    with ExitStack() as stack:
+        stack.callback(runtime.close)
+        world = World(runtime, start_desk(stack, runtime), stack)
+        answers = [world.browser().post("/sign-in", {"email": email}) for email in (DANA, "mallory@evil.example")]
+        assert _sign_in_mails(world, DANA) == []
+    for answer in answers:  # the same for an agent and a stranger: it tells nobody who works here
+        assert answer.status_code == 503 and "[web] base_url" in answer.text
 
 
 def test_strangers_get_the_same_answer_and_no_mail(world: World) -> None:

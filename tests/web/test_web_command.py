@@ -33,6 +33,11 @@ def test_a_printed_link_signs_in_to_a_separate_web_process(tmp_path: Path) -> No
                              cwd=REPO, capture_output=True, text=True, timeout=60, check=True)
     link = printed.stdout.strip()
     assert link.startswith(f"{base}/sign-in/"), "without base_url the link points at web.listen"
+    anywhere = write_config(tmp_path / "anywhere.toml", tmp_path / "data", free_port(), free_port(),
+                            web={"listen": f"0.0.0.0:{port}"})
+    nowhere = subprocess.run([*cli, "web-link", "dana@vendor.example", "--config", str(anywhere)],
+                             cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert nowhere.returncode == 1 and "set web.base_url" in nowhere.stderr, "0.0.0.0 is no address for a link"
 
     web = GatewayProcess(config, "web", name="web").start()
     try:
