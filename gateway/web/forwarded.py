@@ -46,6 +46,19 @@ def client_address(peer: str, forwarded_for: Iterable[str], trusted: Sequence[Ne
     return str(hop)
 
 
+def counted_as(address: str) -> str:
+    """The share of the limits an address counts under: itself, or for IPv6 its /64.
+
+    An IPv6 client is handed a whole /64 and may rotate through it at will
+    (privacy addresses do so on their own), so per address it could dodge
+    every per-client limit; the /64 is one subscriber.
+    """
+    parsed = _parse(address)
+    if isinstance(parsed, IPv6Address):
+        return str(IPv6Network((parsed, 64), strict=False))
+    return address
+
+
 def forwarded_value(peer: str, headers: Iterable[str], trusted: Sequence[Network]) -> str | None:
     """X-Forwarded-Proto's or -Host's value as the trusted peer wrote it; None from any other peer, or unsent.
 

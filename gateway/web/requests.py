@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from gateway.core.runtime import Runtime
 from gateway.app.tasks import enqueue_outbox
-from gateway.web.forwarded import client_address
+from gateway.web.forwarded import client_address, counted_as
 from storage.models import OutboxItem
 
 
@@ -46,9 +46,9 @@ def peer_of(request: Request) -> str:
 
 
 def client_key(request: Request) -> str:
-    """The client's address that per-client limits count (through `[web] trusted_proxies`: gateway.web.forwarded)."""
-    return client_address(peer_of(request), request.headers.getlist("x-forwarded-for"),
-                          runtime_of(request).config.web.trusted_proxies)
+    """What per-client limits count: the client's address (through `[web] trusted_proxies`), an IPv6 one's /64."""
+    return counted_as(client_address(peer_of(request), request.headers.getlist("x-forwarded-for"),
+                                     runtime_of(request).config.web.trusted_proxies))
 
 
 def see_other(path: str, **said: str) -> RedirectResponse:

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from gateway.core.runtime import Runtime
-from gateway.web.forwarded import client_address, forwarded_value
+from gateway.web.forwarded import client_address, counted_as, forwarded_value
 from tests.conftest import demo_config
 from tests.web.desk_client import client, form_token, start_desk
 
@@ -75,8 +75,20 @@ def test_sign_in_requests_are_throttled_per_forwarded_client(tmp_path: Path, tru
 
         first = [ask("203.0.113.7") for _ in range(3)]
         other = ask("1.1.1.1, 203.0.113.8")
+        rotating = [ask(f"2001:db8:1:2::{n}") for n in range(1, 4)]  # one subscriber's /64
+        next_door = ask("2001:db8:1:3::1")
     assert first == [200, 200, 429]
     assert other == (200 if trusted else 429), "another client, or the same peer with a made-up header"
+    if trusted:
+        assert rotating == [200, 200, 429], "new addresses in the same /64 are the same client"
+        assert next_door == 200, "another /64 is another client"
+
+
+def test_ipv6_clients_count_per_64_and_ipv4_per_address() -> None:
+    assert counted_as("203.0.113.7") == "203.0.113.7"
+    assert counted_as("2001:db8:1:2::7") == counted_as("2001:db8:1:2:ffff::1") == "2001:db8:1:2::/64"
+    assert counted_as("2001:db8:1:3::7") != counted_as("2001:db8:1:2::7")
+    assert counted_as("unknown") == "unknown"
 
 
 def test_forwarded_proto_and_host_are_read_from_trusted_proxies_only() -> None:
