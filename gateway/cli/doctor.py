@@ -31,6 +31,7 @@ from gateway.app.checks import (
 )
 from gateway.cli.doctor_safety import (
     check_channel_secrets,
+    check_mail_links,
     check_secret,
     check_smtp_exposure,
 )
@@ -57,6 +58,7 @@ def run_checks(config_path: Path | None) -> list[Check]:
     checks.append(attempt("broker", lambda: check_broker(config.queue.broker)))
     checks.append(attempt(f"smtp listen {config.smtp.listen}", lambda: check_listen(*config.smtp.address)))
     checks.append(attempt("exposure of smtp.listen", lambda: check_smtp_exposure(config)))
+    checks.append(attempt("links in mail", lambda: check_mail_links(config)))
     checks.append(attempt(f"smarthost {config.outbound.smarthost}", lambda: probe_smarthost(config.outbound)))
     for box in config.imap:
         checks.append(attempt(f"imap {box.user}@{box.host}:{box.port}", lambda box=box: check_imap(box)))

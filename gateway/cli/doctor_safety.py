@@ -1,4 +1,5 @@
-"""The doctor's safety rows: the HMAC secret, the channels' secrets, an SMTP listener open to the world.
+"""The doctor's safety rows: the HMAC secret, the channels' secrets, an SMTP listener open to the world,
+where the links the desk mails point.
 
 Each function returns the row's detail, raises NeedsAttention for a WARN
 (the installation works, but not safely) or another exception for a FAIL.
@@ -50,6 +51,22 @@ def check_smtp_exposure(config: Config) -> str:
         raise NeedsAttention(f"smtp.listen {host}:{port} is reachable from other machines without TLS or AUTH: "
                              "set tls_cert/tls_key and auth_users, or listen on 127.0.0.1 behind your MTA")
     return f"{host}:{port} with {' and '.join(guards)}"
+
+
+def check_mail_links(config: Config) -> str:
+    """Where sign-in and status links in mail point; WARN when the desk cannot mail a sign-in link at all.
+
+    Links are built from configuration only (never a request's Host header), so a desk bound to a
+    wildcard address or port 0 without `base_url` answers every sign-in request with an error.
+    """
+    web = config.web
+    if web.base_url:
+        return f"sign-in and status page links point at {web.base_url}"
+    base = web.sign_in_base
+    if base is None:
+        raise NeedsAttention(f"web.listen {web.listen} names no address a link could point at, so agents cannot "
+                             "sign in: set [web] base_url to the desk's public address")
+    return f"sign-in links point at {base} (web.listen); customers get status page links once base_url is set"
 
 
 def _is_loopback(host: str) -> bool:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from gateway.cli.doctor import run_checks
-from gateway.cli.doctor_safety import NeedsAttention, check_secret, check_smtp_exposure
+from gateway.cli.doctor_safety import NeedsAttention, check_mail_links, check_secret, check_smtp_exposure
 from gateway.core.config import load_config, parse_config
 from gateway.core.runtime import Runtime
 from tests.conftest import demo_config_text
@@ -48,6 +48,21 @@ def test_an_smtp_listener_beyond_this_machine_wants_tls_or_auth(smtp: dict, warn
             check_smtp_exposure(config)
     else:
         check_smtp_exposure(config)
+
+
+@pytest.mark.parametrize("web, said", [
+    ({"base_url": "https://desk.vendor.example", "listen": "0.0.0.0:8025"}, "point at https://desk.vendor.example"),
+    ({"listen": "127.0.0.1:8025"}, "sign-in links point at http://127.0.0.1:8025 (web.listen)"),
+    ({"listen": "0.0.0.0:8025"}, None),
+    ({"listen": "127.0.0.1:0"}, None),
+])
+def test_where_mailed_links_point_and_a_warning_when_none_can_be_mailed(web: dict, said: str | None) -> None:
+    config = parse_config({"security": {"secret": "x" * 40}, "web": web})
+    if said is None:
+        with pytest.raises(NeedsAttention, match="set \\[web\\] base_url"):
+            check_mail_links(config)
+    else:
+        assert said in check_mail_links(config)
 
 
 def test_the_demo_config_has_no_safety_warnings(tmp_path: Path) -> None:
