@@ -128,7 +128,8 @@ def _intake(session: Session, channel: str, name: str, now: datetime) -> Channel
     overdue = session.scalar(select(func.count()).select_from(InboxItem).where(
         InboxItem.channel == channel, InboxItem.status == "pending", InboxItem.received_at < now - OVERDUE_AFTER)) or 0
     if overdue:
-        return ChannelActivity(name, DOWN, f"{overdue} item(s) received over 15 min ago wait for a worker", last, None)
+        return ChannelActivity(name, DOWN, f"{overdue} item(s) received over {_minutes(OVERDUE_AFTER)} min ago "
+                               "wait for a worker", last, None)
     return ChannelActivity(name, UP, "last received " + (f"{(now - last).total_seconds():.0f} s ago" if last else "never"),
                            last, None)
 
@@ -143,7 +144,7 @@ def _delivery(session: Session, channel: str, name: str, now: datetime) -> Chann
     overdue = count(OutboxItem.status == "pending", OutboxItem.next_attempt_at < now - OVERDUE_AFTER)
     retrying = count(OutboxItem.status == "pending", OutboxItem.attempts > 0)
     failed = count(OutboxItem.status == "failed", OutboxItem.created_at > now - FAILED_WITHIN)
-    detail = f"{retrying} retrying, {failed} failed in 24 h, {overdue} overdue"
+    detail = f"{retrying} retrying, {failed} failed in {_minutes(FAILED_WITHIN) // 60} h, {overdue} overdue"
     state = DOWN if overdue else SLOW if retrying or failed else UP
     return ChannelActivity(name, state, detail, last, None)
 
@@ -156,3 +157,7 @@ def _telegram(session: Session, config: Config, now: datetime) -> ChannelActivit
     if lease is None or lease < now:
         return ChannelActivity("telegram", DOWN, "no process runs the bot's update loop", last, None)
     return ChannelActivity("telegram", UP, "the update loop runs", last, None)
+
+
+def _minutes(span: timedelta) -> int:
+    return int(span.total_seconds() // 60)
