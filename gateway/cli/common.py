@@ -33,19 +33,9 @@ def load(path: Path | None) -> Config:
 
 
 @contextmanager
-def opened_runtime(config: Config) -> Iterator[Runtime]:
-    """The installation a command works on, closed however the command ends."""
-    runtime = Runtime.open(config)
-    try:
-        yield runtime
-    finally:
-        runtime.close()
-
-
-@contextmanager
 def session_of(config: Config) -> Iterator[Session]:
     """One transaction on the installation, for a command that only reads or writes rows."""
-    with opened_runtime(config) as runtime, runtime.db.transaction() as session:
+    with Runtime.open(config) as runtime, runtime.db.transaction() as session:
         yield session
 
 

@@ -17,7 +17,8 @@ import typer
 from gateway.cli import api_tokens, web, webhooks
 from gateway.cli.common import ConfigOption, JsonOption
 from gateway.cli.common import load as _config
-from gateway.cli.common import opened_runtime, session_of
+from gateway.cli.common import session_of
+from gateway.core.runtime import Runtime
 from gateway.cli.common import print_json as _print_json
 from gateway.cli.common import run_until_stopped as _run_until_stopped
 
@@ -151,7 +152,7 @@ def ingest(
     from gateway.cli.ingest import IngestError, history_envelope, ingest_with_bar, mail_files, summary_line
 
     try:
-        with opened_runtime(_config(config)) as runtime:
+        with Runtime.open(_config(config)) as runtime:
             results, seconds = ingest_with_bar(runtime, mail_files(path), account,
                                                history_envelope(resolve_after_days) if history else None)
     except IngestError as exc:
@@ -178,7 +179,7 @@ def inbox(
     """
     from gateway.cli.inbox import inbox_rows
 
-    with opened_runtime(_config(config)) as runtime:
+    with Runtime.open(_config(config)) as runtime:
         rows = inbox_rows(runtime, status, limit)
     if as_json:
         _print_json(rows)
@@ -201,7 +202,7 @@ def replay(
     if not ids and not all_parked:
         typer.echo("error: name inbox item ids or use --all-parked", err=True)
         raise typer.Exit(2)
-    with opened_runtime(_config(config)) as runtime:
+    with Runtime.open(_config(config)) as runtime:
         results = [replay_one(runtime, inbox_id) for inbox_id in (parked_ids(runtime) if all_parked else ids or [])]
     for result in results:
         detail = f": {result.error}" if result.error else ""
@@ -222,7 +223,7 @@ def telegram_code(
     from bots.linking import VALID_DAYS, link_code
     from storage.models import Account, Agent, utcnow
 
-    with opened_runtime(_config(config)) as runtime, runtime.db.transaction() as session:
+    with Runtime.open(_config(config)) as runtime, runtime.db.transaction() as session:
         query = select(Agent).join(Account).where(Agent.email == email.strip().lower())
         agents = session.scalars(query.where(Account.slug == account) if account else query).all()
         if len(agents) != 1:

@@ -37,3 +37,10 @@ class Runtime:
 
     def close(self) -> None:
         self.db.dispose()
+
+    def __enter__(self) -> "Runtime":
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        """`with Runtime.open(config) as runtime:` closes the installation however the block ends."""
+        self.close()

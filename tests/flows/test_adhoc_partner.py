@@ -29,7 +29,6 @@ from tests.flows.world import (
     new_mail_since,
     only,
     outbox,
-    running,
     sent_mail,
     ticket,
 )
@@ -47,7 +46,7 @@ def open_config(tmp_path: Path, db_url: str | None = None) -> dict:
 
 @pytest.fixture
 def open_world(db_url: str, tmp_path: Path) -> Iterator[Runtime]:
-    with running(parse_config(open_config(tmp_path, db_url))) as runtime:
+    with Runtime.open(parse_config(open_config(tmp_path, db_url))) as runtime:
         yield runtime
 
 
@@ -157,14 +156,14 @@ def test_handoff_command_may_name_an_outside_address(open_world) -> None:
 
 def test_the_partner_outlives_a_restart_and_can_be_adopted_by_config(tmp_path: Path) -> None:
     data = open_config(tmp_path)
-    with running(parse_config(data)) as runtime:
+    with Runtime.open(parse_config(data)) as runtime:
         customer_writes(runtime)
         dana_forwards(runtime, "bob@plumbing.example")
         notice = only([o for o in outbox(runtime) if o.kind == "handoff"])
 
     data["accounts"].append({"slug": "ext-plumbing-example", "name": "Bob's Plumbing", "kind": "external",
                              "prefix": "BOB", "domains": ["plumbing.example"]})
-    with running(parse_config(data)) as runtime:
+    with Runtime.open(parse_config(data)) as runtime:
         answer(runtime, notice, BOB, "Done, the roller is replaced.")
         child = ticket(runtime, "EXT1-1")
         assert child.account.name == "Bob's Plumbing"

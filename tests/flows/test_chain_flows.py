@@ -30,7 +30,6 @@ from tests.flows.world import (
     new_mail_since,
     only,
     outbox,
-    running,
     sent_mail,
     ticket,
 )
@@ -65,7 +64,7 @@ def four_levels(db_url: str, tmp_path: Path):
     data = demo_data(tmp_path, db_url)
     data["accounts"].append(fieldco)
     next(a for a in data["accounts"] if a["slug"] == "partner")["partners"] = ["subco", "fieldco"]
-    with running(parse_config(data)) as runtime:
+    with Runtime.open(parse_config(data)) as runtime:
         yield runtime
 
 

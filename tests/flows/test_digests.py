@@ -31,7 +31,6 @@ from tests.flows.world import (
     new_mail_since,
     only,
     outbox,
-    running,
     sent_mail,
     sweeper,
     vendor_config,
@@ -46,7 +45,7 @@ def world(db_url: str, tmp_path: Path, manual: clock.ManualClock) -> Iterator[Ru
     manual.set(START.astimezone(timezone.utc))
     config = vendor_config(tmp_path, db_url, digest_hour=8, terms={"timezone": "Europe/Berlin"},
                            partner_terms=[{"partner": "partner", "accept_within": "4h"}])
-    with running(config) as runtime:
+    with Runtime.open(config) as runtime:
         yield runtime
 
 
@@ -139,7 +138,7 @@ def test_an_operators_digest_adds_parked_mail_and_failed_deliveries(db_url: str,
     manual.set(START.astimezone(timezone.utc))
     dana = {"name": "Dana Dispatcher", "email": "dana@vendor.example", "operator": True}
     config = vendor_config(tmp_path, db_url, digest_hour=8, terms={"timezone": "Europe/Berlin"}, agents=[dana])
-    with running(config) as world:
+    with Runtime.open(config) as world:
         start_worker(world)
         with world.db.transaction() as session:
             session.add(InboxItem(channel="smtp", dedupe_key="x", raw_sha256="0" * 64, size=1, status="parked",

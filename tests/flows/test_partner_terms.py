@@ -37,7 +37,6 @@ from tests.flows.world import (
     new_mail_since,
     only,
     outbox,
-    running,
     sent_mail,
     sweeper,
     ticket,
@@ -56,7 +55,7 @@ def terms_config(tmp_path: Path, db_url: str | None = None, **changes: object) -
 
 @pytest.fixture
 def world(db_url: str, tmp_path: Path, manual: clock.ManualClock) -> Iterator[Runtime]:
-    with running(terms_config(tmp_path, db_url)) as runtime:
+    with Runtime.open(terms_config(tmp_path, db_url)) as runtime:
         yield runtime
 
 
@@ -181,7 +180,7 @@ def test_reminder_and_escalation_reach_bound_team_chats(db_url: str, tmp_path: P
 
     chats = TelegramConfig(token="123:test", team_chats={"partner": -100, "vendor": -200})
     config = terms_config(tmp_path, db_url, backup_partner=None).model_copy(update={"telegram": chats})
-    with running(config) as world:
+    with Runtime.open(config) as world:
         handed_over(world)
         before = len(outbox(world))
         manual.advance(2 * HOUR)
@@ -201,7 +200,7 @@ def test_each_hop_runs_on_the_terms_of_the_account_handing_it_on(db_url: str, tm
     """Vendor gives Partner 4 h to answer; Partner gives its subcontractor 2 h."""
     data = terms_config(tmp_path, db_url).model_dump()
     data["accounts"][1]["partner_terms"] = [{"partner": "subco", "accept_within": "2h"}]
-    with running(Config.model_validate(data)) as world:
+    with Runtime.open(Config.model_validate(data)) as world:
         handed_over(world)
         notice = only([o for o in outbox(world) if o.kind == "handoff"])
         sent = sent_mail(world, notice)

@@ -24,7 +24,6 @@ from tests.flows.world import (
     new_mail_since,
     only,
     outbox,
-    running,
     sent_mail,
     ticket,
 )
@@ -33,7 +32,7 @@ from tests.pipeline.mail import config_with, deliver
 
 @contextmanager
 def handed_off_world(tmp_path, **account_changes) -> Iterator[Runtime]:
-    with running(config_with(tmp_path, account_changes=account_changes)) as runtime:
+    with Runtime.open(config_with(tmp_path, account_changes=account_changes)) as runtime:
         customer_writes(runtime)
         dana_forwards_to_partner(runtime)
         yield runtime
@@ -134,7 +133,7 @@ def test_a_bad_rating_is_answered_and_not_recorded(sqlite_runtime) -> None:
 
 def test_the_mirror_cap_stops_a_flood(tmp_path) -> None:
     config = config_with(tmp_path, outbound={"smarthost": "127.0.0.1:25", "mirror_cap_per_minute": 1})
-    with running(config) as runtime:
+    with Runtime.open(config) as runtime:
         customer_writes(runtime)
         dana_forwards_to_partner(runtime)
         notice = paul_notice(runtime)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import select
@@ -114,16 +112,6 @@ def vendor_config(tmp_path: Path, db_url: str | None = None, **vendor: object) -
     data = demo_data(tmp_path, db_url)
     data["accounts"][0].update(vendor)
     return parse_config(data)
-
-
-@contextmanager
-def running(config: Config) -> Iterator[Runtime]:
-    """An installation on `config`, closed when the test is done with it, passed or not."""
-    runtime = Runtime.open(config)
-    try:
-        yield runtime
-    finally:
-        runtime.close()
 
 
 def sweeper(runtime: Runtime) -> TimerSweeper:
