@@ -64,8 +64,7 @@ def check_mail_links(config: Config) -> str:
         return f"sign-in and status page links point at {web.base_url}"
     base = web.sign_in_base
     if base is None:
-        raise NeedsAttention(f"web.listen {web.listen} names no address a link could point at, so agents cannot "
-                             "sign in: set [web] base_url to the desk's public address")
+        raise NeedsAttention(f"agents cannot sign in: {web.no_link_address()} (the desk's public address)")
     return f"sign-in links point at {base} (web.listen); customers get status page links once base_url is set"
 
 

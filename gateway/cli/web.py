@@ -33,8 +33,7 @@ def web_link(
         raise typer.Exit(1)
     base = settings.web.sign_in_base
     if base is None:
-        typer.echo(f"error: web.listen {settings.web.listen} names no address a link can point at; "
-                   "set web.base_url", err=True)
+        typer.echo(f"error: {settings.web.no_link_address()}", err=True)
         raise typer.Exit(1)
     typer.echo(sign_in_url(base, sign_in_token(settings, email)))
 

@@ -76,6 +76,10 @@ class WebConfig(Section):
             return None
         return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
+    def no_link_address(self) -> str:
+        """Why `sign_in_base` is None, in the words the log, `web-link` and the doctor all use."""
+        return f"web.listen {self.listen} names no address a link could point at: set web.base_url"
+
     @property
     def secure_cookies(self) -> bool:
         """Cookies marked Secure when the desk is reached over https."""

@@ -79,8 +79,7 @@ def ask_for_link(request: Request, form: FormData = Depends(checked_form)) -> Re
         return page(request, "sign_in.html", status_code=429, error="Too many requests from here; try again later.")
     base = config.web.sign_in_base
     if base is None:  # the same answer for every address, so it tells nobody who works here
-        log.warning("web: no sign-in link mailed: web.listen %s names no address a link can point at; "
-                    "set web.base_url", config.web.listen)
+        log.warning("web: no sign-in link mailed: %s", config.web.no_link_address())
         return page(request, "sign_in.html", status_code=503, error=NO_ADDRESS)
     queued: list[OutboxItem] = []
     with transaction(request) as session:

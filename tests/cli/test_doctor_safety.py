@@ -59,7 +59,7 @@ def test_an_smtp_listener_beyond_this_machine_wants_tls_or_auth(smtp: dict, warn
 def test_where_mailed_links_point_and_a_warning_when_none_can_be_mailed(web: dict, said: str | None) -> None:
     config = parse_config({"security": {"secret": "x" * 40}, "web": web})
     if said is None:
-        with pytest.raises(NeedsAttention, match="set \\[web\\] base_url"):
+        with pytest.raises(NeedsAttention, match="set web.base_url"):
             check_mail_links(config)
     else:
         assert said in check_mail_links(config)

@@ -20,6 +20,11 @@ PUBLIC = "https://desk.vendor.example"  # where the browser is; the TLS proxy on
 FROM_THE_PROXY = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "desk.vendor.example"}
 
 
+def _desk(stack: ExitStack, tmp_path: Path, web: dict) -> str:
+    """A desk on the demo world with these `[web]` settings, closed with `stack`; its base URL."""
+    return start_desk(stack, stack.enter_context(Runtime.open(demo_config(tmp_path, web=web))))
+
+
 def test_without_trusted_proxies_the_peer_is_the_client() -> None:
     assert client_address("198.51.100.4", ["203.0.113.7"], ()) == "198.51.100.4"
     assert client_address("198.51.100.4", [], PROXIES) == "198.51.100.4"
@@ -63,10 +68,8 @@ def test_ipv6_hops_ports_and_mapped_ipv4() -> None:
 def test_sign_in_requests_are_throttled_per_forwarded_client(tmp_path: Path, trusted: list[str]) -> None:
     """Two sign-in requests per client: behind the proxy on 127.0.0.1 each forwarded client has its own two."""
     web = {"trusted_proxies": trusted, "sign_in_per_client_per_hour": 2, "base_url": "http://desk.test"}
-    runtime = Runtime.open(demo_config(tmp_path, web=web))
     with ExitStack() as stack:
-        stack.callback(runtime.close)
-        base = start_desk(stack, runtime)
+        base = _desk(stack, tmp_path, web)
 
         def ask(forwarded_for: str) -> int:
             desk = client(stack, base)
@@ -114,10 +117,8 @@ def _sign_out(base: str, origin: str, headers: dict[str, str]) -> httpx.Response
 def test_form_posts_through_a_trusted_tls_proxy_are_taken(tmp_path: Path, base_url: str | None) -> None:
     """The desk sees http://127.0.0.1 from the proxy, the browser posts from https://desk.vendor.example."""
     web = {"trusted_proxies": ["127.0.0.1"], **({"base_url": base_url} if base_url else {})}
-    runtime = Runtime.open(demo_config(tmp_path, web=web))
     with ExitStack() as stack:
-        stack.callback(runtime.close)
-        base = start_desk(stack, runtime)
+        base = _desk(stack, tmp_path, web)
         forwarded = _sign_out(base, PUBLIC, FROM_THE_PROXY)
         proto_only = _sign_out(base, PUBLIC, {"X-Forwarded-Proto": "https", "Host": "desk.vendor.example"})
         cross_site = _sign_out(base, "https://evil.example", FROM_THE_PROXY)
@@ -132,10 +133,8 @@ def test_form_posts_through_a_trusted_tls_proxy_are_taken(tmp_path: Path, base_u
 @pytest.mark.parametrize("base_url", [PUBLIC, None], ids=["base_url", "no-base_url"])
 def test_forwarded_headers_from_an_untrusted_peer_are_ignored(tmp_path: Path, base_url: str | None) -> None:
     web = {"trusted_proxies": ["10.0.0.0/8"], **({"base_url": base_url} if base_url else {})}
-    runtime = Runtime.open(demo_config(tmp_path, web=web))
     with ExitStack() as stack:
-        stack.callback(runtime.close)
-        base = start_desk(stack, runtime)
+        base = _desk(stack, tmp_path, web)
         forged = _sign_out(base, "https://evil.example",
                            {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.example"})
         public = _sign_out(base, PUBLIC, FROM_THE_PROXY)
