@@ -68,18 +68,21 @@ def _with_email(session: Session, ticket: Ticket, email: str) -> list[Participan
 
 def role_of(session: Session, ticket: Ticket, email: str | None) -> str | None:
     """The strongest role `email` has on the ticket, or None for an outsider."""
+    return standing(session, ticket, email)[0]
+
+
+def standing(session: Session, ticket: Ticket, email: str | None) -> tuple[str | None, Participant | None]:
+    """`email`'s strongest role on the ticket and its participant row (see `participant_for`), read once."""
     if not email:
-        return None
+        return None, None
     email = email.lower()
-    roles = {p.role for p in participants_by_email(session, ticket.id, email)}
+    rows = _with_email(session, ticket, email)
+    roles = {p.role for p in rows}
     if agent_by_email(session, ticket.account_id, email) is not None or _owned_by(session, email, ticket.account_id):
         roles.add("agent")
     if _belongs_to_linked_account(session, ticket, email):
         roles.add("partner")
-    for role in ROLE_ORDER:
-        if role in roles:
-            return role
-    return None
+    return next((role for role in ROLE_ORDER if role in roles), None), _addressed_row(rows)
 
 
 def _owned_by(session: Session, email: str, account_id: int) -> bool:
@@ -102,9 +105,13 @@ def _belongs_to_linked_account(session: Session, ticket: Ticket, email: str) -> 
 
 def participant_for(session: Session, ticket: Ticket, email: str) -> Participant | None:
     """The participant row of `email` (the one mail to them is addressed to), if any."""
-    rows = participants_by_email(session, ticket.id, email)
-    rows.sort(key=lambda p: ROLE_ORDER.index(p.role) if p.role in ROLE_ORDER else len(ROLE_ORDER))
-    return rows[0] if rows else None
+    return _addressed_row(_with_email(session, ticket, email.lower()))
+
+
+def _addressed_row(rows: list[Participant]) -> Participant | None:
+    """Of one address's rows, the one with the strongest role."""
+    return min(rows, key=lambda p: ROLE_ORDER.index(p.role) if p.role in ROLE_ORDER else len(ROLE_ORDER),
+               default=None)
 
 
 def copied_contacts(addresses: Iterable[Address], exclude: set[str]) -> list[Address]:

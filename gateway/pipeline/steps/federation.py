@@ -11,7 +11,7 @@ from gateway.desk.tickets import change_status
 from gateway.flows import status_propagation
 from gateway.pipeline.authority import authority
 from gateway.pipeline.context import Inbound
-from gateway.pipeline.federation import Speaker, apply_remote
+from gateway.pipeline.federation import Speaker, apply_remote, read_remote
 from storage.models import Ticket
 
 
@@ -29,9 +29,13 @@ def elide_body_markers(ctx: Inbound) -> None:
 
 
 def federation_step(ctx: Inbound) -> None:
-    """Pipeline step (after the message is stored, before mirroring): apply another relaydesk's headers."""
+    """Pipeline step (after the message is stored, before mirroring): apply another relaydesk's headers.
+
+    Most mail carries none: it is let through before the sender's authority
+    is worked out, which reads the ticket's participants.
+    """
     ticket = ctx.ticket
-    if ticket is None or ctx.unverified or ctx.is_auto or ctx.message is None:
+    if ticket is None or ctx.unverified or ctx.is_auto or ctx.message is None or read_remote(ctx.parsed) is None:
         return
     if authority(ctx, ticket).executor:
         speaker: Speaker = "executor"

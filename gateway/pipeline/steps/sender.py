@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway.desk.participants import participant_for, role_of
+from gateway.desk.participants import standing
 from gateway.flows.mirroring import RATING_KIND, REQUESTER_SIDE
 from gateway.outbound.outbox import NOTICE_KIND
 from gateway.pipeline.context import Inbound
@@ -21,9 +21,7 @@ def classify_sender(ctx: Inbound) -> None:
     if ctx.ticket is None:
         ctx.sender_role = "requester"
     else:
-        ctx.sender_role = role_of(ctx.session, ctx.ticket, ctx.sender_email)
-        if ctx.sender_email:
-            ctx.participant = participant_for(ctx.session, ctx.ticket, ctx.sender_email)
+        ctx.sender_role, ctx.participant = standing(ctx.session, ctx.ticket, ctx.sender_email)
         if ctx.sender_role is None and ctx.match.rule == "token":
             ctx.sender_role = ctx.match.participant.role
     if ctx.is_auto:
