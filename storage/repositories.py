@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import event, func, select, text, union_all, update
+from sqlalchemy import Row, bindparam, event, func, select, text, union_all, update
 from sqlalchemy.orm import Session
 
 from storage.directory import STAMP_COLUMNS, cached, note_stamp
@@ -344,6 +344,25 @@ def lock_inbox_item(session: Session, inbox_id: int) -> InboxItem | None:
     return session.scalar(
         select(InboxItem).where(InboxItem.id == inbox_id).with_for_update().execution_options(populate_existing=True)
     )
+
+
+_INBOX = InboxItem.__table__
+_COUNT_RUN = (
+    update(_INBOX)
+    .where(_INBOX.c.id == bindparam("inbox_id"), _INBOX.c.status == "pending",
+           _INBOX.c.attempts < bindparam("max_attempts"))
+    .values(attempts=_INBOX.c.attempts + 1)
+    .returning(_INBOX.c.channel, _INBOX.c.raw_sha256, _INBOX.c.sequence_key)
+)
+
+
+def count_inbox_run(session: Session, inbox_id: int, max_attempts: int) -> Row | None:
+    """Count a run of a pending item with attempts left; its channel, raw_sha256 and sequence_key, else None.
+
+    Built once and run on the connection: the statement is the same for
+    every mail, and the ORM has nothing to add to it.
+    """
+    return session.connection().execute(_COUNT_RUN, {"inbox_id": inbox_id, "max_attempts": max_attempts}).first()
 
 
 def take_pending_inbox_item(session: Session, inbox_id: int) -> InboxItem | None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -46,7 +46,13 @@ from parsers import ParsedMessage, ParseOptions, parse_message
 from storage.availability import is_unavailable
 from storage.blobs import BlobNotFound
 from storage.models import InboxItem
-from storage.repositories import lock_inbox_item, messages_of_inbox_item, serialize_on, take_pending_inbox_item
+from storage.repositories import (
+    count_inbox_run,
+    lock_inbox_item,
+    messages_of_inbox_item,
+    serialize_on,
+    take_pending_inbox_item,
+)
 
 log = logging.getLogger(__name__)
 
@@ -189,13 +195,7 @@ def _claim(runtime: Runtime, inbox_id: int) -> tuple[str, str, str | None] | Non
     used up its attempts here and is parked with that reason.
     """
     with runtime.db.transaction(durable=False) as session:
-        counted = session.execute(
-            update(InboxItem)
-            .where(InboxItem.id == inbox_id, InboxItem.status == "pending",
-                   InboxItem.attempts < runtime.config.queue.max_attempts)
-            .values(attempts=InboxItem.attempts + 1)
-            .returning(InboxItem.channel, InboxItem.raw_sha256, InboxItem.sequence_key)
-        ).first()
+        counted = count_inbox_run(session, inbox_id, runtime.config.queue.max_attempts)
         if counted is not None:
             return counted.channel, counted.raw_sha256, counted.sequence_key
         item = lock_inbox_item(session, inbox_id)
