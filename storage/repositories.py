@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import Row, bindparam, event, func, select, text, union_all, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from storage.directory import STAMP_COLUMNS, cached, note_stamp
 from storage.models import (
@@ -38,11 +38,30 @@ def serialize_on(session: Session, key: str) -> None:
 
     For check-then-insert decisions that no unique constraint can guard
     (at most one error reply per day, one account sync at a time).  A
-    PostgreSQL advisory lock; SQLite lets only one writer in anyway.
+    PostgreSQL advisory lock, asked for once per transaction; SQLite lets
+    only one writer in anyway.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        lock_id = int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big", signed=True)
-        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})
+    if session.get_bind().dialect.name == "postgresql" and key not in _held(session):
+        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _lock_id(key)})
+        _held(session).add(key)
+
+
+def _lock_id(key: str) -> int:
+    return int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big", signed=True)
+
+
+def _held(session: Session) -> set[str]:
+    return session.info.setdefault(_HELD, set())
+
+
+_HELD = "advisory locks held"
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _release(session: Session, transaction: SessionTransaction) -> None:
+    """The locks end with the transaction (a savepoint's end keeps them)."""
+    if transaction.parent is None:
+        session.info.pop(_HELD, None)
 
 
 # --- accounts ------------------------------------------------------------------
@@ -365,7 +384,7 @@ def count_inbox_run(session: Session, inbox_id: int, max_attempts: int) -> Row |
     return session.connection().execute(_COUNT_RUN, {"inbox_id": inbox_id, "max_attempts": max_attempts}).first()
 
 
-def take_pending_inbox_item(session: Session, inbox_id: int) -> InboxItem | None:
+def take_pending_inbox_item(session: Session, inbox_id: int, serialize_key: str | None = None) -> InboxItem | None:
     """The inbox row marked done if it was pending (else None), locked until this transaction ends.
 
     One statement where a lock, a status check and an update at the end
@@ -373,18 +392,22 @@ def take_pending_inbox_item(session: Session, inbox_id: int) -> InboxItem | None
     failure rolls the mark back with everything else and the item stays
     pending.  PostgreSQL row-locks the updated row like `FOR UPDATE`.  The
     same statement reads the directory's stamp, the transaction's next
-    question otherwise.
+    question otherwise, and on PostgreSQL takes `serialize_on(serialize_key)`.
     """
+    lock = serialize_key is not None and session.get_bind().dialect.name == "postgresql"
+    extra = (func.pg_advisory_xact_lock(_lock_id(serialize_key)),) if lock else ()
     row = session.execute(
         update(InboxItem)
         .where(InboxItem.id == inbox_id, InboxItem.status == "pending")
         .values(status="done", error=None)
-        .returning(InboxItem, *STAMP_COLUMNS)
+        .returning(InboxItem, *STAMP_COLUMNS, *extra)
         .execution_options(populate_existing=True)
     ).first()
     if row is None:
         return None
-    note_stamp(session, tuple(row[1:]))
+    if lock:
+        _held(session).add(serialize_key)
+    note_stamp(session, tuple(row[1:1 + len(STAMP_COLUMNS)]))
     return row[0]
 
 

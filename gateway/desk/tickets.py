@@ -17,11 +17,12 @@ from sqlalchemy.orm import Session
 from gateway.core import clock
 from gateway.desk import deadlines
 from gateway.desk.opened_now import mark_opened, opened_now
-from gateway.desk.webhook_events import announce
+from gateway.desk.webhook_events import announce, webhooks_hear_of
 from parsers.message import Address, ParsedMessage
 from parsers.message import Attachment as ParsedAttachment
 from storage.blobs import BlobStore
 from storage.clock import event_time
+from storage.deferred_inserts import defer_insert, write_deferred
 from storage.models import (
     Account,
     Attachment,
@@ -85,12 +86,20 @@ def hosting_account(session: Session, ticket: Ticket) -> Account:
     return current.account
 
 
-def add_event(session: Session, ticket: Ticket, type_: str, link_id: int | None = None, **detail: Any) -> Event:
-    """Record a fact about the ticket; the account's webhooks that asked for it get it (same transaction)."""
-    event = Event(ticket_id=ticket.id, type=type_, detail=detail, link_id=link_id, at=event_time())
+def add_event(session: Session, ticket: Ticket, type_: str, link_id: int | None = None, **detail: Any) -> None:
+    """Record a fact about the ticket; the account's webhooks that asked for it get it (same transaction).
+
+    Nothing reads an event back in the transaction that records it unless a
+    webhook wants its id: all others are written together (`defer_insert`).
+    """
+    row = {"ticket_id": ticket.id, "type": type_, "detail": detail, "link_id": link_id, "at": event_time()}
+    if not webhooks_hear_of(session, ticket, type_):
+        defer_insert(session, Event.__table__, row)
+        return
+    write_deferred(session, Event.__table__)  # ids stay in the order the events happened
+    event = Event(**row)
     session.add(event)
     announce(session, ticket, event)
-    return event
 
 
 def next_number(session: Session, account_id: int) -> int:

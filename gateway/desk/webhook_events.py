@@ -47,14 +47,17 @@ def webhook_event(event_type: str) -> str | None:
     return EVENT_NAMES.get(event_type)
 
 
+def webhooks_hear_of(session: Session, ticket: Ticket, event_type: str) -> bool:
+    """Whether a webhook of the ticket's account subscribed to events of this type."""
+    return bool(_subscribed(session, ticket, event_type))
+
+
 def announce(session: Session, ticket: Ticket, event: Event) -> list[OutboxItem]:
     """Queue `event` for each webhook of the ticket's account that subscribed to it; the rows queued."""
-    name = webhook_event(event.type)
-    if name is None:
-        return []
-    hooks = [hook for hook in _account_hooks(session, ticket.account_id) if name in (hook.events or [])]
+    hooks = _subscribed(session, ticket, event.type)
     if not hooks:
         return []
+    name = webhook_event(event.type)
     session.flush()  # the event's id is the delivery's id, for receivers to drop repeats
     body = {
         "id": event.id,
@@ -80,6 +83,13 @@ def announce(session: Session, ticket: Ticket, event: Event) -> list[OutboxItem]
 def take_queued(session: Session) -> list[int]:
     """The ids of webhook deliveries queued in this session so far (each handed out once), to enqueue after commit."""
     return session.info.pop(_QUEUED, [])
+
+
+def _subscribed(session: Session, ticket: Ticket, event_type: str) -> list[Webhook]:
+    name = webhook_event(event_type)
+    if name is None:
+        return []
+    return [hook for hook in _account_hooks(session, ticket.account_id) if name in (hook.events or [])]
 
 
 def _account_hooks(session: Session, account_id: int) -> list[Webhook]:

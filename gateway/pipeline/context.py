@@ -136,6 +136,13 @@ def header_recipients(parsed: ParsedMessage) -> tuple[str, ...]:
     return tuple(dict.fromkeys([a.email for a in parsed.to + parsed.cc] + delivered))
 
 
+def copies_key(parsed: object) -> str | None:
+    """What copies of one mail take turns on (`skip_duplicate`): its Message-ID; None for a chat update."""
+    if isinstance(parsed, ParsedMessage) and parsed.message_id:
+        return f"inbound message:{parsed.message_id}"
+    return None
+
+
 def first_line(text: str) -> str:
     """The first non-blank line of an error text, for one-line error records."""
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]

@@ -37,6 +37,7 @@ from gateway.pipeline.context import (
     StepFailed,
     Unprocessable,
     Held,
+    copies_key,
     first_line,
     header_recipients,
 )
@@ -89,7 +90,8 @@ def process_inbox_item(runtime: Runtime, inbox_id: int, appliers: Appliers | Non
         with runtime.db.transaction() as session:
             if sequence_key is not None:
                 serialize_on(session, sequence_key)  # before the row lock: the holder may lock earlier rows
-            item = take_pending_inbox_item(session, inbox_id)  # marked done: undone if anything below fails
+            # Marked done (undone if anything below fails); copies of one mail take turns from here on.
+            item = take_pending_inbox_item(session, inbox_id, copies_key(parsed))
             if item is None:
                 return []
             earlier = _apply_earlier_in_sequence(runtime, appliers, session, item)

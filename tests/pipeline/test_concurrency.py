@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import threading
 from pathlib import Path
 
 from sqlalchemy import select
@@ -10,9 +11,11 @@ from sqlalchemy import select
 from gateway.channels.intake import accept_raw
 from gateway.core.runtime import Runtime
 from gateway.desk.tickets import open_ticket
-from gateway.pipeline.runner import process_inbox_item
-from storage.models import Message, OutboxItem, Ticket
-from storage.repositories import account_by_slug
+from gateway.pipeline.context import copies_key
+from gateway.pipeline.runner import parse_options, process_inbox_item
+from parsers import parse_message
+from storage.models import InboxItem, Message, OutboxItem, Ticket
+from storage.repositories import account_by_slug, take_pending_inbox_item
 from tests.at_once import run_at_once
 from tests.conftest import demo_config
 from tests.pipeline.mail import mail
@@ -66,3 +69,26 @@ def test_two_first_mails_from_one_sender_processed_at_once_get_one_ack(runtime) 
     with runtime.db.transaction() as session:
         assert len(list(session.scalars(select(Ticket)))) == 2
         assert [o.kind for o in session.scalars(select(OutboxItem))] == ["ack"]
+
+
+def test_copies_of_one_mail_take_turns_from_the_take_of_the_first(runtime) -> None:
+    """The second copy waits while the first copy's transaction holds its inbox row, then finds it stored."""
+    raw = mail(message_id="<copy@client.example>")
+    first, second = (accept_raw(runtime, channel=channel, raw=raw, envelope={"rcpt_tos": ["support@vendor.example"]})
+                     for channel in ("smtp", "imap"))
+    parsed = parse_message(raw, parse_options(runtime))
+    finished = threading.Event()
+    worker = threading.Thread(target=lambda: (process_inbox_item(runtime, second), finished.set()))
+    with runtime.db.transaction() as session:
+        assert take_pending_inbox_item(session, first, copies_key(parsed)) is not None
+        worker.start()
+        waited = not finished.wait(1.0)
+        session.rollback()  # the first copy's run fails: its item stays pending
+    worker.join(30)
+    if runtime.db.dialect == "postgresql":
+        assert waited, "the second copy ran while the first copy's transaction was open"
+    process_inbox_item(runtime, first)
+    with runtime.db.transaction() as session:
+        assert len(list(session.scalars(select(Message)))) == 1
+        problems = session.get(InboxItem, first).problems
+    assert any("duplicate" in p for p in problems)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gateway.core.accounts import settings_for
 from gateway.core.tokens import split_plus
-from gateway.pipeline.context import Inbound, Unprocessable
+from gateway.pipeline.context import Inbound, Unprocessable, copies_key
 from storage.models import Account
 from storage.repositories import (
     account_by_slug,
@@ -60,8 +60,9 @@ def skip_duplicate(ctx: Inbound) -> None:
     what the first stored.
     """
     message_id = ctx.parsed.message_id
-    if message_id:
-        serialize_on(ctx.session, f"inbound message:{message_id}")
-    if message_id and inbound_message_in_account(ctx.session, ctx.account.id, message_id) is not None:
+    if not message_id:
+        return
+    serialize_on(ctx.session, copies_key(ctx.parsed))  # usually taken already, with the inbox row
+    if inbound_message_in_account(ctx.session, ctx.account.id, message_id) is not None:
         ctx.problems.append(f"duplicate of an already stored message {message_id}")
         ctx.handled = True
