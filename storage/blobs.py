@@ -1,4 +1,4 @@
-"""Content-addressed blob store on disk (raw mail, attachments, outbound mail).
+"""Content-addressed blob store on disk (raw mail, attachments, outbound mail too big for its outbox row).
 
 A blob is named by the sha256 of its bytes, so writing the same bytes twice
 is harmless and a blob written before a transaction that then rolls back is

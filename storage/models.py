@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -317,6 +318,8 @@ class OutboxItem(Base):
     # The bounce mailbox, sent VERP-tagged with this row's id; '' sends with a null sender.
     envelope_from: Mapped[str] = mapped_column(String(320))
     rfc_message_id: Mapped[str | None] = mapped_column(String(998), unique=True)
+    # A mail's rendered bytes: here when small (ROW_MAIL_LIMIT in outbound/outbox.py), else a blob named by its hash.
+    rendered: Mapped[bytes | None] = mapped_column(LargeBinary)
     payload_sha256: Mapped[str | None] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # pending | sent | failed | withheld (caused by history: recorded, never sent)

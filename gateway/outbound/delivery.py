@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from gateway.outbound.chat_outbox import remember_post
 from gateway.desk import webhook_events
-from gateway.outbound.outbox import NOTICE_KIND, queue_mail, return_path
+from gateway.outbound.outbox import NOTICE_KIND, queue_mail, rendered_mail, return_path
 from gateway.desk.participants import add_participant
 from gateway.core.config_types import reveal
 from gateway.core.runtime import Runtime
@@ -38,7 +38,6 @@ from gateway.outbound.transports.smtp import close_kept_connection, send_mail
 from gateway.outbound.transports.telegram import send_chat_item
 from gateway.outbound.transports.webhook import post_event
 from parsers.message import Address
-from storage.blobs import BlobNotFound
 from storage.api_models import Webhook
 from storage.models import Agent, OutboxItem, Ticket, utcnow
 from storage.repositories import parent_link
@@ -61,6 +60,7 @@ class Outgoing:
     channel: str
     recipient: str
     envelope_from: str
+    rendered: bytes | None
     payload_sha256: str | None
     payload: dict[str, Any]
 
@@ -70,7 +70,8 @@ Transport = Callable[[Runtime, Outgoing], int | None]
 
 
 def _send_email(runtime: Runtime, outgoing: Outgoing) -> None:
-    send_mail(_rendered_bytes(runtime, outgoing), outgoing.envelope_from, outgoing.recipient, runtime.config.outbound)
+    mail = rendered_mail(runtime.blobs, outgoing)
+    send_mail(mail, outgoing.envelope_from, outgoing.recipient, runtime.config.outbound)
     return None
 
 
@@ -183,7 +184,7 @@ def _claim(runtime: Runtime, outbox_id: int) -> Outgoing | float | None:
         item.next_attempt_at = now + timedelta(seconds=lease)
         return Outgoing(item.id, item.channel, item.recipient,
                         return_path(runtime.config.security.secret, item.envelope_from, item.id),
-                        item.payload_sha256, dict(item.payload or {}))
+                        item.rendered, item.payload_sha256, dict(item.payload or {}))
 
 
 def _earlier_first_send(session: Session, item: OutboxItem) -> bool:
@@ -255,15 +256,6 @@ def _record_transient(runtime: Runtime, outbox_id: int, reason: str,
         item.next_attempt_at = utcnow() + timedelta(seconds=delay)
     log.info("outbox %s: %s; retry %d in %.0fs", outbox_id, reason, item.attempts, delay)
     return delay, []
-
-
-def _rendered_bytes(runtime: Runtime, outgoing: Outgoing) -> bytes:
-    if not outgoing.payload_sha256:
-        raise PermanentError("the outbox item has no rendered mail")
-    try:
-        return runtime.blobs.get(outgoing.payload_sha256)
-    except BlobNotFound:
-        raise PermanentError(f"rendered mail {outgoing.payload_sha256} is missing from the blob store") from None
 
 
 _LOCKED = (select(OutboxItem).where(OutboxItem.id == bindparam("outbox_id")).with_for_update()

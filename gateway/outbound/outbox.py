@@ -1,9 +1,12 @@
 """Queue one mail to one participant of a ticket, in the caller's transaction.
 
 The mail is fully rendered now (its Message-ID is known and recorded before
-anything is sent, so a retried delivery is harmless and replies thread) and
-the bytes go to the blob store; the OutboxItem row is what the delivery
-actor and the sweeper work from.
+anything is sent, so a retried delivery is harmless and replies thread).  Its
+bytes go into the OutboxItem row itself, written by the same commit: a blob
+file would cost an fsync of the file and of its directory per mail.  Only
+mail over `ROW_MAIL_LIMIT` (big attachments) goes to the blob store, so rows
+stay small; `rendered_mail` reads either.  The row is what the delivery actor
+and the sweeper work from.
 
 Other modules add to every mail through `DECORATORS`: functions
 `(session, ticket, draft) -> None` that append headers or footer lines
@@ -13,6 +16,7 @@ Other modules add to every mail through `DECORATORS`: functions
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
@@ -32,6 +36,8 @@ from gateway.outbound.compose import (
     thread_index,
 )
 from gateway.desk.withheld import WITHHELD, is_withheld
+from gateway.outbound.transports import PermanentError
+from storage.blobs import BlobNotFound, BlobStore
 from storage.clock import event_time
 from storage.models import OutboxItem, Participant, Ticket, utcnow
 from storage.repositories import (
@@ -40,6 +46,8 @@ from storage.repositories import (
 )
 
 NOTICE_KIND = "notice"  # mail to agents about the ticket (a failed delivery, a declined or closed child)
+# Rendered mail up to this size is kept in its outbox row; bigger mail goes to the blob store.
+ROW_MAIL_LIMIT = 256 * 1024
 
 DraftDecorator = Callable[[Session, Ticket, Draft], None]
 
@@ -60,6 +68,40 @@ DECORATORS: list[DraftDecorator] = [decorate_with_chain]
 
 class NotAParticipant(ValueError):
     """Mail about a ticket may only go to that ticket's participants."""
+
+
+class StoredMail(Protocol):
+    """Where a queued mail's bytes are: an OutboxItem, or the delivery's copy of one."""
+
+    @property
+    def rendered(self) -> bytes | None: ...
+
+    @property
+    def payload_sha256(self) -> str | None: ...
+
+
+def keep_rendered(blobs: BlobStore, item: OutboxItem, payload: bytes) -> None:
+    """Put the rendered mail in the row, committed with it and no file to fsync; over `ROW_MAIL_LIMIT`, in the
+    blob store, so reading outbox rows never drags big attachments along."""
+    if len(payload) <= ROW_MAIL_LIMIT:
+        item.rendered = payload
+    else:
+        item.payload_sha256 = blobs.put(payload)
+
+
+def rendered_mail(blobs: BlobStore, item: StoredMail) -> bytes:
+    """The bytes of a queued mail, from its row or the blob store (big mail, and rows queued before 0010).
+
+    Raises PermanentError when neither has them: no retry of the delivery would bring them back.
+    """
+    if item.rendered is not None:
+        return item.rendered
+    if not item.payload_sha256:
+        raise PermanentError("the outbox item has no rendered mail")
+    try:
+        return blobs.get(item.payload_sha256)
+    except BlobNotFound:
+        raise PermanentError(f"rendered mail {item.payload_sha256} is missing from the blob store") from None
 
 
 def queue_mail(
@@ -101,7 +143,6 @@ def queue_mail(
     status_line = status_page_line(session, config, ticket, participant)
     if status_line is not None:
         draft.footer.append(status_line)
-    payload = render(draft, runtime.blobs.get).as_bytes()
     item = OutboxItem(
         ticket_id=ticket.id,
         message_id=message_id,
@@ -110,9 +151,9 @@ def queue_mail(
         recipient=participant.email,
         envelope_from=bounce_mailbox(runtime, from_email),
         rfc_message_id=draft.message_id,
-        payload_sha256=runtime.blobs.put(payload),
         payload={"ref": ticket.ref, "subject": draft.subject, "participant_id": participant.id},
     )
+    keep_rendered(runtime.blobs, item, render(draft, runtime.blobs.get).as_bytes())
     session.add(item)
     remember_message_id(session, ticket, draft.message_id, message_id=message_id, participant_id=participant.id,
                         fresh=True)

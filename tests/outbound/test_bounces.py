@@ -11,6 +11,7 @@ from gateway.channels.smtp import SmtpServer
 from gateway.channels.smtp_policy import RecipientPolicy
 from gateway.core.runtime import Runtime
 from gateway.outbound.delivery import deliver
+from gateway.outbound.outbox import rendered_mail
 from gateway.pipeline.runner import process_inbox_item
 from storage.models import InboxItem, Message, Ticket
 from tests.outbound.helpers import events, notices, outbox, queued_mail
@@ -93,7 +94,7 @@ def test_verp_bounce_over_smtp(relay_runtime: Runtime, sink: SmtpSink) -> None:
     assert report.ticket_id == item.ticket_id and report.inbox_item_id == inbox_id
     [notice] = notices(relay_runtime)
     assert notice.recipient == "dana@vendor.example" and queued == [notice.id]
-    notice_text = relay_runtime.blobs.get(notice.payload_sha256).decode()
+    notice_text = rendered_mail(relay_runtime.blobs, notice).decode()
     assert "nobody@client.example" in notice_text and "5.1.1" in notice_text
     assert inbox(relay_runtime, inbox_id).status == "done"
     assert "found by VERP" in " ".join(inbox(relay_runtime, inbox_id).problems)

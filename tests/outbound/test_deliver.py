@@ -20,7 +20,7 @@ from gateway.outbound.delivery import (
     release_leases,
     retry_delay,
 )
-from gateway.outbound.outbox import queue_mail, return_path
+from gateway.outbound.outbox import queue_mail, rendered_mail, return_path
 from parsers.message import Address
 from storage.models import Account, Link, OutboxItem, utcnow
 from tests.outbound.conftest import closed_port
@@ -113,7 +113,7 @@ def test_permanent_failure_tells_the_agents_once(relay_runtime: Runtime) -> None
     [notice] = notices(relay_runtime)
     assert notice.recipient == "dana@vendor.example" and notice.ticket_id == item.ticket_id
     assert queued == [notice.id]
-    body = relay_runtime.blobs.get(notice.payload_sha256).decode()
+    body = rendered_mail(relay_runtime.blobs, notice).decode()
     assert "nobody@client.example" in body and "550 5.1.1" in body
     assert "Auto-Submitted: auto-replied" in body
     assert deliver(relay_runtime, outbox_id) is None

@@ -18,6 +18,7 @@ from gateway.flows.rejections import (
     UnknownPartner,
     queue_rejection,
 )
+from gateway.outbound.outbox import rendered_mail
 from parsers import parse_message
 from parsers.message import Address, ParsedMessage
 from storage.models import Account, OutboxItem, Ticket, utcnow
@@ -44,7 +45,7 @@ def test_error_reply_to_an_agent(relay_runtime: Runtime) -> None:
     item = reject(relay_runtime, "dana@vendor.example", UnknownCommand("#frobnicate"), mail("dana@vendor.example"))
     assert item is not None and item.kind == "error" and item.payload["reason"] == "unknown_command"
     assert item.recipient == "dana@vendor.example"
-    body = relay_runtime.blobs.get(item.payload_sha256).decode()
+    body = rendered_mail(relay_runtime.blobs, item).decode()
     assert 'does not know the command "#frobnicate"' in body
     assert "In-Reply-To: <cmd-1@vendor.example>" in body
     assert "Auto-Submitted: auto-replied" in body

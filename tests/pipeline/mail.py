@@ -16,6 +16,7 @@ from sqlalchemy import select
 from gateway.channels.intake import accept_raw
 from gateway.core.config import Config, parse_config
 from gateway.core.runtime import Runtime
+from gateway.outbound.outbox import rendered_mail
 from gateway.pipeline.runner import process_inbox_item
 from storage.models import OutboxItem, Ticket
 from tests.conftest import demo_config_text
@@ -78,7 +79,7 @@ def outbox(runtime: Runtime) -> list[OutboxItem]:
 
 def sent_mail(runtime: Runtime, item: OutboxItem) -> email.message.EmailMessage:
     """The queued outbound mail as a parsed message."""
-    return email.message_from_bytes(runtime.blobs.get(item.payload_sha256), policy=default)
+    return email.message_from_bytes(rendered_mail(runtime.blobs, item), policy=default)
 
 
 def set_status(runtime: Runtime, ref: str, status: str) -> None:

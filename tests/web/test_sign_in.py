@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from gateway.core.runtime import Runtime
+from gateway.outbound.outbox import rendered_mail
 from gateway.web.auth import SESSION_COOKIE, sign_in_token
 from storage.models import OutboxItem
 from tests.conftest import demo_config
@@ -26,7 +27,7 @@ def _sign_in_mails(world: World, to: str) -> list[bytes]:
     with world.runtime.db.transaction() as session:
         items = session.scalars(select(OutboxItem).where(OutboxItem.recipient == to, OutboxItem.kind == "sign_in")
                                 .order_by(OutboxItem.id)).all()
-        return [world.runtime.blobs.get(item.payload_sha256) for item in items]
+        return [rendered_mail(world.runtime.blobs, item) for item in items]
 
 
 def _mailed_links(world: World, to: str) -> list[str]:
