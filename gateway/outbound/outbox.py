@@ -27,7 +27,7 @@ from gateway.outbound.compose import (
     FileRef,
     bare_subject,
     new_message_id,
-    render,
+    render_bytes,
     tagged_subject,
     thread_index,
 )
@@ -101,7 +101,7 @@ def queue_mail(
     status_line = status_page_line(session, config, ticket, participant)
     if status_line is not None:
         draft.footer.append(status_line)
-    payload = render(draft, runtime.blobs.get).as_bytes()
+    payload = render_bytes(draft, runtime.blobs.get)
     item = OutboxItem(
         ticket_id=ticket.id,
         message_id=message_id,
