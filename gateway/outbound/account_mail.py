@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from gateway.outbound.compose import Draft, new_message_id, render, thread_index
+from gateway.outbound.compose import Draft, new_message_id, render_bytes, thread_index
 from gateway.outbound.outbox import bounce_mailbox, keep_rendered
 from gateway.core.runtime import Runtime
 from storage.models import Account, OutboxItem, utcnow
@@ -34,7 +34,7 @@ def queue_account_mail(session: Session, runtime: Runtime, account: Account, to_
         kind=kind, channel="email", recipient=to_email.lower(), envelope_from=bounce_mailbox(runtime, from_email),
         rfc_message_id=draft.message_id, payload={"subject": subject},
     )
-    keep_rendered(runtime.blobs, item, render(draft, runtime.blobs.get).as_bytes())
+    keep_rendered(runtime.blobs, item, render_bytes(draft, runtime.blobs.get))
     session.add(item)
     session.flush()
     return item

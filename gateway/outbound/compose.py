@@ -109,35 +109,68 @@ def thread_index(root_key: str, root_time: datetime, now: datetime, reply: bool)
     return base64.b64encode(header + child).decode("ascii")
 
 
-def render(draft: Draft, read_blob: Callable[[str], bytes]) -> EmailMessage:
-    """The complete message; `read_blob(sha256) -> bytes` supplies attachment bytes."""
-    message = EmailMessage(policy=SMTP)
-    message["Date"] = format_datetime(draft.date)
-    message["Message-ID"] = draft.message_id
-    message["From"] = _address(draft.from_name, draft.from_email)
-    message["To"] = _address(draft.to_name, draft.to_email)
-    message["Reply-To"] = _address(draft.from_name, draft.reply_to)
-    message["Subject"] = _one_line(draft.subject)
+def render_bytes(draft: Draft, read_blob: Callable[[str], bytes]) -> bytes:
+    """The complete message as sent (CRLF); `read_blob(sha256) -> bytes` supplies attachment bytes.
+
+    Bytes rather than an `EmailMessage`: setting a header on one parses its
+    value through the header registry, which cost most of the render.  The
+    header block is written here (`_field`) and only the content (type,
+    transfer encoding, body, attachments) is built by `EmailMessage`.
+    """
+    head = "".join(_field(name, value) for name, value in _header_fields(draft))
+    return head.encode("ascii") + _content(draft, read_blob).as_bytes()
+
+
+def _header_fields(draft: Draft) -> list[tuple[str, str | HeaderAddress]]:
+    """Every header above the content headers, in order."""
+    fields: list[tuple[str, str | HeaderAddress]] = [
+        ("Date", format_datetime(draft.date)),
+        ("Message-ID", draft.message_id),
+        ("From", _address(draft.from_name, draft.from_email)),
+        ("To", _address(draft.to_name, draft.to_email)),
+        ("Reply-To", _address(draft.from_name, draft.reply_to)),
+        ("Subject", draft.subject),
+    ]
     if draft.in_reply_to:
-        message["In-Reply-To"] = draft.in_reply_to
+        fields.append(("In-Reply-To", draft.in_reply_to))
     if draft.references:
-        message["References"] = " ".join(draft.references)
+        fields.append(("References", " ".join(draft.references)))
     if draft.auto:
-        message["Auto-Submitted"] = "auto-replied"
-        message["X-Auto-Response-Suppress"] = "All"
-    message["Thread-Topic"] = _one_line(draft.thread_topic)
-    message["Thread-Index"] = draft.thread_index
+        fields += [("Auto-Submitted", "auto-replied"), ("X-Auto-Response-Suppress", "All")]
+    fields += [("Thread-Topic", draft.thread_topic), ("Thread-Index", draft.thread_index)]
     if draft.ref:  # mail about no single ticket (a sign-in link, a digest) names none
-        message[TICKET_HEADER] = draft.ref
-    message[HOPS_HEADER] = str(draft.hops)
-    for name, value in draft.headers.items():
-        message[name] = _one_line(value)
-    message.set_content(_body(draft))
+        fields.append((TICKET_HEADER, draft.ref))
+    fields.append((HOPS_HEADER, str(draft.hops)))
+    fields.extend(draft.headers.items())
+    return fields
+
+
+def _field(name: str, value: str | HeaderAddress) -> str:
+    """One header line, folded and RFC 2047-encoded by the SMTP policy where that is needed.
+
+    Text is flattened to one line first, so no value can start a header of
+    its own.  A value that is printable ASCII and fits on one line comes out
+    of the policy unchanged, so it is written as is; anything else
+    (non-ASCII, too long, empty) goes through the header registry as
+    `EmailMessage` would.
+    """
+    if isinstance(value, str):
+        value = _one_line(value)
+    text = str(value)
+    if text and text.isascii() and text.isprintable() and len(name) + 2 + len(text) <= SMTP.max_line_length:
+        return f"{name}: {text}\r\n"
+    return SMTP.fold(*SMTP.header_store_parse(name, value))
+
+
+def _content(draft: Draft, read_blob: Callable[[str], bytes]) -> EmailMessage:
+    """The MIME part under the headers: the text, and the attachments beside it in multipart/mixed."""
+    content = EmailMessage(policy=SMTP)
+    content.set_content(_body(draft))
     for ref in draft.attachments:
         maintype, _, subtype = ref.content_type.partition("/")
-        message.add_attachment(read_blob(ref.sha256), maintype=maintype or "application",
+        content.add_attachment(read_blob(ref.sha256), maintype=maintype or "application",
                                subtype=subtype or "octet-stream", filename=ref.filename)
-    return message
+    return content
 
 
 def _body(draft: Draft) -> str:

@@ -31,7 +31,7 @@ from gateway.outbound.compose import (
     FileRef,
     bare_subject,
     new_message_id,
-    render,
+    render_bytes,
     tagged_subject,
     thread_index,
 )
@@ -153,7 +153,7 @@ def queue_mail(
         rfc_message_id=draft.message_id,
         payload={"ref": ticket.ref, "subject": draft.subject, "participant_id": participant.id},
     )
-    keep_rendered(runtime.blobs, item, render(draft, runtime.blobs.get).as_bytes())
+    keep_rendered(runtime.blobs, item, render_bytes(draft, runtime.blobs.get))
     session.add(item)
     remember_message_id(session, ticket, draft.message_id, message_id=message_id, participant_id=participant.id,
                         fresh=True)

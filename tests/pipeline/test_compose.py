@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 import email
+import string
 from datetime import datetime, timedelta, timezone
 from email.policy import default
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -23,12 +25,20 @@ from gateway.outbound.compose import (
     Draft,
     FileRef,
     bare_subject,
-    render,
+    render_bytes,
     tagged_subject,
     thread_index,
 )
 
 SECRET = "a-secret-of-sixteen-or-more"
+# Printable ASCII (header values written as they are), Latin, Cyrillic and emoji (encoded by the policy).
+_HEADER_TEXT = (string.ascii_letters + string.digits + string.punctuation + " " * 8
+                + "абвгдеёжзийклмнопрстуфхцчшщъыьэюяАБВЖЯ" + "äöüßéèçñ€" + "🚀🔥👍😀")
+_OUR_HEADERS = [
+    "Date", "Message-ID", "From", "To", "Reply-To", "Subject", "In-Reply-To", "References", "Auto-Submitted",
+    "X-Auto-Response-Suppress", "Thread-Topic", "Thread-Index", "X-Relaydesk-Ticket", "X-Relaydesk-Hops",
+    "X-Relaydesk-Status", "Content-Type", "Content-Transfer-Encoding", "MIME-Version",
+]
 
 
 def test_subject_is_tagged_once_without_piled_up_prefixes() -> None:
@@ -53,7 +63,7 @@ def _draft(**changes) -> Draft:  # type: ignore[no-untyped-def]
 def test_rendered_headers_thread_in_every_client_and_carry_our_markers() -> None:
     draft = _draft(in_reply_to="<b@c>", references=["<a@c>", "<b@c>"], auto=True,
                    headers={"X-Relaydesk-Status": "open"}, footer=["VND-1 (Vendor Ltd, open)"])
-    parsed = email.message_from_bytes(render(draft, lambda sha: b"").as_bytes(), policy=default)
+    parsed = email.message_from_bytes(render_bytes(draft, lambda sha: b""), policy=default)
     assert parsed["Message-ID"] == "<m1@relaydesk.invalid>"
     assert (parsed["In-Reply-To"], parsed["References"]) == ("<b@c>", "<a@c> <b@c>")
     assert parsed["Auto-Submitted"] == "auto-replied" and parsed["X-Relaydesk-Hops"] == "2"
@@ -63,19 +73,81 @@ def test_rendered_headers_thread_in_every_client_and_carry_our_markers() -> None
     assert body.index("Hello") < body.index("VND-1 (Vendor Ltd, open)") < body.index("[ref:VND-1:x]")
 
 
-def test_header_injection_in_names_and_subjects_is_flattened() -> None:
-    draft = _draft(to_name="Eve\r\nBcc: victim@example.com", subject="Hi\r\nBcc: victim@example.com")
-    raw = render(draft, lambda sha: b"").as_bytes()
+@pytest.mark.parametrize(("name", "subject"), [
+    ("Alice Example", "[VND-1] Printer jams"),
+    ('Doe, John "JD" (ops)', "[VND-1] Re: a subject: with (specials) <and> \\ \"quotes\""),
+    ("Алиса Петрова", "[VND-1] Принтер на третьем этаже не печатает по утрам, уже третий день подряд"),
+    ("Vendor 🚀 Ltd", "[VND-1] 🔥 server down 🔥"),
+    ("Bob", "[VND-1] " + " ".join(["a-rather-long-ascii-subject"] * 8)),
+])
+def test_every_header_value_round_trips(name: str, subject: str) -> None:
+    # Display names fit one encoded word: Python 3.11's parser reads a space between adjacent ones.
+    draft = _draft(from_name=name, to_name=name, subject=subject, thread_topic=subject, in_reply_to="<b@c>",
+                   references=["<a@c>", "<b@c>"], auto=True, headers={"X-Relaydesk-Status": subject})
+    raw = render_bytes(draft, lambda sha: b"")
+    assert raw.split(b"\r\n\r\n", 1)[0].isascii()
+    parsed = email.message_from_bytes(raw, policy=default)
+    assert list(parsed.keys()) == _OUR_HEADERS
+    assert parsed["Date"].datetime == draft.date.replace(microsecond=0)
+    for header, address in (("From", "support@vendor.example"), ("To", "alice@client.example"),
+                            ("Reply-To", "support+tok@vendor.example")):
+        [parsed_address] = parsed[header].addresses
+        assert (parsed_address.display_name, parsed_address.addr_spec) == (name, address)
+    assert parsed["Subject"] == parsed["Thread-Topic"] == parsed["X-Relaydesk-Status"] == subject
+    assert (parsed["Message-ID"], parsed["In-Reply-To"], parsed["References"]) == ("<m1@relaydesk.invalid>", "<b@c>",
+                                                                                   "<a@c> <b@c>")
+    assert (parsed["Auto-Submitted"], parsed["X-Auto-Response-Suppress"]) == ("auto-replied", "All")
+    assert (parsed["Thread-Index"], parsed["X-Relaydesk-Ticket"], parsed["X-Relaydesk-Hops"]) == ("AQ==", "VND-1", "2")
+
+
+@given(st.text(st.sampled_from(_HEADER_TEXT), max_size=200))
+def test_any_subject_is_encoded_folded_and_read_back_as_one_line(subject: str) -> None:
+    raw = render_bytes(_draft(subject=subject, thread_topic=subject), lambda sha: b"")
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert head.isascii() and max(len(line) for line in head.split(b"\r\n")) <= 78
+    parsed = email.message_from_bytes(raw, policy=default)
+    assert parsed["Subject"] == parsed["Thread-Topic"] == " ".join(subject.split())
+
+
+def test_long_references_are_folded_between_ids() -> None:
+    ids = [f"<{i:02d}.CAHx7QmVeryLongIdentifierFromAMailer.{i}@mail.client-domain.example>" for i in range(40)]
+    raw = render_bytes(_draft(in_reply_to=ids[-1], references=ids), lambda sha: b"")
+    lines = raw.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+    assert max(len(line) for line in lines) <= 78
+    assert sum(line.startswith(b" <") for line in lines) >= 39
+    parsed = email.message_from_bytes(raw, policy=default)
+    assert (parsed["References"].split(), parsed["In-Reply-To"].split()) == (ids, ids[-1:])
+
+
+def test_every_line_ends_in_crlf() -> None:
+    draft = _draft(to_name="Алиса", text="line one\nline two\r\nline three\rПривет 🚀", footer=["a\nb"],
+                   attachments=[FileRef("ab" * 32, "report.pdf", "application/pdf")])
+    raw = render_bytes(draft, lambda sha: b"%PDF-1.4\n" * 50)
+    assert raw.endswith(b"\r\n") and b"\r" not in raw.replace(b"\r\n", b"") and b"\n" not in raw.replace(b"\r\n", b"")
+
+
+def test_line_breaks_in_any_header_value_cannot_add_a_header() -> None:
+    injected = "Hi\r\nBcc: victim@example.com"
+    draft = _draft(from_name=injected, to_name="Eve\nBcc: victim@example.com", subject=injected, thread_topic=injected,
+                   message_id="<m1@relaydesk.invalid>\r\nBcc: victim@example.com", in_reply_to=f"<b@c>\r\n{injected}",
+                   references=["<a@c>", "<b@c>\nBcc: victim@example.com"], headers={"X-Relaydesk-Status": injected})
+    raw = render_bytes(draft, lambda sha: b"")
     headers = raw.split(b"\r\n\r\n", 1)[0]
     assert b"\r\nBcc:" not in headers
+    parsed = email.message_from_bytes(raw, policy=default)
+    assert "Bcc" not in parsed and parsed["Subject"] == "Hi Bcc: victim@example.com"
 
 
 def test_attachments_come_from_the_blob_store_by_hash() -> None:
-    blobs = {"ab" * 32: b"%PDF-1.4"}
-    draft = _draft(attachments=[FileRef("ab" * 32, "report.pdf", "application/pdf")])
-    parsed = email.message_from_bytes(render(draft, blobs.__getitem__).as_bytes(), policy=default)
-    [part] = list(parsed.iter_attachments())
-    assert (part.get_filename(), part.get_content_type(), part.get_content()) == ("report.pdf", "application/pdf", b"%PDF-1.4")
+    blobs = {"ab" * 32: b"%PDF-1.4", "cd" * 32: bytes(range(256)) * 4}
+    draft = _draft(attachments=[FileRef("ab" * 32, "report.pdf", "application/pdf"), FileRef("cd" * 32, "отчёт.bin", "")])
+    parsed = email.message_from_bytes(render_bytes(draft, blobs.__getitem__), policy=default)
+    assert parsed.get_content_type() == "multipart/mixed" and parsed["X-Relaydesk-Ticket"] == "VND-1"
+    assert parsed.get_body(("plain",)).get_content().splitlines() == ["Hello", "", "[ref:VND-1:x]"]
+    assert [(part.get_filename(), part.get_content_type(), part.get_content()) for part in parsed.iter_attachments()] == [
+        ("report.pdf", "application/pdf", b"%PDF-1.4"),
+        ("отчёт.bin", "application/octet-stream", bytes(range(256)) * 4),
+    ]
 
 
 def test_thread_index_shares_the_conversation_header_and_grows_on_replies() -> None:
