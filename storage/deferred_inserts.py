@@ -14,9 +14,10 @@ deferred inside it, and only those.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Table, event, insert
+from sqlalchemy import Executable, Table, event, insert
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 from sqlalchemy.sql.util import find_tables
 
@@ -63,10 +64,16 @@ def _before_reading(state: ORMExecuteState) -> None:
     rows: list[_Row] = state.session.info.get(_DEFERRED) or []
     if not rows:
         return
-    touched = set(find_tables(state.statement, include_joins=True, include_selects=True, include_crud=True))
+    touched = _tables_of(state.statement)
     for table in dict.fromkeys(row.table for row in rows):
         if table in touched:
             write_deferred(state.session, table)
+
+
+@lru_cache(maxsize=512)
+def _tables_of(statement: Executable) -> frozenset[Table]:
+    """The tables a statement touches; remembered, since the statements every mail runs are built once."""
+    return frozenset(find_tables(statement, include_joins=True, include_selects=True, include_crud=True))
 
 
 @event.listens_for(Session, "after_soft_rollback")
