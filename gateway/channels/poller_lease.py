@@ -25,7 +25,7 @@ from gateway.channels.channel_thread import in_thread
 from gateway.core.runtime import Runtime
 from storage.availability import is_unavailable
 from storage.models import Lease, utcnow
-from storage.repositories import take_lease
+from storage.claims import take_lease
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from gateway.core.config import AccountConfig, Config
 from storage.api_models import Webhook
 from storage.models import Account, AccountAddress, Agent
-from storage.repositories import serialize_on
+from storage.claims import serialize_on
 
 
 def account_matches(account: AccountConfig, email: str) -> bool:

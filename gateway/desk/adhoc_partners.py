@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from gateway.core.config import ADHOC_PREFIX, AccountConfig, Config
 from storage.models import Account, AccountAddress
-from storage.repositories import serialize_on
+from storage.claims import serialize_on
 
 SLUG_PREFIX = "ext-"
 

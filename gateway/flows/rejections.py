@@ -25,7 +25,7 @@ from gateway.outbound.compose import bare_subject
 from gateway.outbound.outbox import queue_mail
 from parsers.message import Address, ParsedMessage
 from storage.models import OutboxItem, Participant, Ticket
-from storage.repositories import serialize_on
+from storage.claims import serialize_on
 
 log = logging.getLogger(__name__)
 

@@ -47,13 +47,8 @@ from parsers import ParsedMessage, ParseOptions, parse_message
 from storage.availability import is_unavailable
 from storage.blobs import BlobNotFound
 from storage.models import InboxItem
-from storage.repositories import (
-    count_inbox_run,
-    lock_inbox_item,
-    messages_of_inbox_item,
-    serialize_on,
-    take_pending_inbox_item,
-)
+from storage.claims import count_inbox_run, lock_inbox_item, serialize_on, take_pending_inbox_item
+from storage.repositories import messages_of_inbox_item
 
 log = logging.getLogger(__name__)
 

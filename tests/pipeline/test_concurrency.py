@@ -15,7 +15,8 @@ from gateway.pipeline.context import copies_key
 from gateway.pipeline.runner import parse_options, process_inbox_item
 from parsers import parse_message
 from storage.models import InboxItem, Message, OutboxItem, Ticket
-from storage.repositories import account_by_slug, take_pending_inbox_item
+from storage.claims import take_pending_inbox_item
+from storage.repositories import account_by_slug
 from tests.at_once import run_at_once
 from tests.conftest import demo_config
 from tests.pipeline.mail import mail

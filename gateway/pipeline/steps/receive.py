@@ -5,13 +5,13 @@ from __future__ import annotations
 from gateway.core.accounts import settings_for
 from gateway.core.tokens import split_plus
 from gateway.pipeline.context import Inbound, Unprocessable, copies_key
+from storage.claims import serialize_on
 from storage.models import Account
 from storage.repositories import (
     account_by_slug,
     agent_by_email,
     inbound_addresses,
     inbound_message_in_account,
-    serialize_on,
 )
 
 
