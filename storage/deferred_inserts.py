@@ -80,7 +80,7 @@ def _tables_of(statement: Executable) -> frozenset[Table]:
 def _drop_rolled_back(session: Session, previous: SessionTransaction) -> None:
     """Forget the rows deferred in the rolled-back transaction or in savepoints within it."""
     rows: list[_Row] = session.info.get(_DEFERRED) or []
-    session.info[_DEFERRED] = [row for row in rows if not _within(row.transaction, previous)]
+    session.info[_DEFERRED] = [row for row in rows if not within(row.transaction, previous)]
 
 
 @event.listens_for(Session, "after_commit")
@@ -88,7 +88,8 @@ def _after_commit(session: Session) -> None:
     session.info.pop(_DEFERRED, None)
 
 
-def _within(transaction: SessionTransaction | None, ancestor: SessionTransaction) -> bool:
+def within(transaction: SessionTransaction | None, ancestor: SessionTransaction) -> bool:
+    """Whether `transaction` is `ancestor` or a savepoint inside it."""
     while transaction is not None:
         if transaction is ancestor:
             return True

@@ -16,10 +16,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from gateway.desk.opened_now import opened_now
 from gateway.desk.tickets import fit
 from parsers.message import Address
+from storage.direct_insert import insert_now
 from storage.models import Participant, Ticket
 from storage.repositories import (
     account_owning_email,
@@ -44,18 +46,16 @@ def add_participant(
                 if address and address.name and not existing.name:
                     existing.name = fit(Participant.name, address.name)
                 return existing
-    participant = Participant(
+    participant = insert_now(session, Participant(
         ticket_id=ticket.id,
         role=role,
         name=fit(Participant.name, (address.name if address else "") or ""),
         email=email,
         telegram_chat_id=telegram_chat_id,
         account_id=account_id,
-    )
-    session.add(participant)
-    if opened_now(session, ticket) is not None:
-        ticket.participants.append(participant)  # the collection is known: keep it whole
-    session.flush()
+    ))
+    if opened_now(session, ticket) is not None:  # the collection is known: keep it whole
+        set_committed_value(ticket, "participants", [*ticket.participants, participant])
     return participant
 
 

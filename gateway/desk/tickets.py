@@ -23,6 +23,7 @@ from parsers.message import Attachment as ParsedAttachment
 from storage.blobs import BlobStore
 from storage.clock import event_time
 from storage.deferred_inserts import defer_insert, write_deferred
+from storage.direct_insert import insert_now
 from storage.models import (
     Account,
     Attachment,
@@ -225,8 +226,7 @@ def add_message(session: Session, ticket: Ticket, new: NewMessage) -> Message:
         raw_sha256=new.raw_sha256,
         attachments=[],  # known empty: its files are added through `message` (no query to list them later)
     )
-    session.add(message)
-    session.flush()
+    insert_now(session, message)
     if message.rfc_message_id:
         remember_message_id(session, ticket, message.rfc_message_id, message_id=message.id)
     opened = opened_now(session, ticket)

@@ -118,7 +118,29 @@ def render_bytes(draft: Draft, read_blob: Callable[[str], bytes]) -> bytes:
     transfer encoding, body, attachments) is built by `EmailMessage`.
     """
     head = "".join(_field(name, value) for name, value in _header_fields(draft))
-    return head.encode("ascii") + _content(draft, read_blob).as_bytes()
+    body = _body(draft)
+    plain = None if draft.attachments else seven_bit_text(body)
+    return head.encode("ascii") + (plain if plain is not None else _content(body, draft, read_blob).as_bytes())
+
+
+_SEVEN_BIT_HEAD = (b'Content-Type: text/plain; charset="utf-8"\r\nContent-Transfer-Encoding: 7bit\r\n'
+                   b"MIME-Version: 1.0\r\n\r\n")
+
+
+def seven_bit_text(text: str) -> bytes | None:
+    """The text part exactly as `EmailMessage.set_content` writes ASCII text of short lines; None otherwise.
+
+    Most mail we send (acknowledgements, status notes, relayed replies in
+    English) is such text, and the content manager spent half the render
+    choosing an encoding it would leave as it is.  Anything else (non-ASCII,
+    a line over 78 bytes) still goes through `set_content`.
+    """
+    if not text.isascii():
+        return None
+    lines = text.encode("ascii").splitlines()
+    if any(len(line) > SMTP.max_line_length for line in lines):
+        return None
+    return _SEVEN_BIT_HEAD + b"\r\n".join(lines) + b"\r\n"
 
 
 def _header_fields(draft: Draft) -> list[tuple[str, str | HeaderAddress]]:
@@ -162,10 +184,10 @@ def _field(name: str, value: str | HeaderAddress) -> str:
     return SMTP.fold(*SMTP.header_store_parse(name, value))
 
 
-def _content(draft: Draft, read_blob: Callable[[str], bytes]) -> EmailMessage:
+def _content(body: str, draft: Draft, read_blob: Callable[[str], bytes]) -> EmailMessage:
     """The MIME part under the headers: the text, and the attachments beside it in multipart/mixed."""
     content = EmailMessage(policy=SMTP)
-    content.set_content(_body(draft))
+    content.set_content(body)
     for ref in draft.attachments:
         maintype, _, subtype = ref.content_type.partition("/")
         content.add_attachment(read_blob(ref.sha256), maintype=maintype or "application",

@@ -39,6 +39,7 @@ from gateway.desk.withheld import WITHHELD, is_withheld
 from gateway.outbound.transports import PermanentError
 from storage.blobs import BlobNotFound, BlobStore
 from storage.clock import event_time
+from storage.direct_insert import insert_now
 from storage.models import OutboxItem, Participant, Ticket, utcnow
 from storage.repositories import (
     first_inbound_address,
@@ -120,7 +121,7 @@ def queue_mail(
     in_reply_to: str | None = None,
     decorators: Sequence[DraftDecorator] | None = None,
 ) -> OutboxItem:
-    """Render and queue one mail to `participant`; returns the flushed OutboxItem.
+    """Render and queue one mail to `participant`; returns the OutboxItem, written.
 
     `in_reply_to` names a Message-ID to continue besides the participant's
     own thread (e.g. the dispatcher's forward a handoff notice answers).
@@ -154,10 +155,9 @@ def queue_mail(
         payload={"ref": ticket.ref, "subject": draft.subject, "participant_id": participant.id},
     )
     keep_rendered(runtime.blobs, item, render_bytes(draft, runtime.blobs.get))
-    session.add(item)
+    _written(session, ticket, item)
     remember_message_id(session, ticket, draft.message_id, message_id=message_id, participant_id=participant.id,
                         fresh=True)
-    _flushed(session, ticket, item)
     return item
 
 
@@ -186,14 +186,13 @@ def _withheld(session: Session, ticket: Ticket, participant: Participant, kind: 
         payload={"ref": ticket.ref, "subject": subject if subject is not None else ticket.subject,
                  "participant_id": participant.id},
     )
-    session.add(item)
-    _flushed(session, ticket, item)
+    _written(session, ticket, item)
     return item
 
 
-def _flushed(session: Session, ticket: Ticket, item: OutboxItem) -> None:
+def _written(session: Session, ticket: Ticket, item: OutboxItem) -> None:
     """Write the new item (callers need its id and count it at once); a ticket opened now notes it as ours."""
-    session.flush()
+    insert_now(session, item)
     opened = opened_now(session, ticket)
     if opened is not None:
         opened.ours[item.recipient] = (item.created_at, item.rfc_message_id)

@@ -6,7 +6,8 @@ import base64
 import email
 import string
 from datetime import datetime, timedelta, timezone
-from email.policy import default
+from email.message import EmailMessage
+from email.policy import SMTP, default
 
 import pytest
 from hypothesis import given
@@ -26,6 +27,7 @@ from gateway.outbound.compose import (
     FileRef,
     bare_subject,
     render_bytes,
+    seven_bit_text,
     tagged_subject,
     thread_index,
 )
@@ -191,3 +193,27 @@ def test_any_single_character_change_breaks_a_reply_token(ticket_id, participant
     if token[index] in "-r" or token[index] == replacement:
         return
     assert read_reply_token(SECRET, token[:index] + replacement + token[index + 1:]) is None
+
+
+# Pieces, so that lines near and over 78 bytes come up as often as short ones.
+_BODY_TEXT = st.lists(st.sampled_from([*string.printable, "a" * 40, "é", "\x00", "\x0b", "\r\n"]),
+                      max_size=60).map("".join)
+
+
+@given(_BODY_TEXT)
+def test_ascii_text_is_written_as_the_library_writes_it(text: str) -> None:
+    expected = EmailMessage(policy=SMTP)
+    expected.set_content(text)
+    fast = seven_bit_text(text)
+    if fast is not None:
+        assert fast == expected.as_bytes()
+    else:  # left to the library: non-ASCII or a line over 78 bytes, which it does not send as 7bit
+        assert expected["Content-Transfer-Encoding"] != "7bit" or not text.isascii()
+
+
+def test_short_ascii_text_takes_the_fast_path_and_the_rest_does_not() -> None:
+    assert seven_bit_text("Hello\nThanks, we got it.\n") is not None
+    assert seven_bit_text("Grüße\n") is None
+    assert seven_bit_text("x" * 79 + "\n") is None
+    draft = _draft(text="Hello")
+    assert b"Content-Transfer-Encoding: 7bit\r\n" in render_bytes(draft, lambda sha: b"")
