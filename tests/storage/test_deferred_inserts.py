@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gateway.core.runtime import Runtime
 from storage.clock import event_time
 from storage.deferred_inserts import defer_insert
 from storage.models import Account, Event, Ticket
+from tests.storage.conftest import writes
 
 EVENTS = Event.__table__
-
-
-@pytest.fixture
-def ticket_id(runtime: Runtime) -> int:
-    with runtime.db.transaction() as session:
-        account = session.scalars(select(Account).order_by(Account.id)).first()
-        ticket = Ticket(account_id=account.id, number=9001, ref="T-9001", subject="deferred")
-        session.add(ticket)
-        session.flush()
-        return ticket.id
 
 
 def _row(ticket_id: int, type_: str) -> dict:
@@ -36,28 +24,13 @@ def _types(runtime: Runtime, ticket_id: int) -> list[str]:
         return list(session.scalars(select(Event.type).where(Event.ticket_id == ticket_id).order_by(Event.id)))
 
 
-@contextmanager
-def inserts_into_events(runtime: Runtime) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def on_statement(conn, cursor, statement: str, *args: object) -> None:  # type: ignore[no-untyped-def]
-        if statement.lstrip().upper().startswith("INSERT INTO EVENTS"):
-            seen.append(statement)
-
-    event.listen(runtime.db.engine, "before_cursor_execute", on_statement)
-    try:
-        yield seen
-    finally:
-        event.remove(runtime.db.engine, "before_cursor_execute", on_statement)
-
-
 def test_rows_are_written_in_one_statement_at_commit(runtime: Runtime, ticket_id: int) -> None:
-    with inserts_into_events(runtime) as inserts, runtime.db.transaction() as session:
+    with writes(runtime) as inserts, runtime.db.transaction() as session:
         for type_ in ("first", "second", "third"):
             defer_insert(session, EVENTS, _row(ticket_id, type_))
         session.scalar(select(func.count(Account.id)))  # another table: nothing written yet
         assert inserts == []
-    assert len(inserts) == 1
+    assert inserts == ["INSERT INTO EVENTS"]
     assert _types(runtime, ticket_id) == ["first", "second", "third"]
 
 

@@ -2,43 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.core.runtime import Runtime
 from storage.clock import event_time
 from storage.deferred_inserts import defer_insert
 from storage.direct_insert import insert_now
-from storage.models import Account, Message, Participant, Ticket
-
-
-@pytest.fixture
-def ticket_id(runtime: Runtime) -> int:
-    with runtime.db.transaction() as session:
-        account = session.scalars(select(Account).order_by(Account.id)).first()
-        ticket = Ticket(account_id=account.id, number=9002, ref="T-9002", subject="direct")
-        session.add(ticket)
-        session.flush()
-        return ticket.id
-
-
-@contextmanager
-def writes(runtime: Runtime) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def on_statement(conn, cursor, statement: str, *args: object) -> None:  # type: ignore[no-untyped-def]
-        if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
-            seen.append(" ".join(statement.split()[:3]).upper())
-
-    event.listen(runtime.db.engine, "before_cursor_execute", on_statement)
-    try:
-        yield seen
-    finally:
-        event.remove(runtime.db.engine, "before_cursor_execute", on_statement)
+from storage.models import Message, Participant
+from tests.storage.conftest import writes
 
 
 def _message(ticket_id: int, **changes: object) -> Message:
