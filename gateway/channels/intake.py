@@ -10,10 +10,12 @@ sweeper picks up anything that was not enqueued).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
 import threading
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +26,8 @@ from gateway.core.runtime import Runtime
 from storage.availability import is_unavailable
 from storage.db import Database
 from storage.models import InboxItem
+
+log = logging.getLogger(__name__)
 
 
 def smtp_dedupe_key(raw: bytes, rcpt_tos: Iterable[str]) -> str:
@@ -71,6 +75,19 @@ def accept_raw_once(
     return _group_commit(runtime).store(row), row.new
 
 
+async def accept_raw_async(runtime: Runtime, channel: str, raw: bytes, envelope: dict[str, Any],
+                           after_commit: Callable[[int], None]) -> int:
+    """`accept_raw` for a channel on an event loop: no thread of its own is taken while the unit waits.
+
+    The blob write and the commit happen on the group committer's thread,
+    which then calls `after_commit(id)` (the channel's enqueue) and wakes the
+    caller, one hand-over per group of units instead of two per unit.
+    """
+    row = _Row(channel=channel, dedupe_key=smtp_dedupe_key(raw, envelope.get("rcpt_tos", ())), raw_sha256="",
+               size=len(raw), envelope=dict(envelope), sequence_key=None, raw=raw, after_commit=after_commit)
+    return await _group_commit(runtime).store_async(row)
+
+
 @dataclass
 class _Row:
     """An inbox row waiting for a commit, and what became of it."""
@@ -81,21 +98,32 @@ class _Row:
     size: int
     envelope: dict[str, Any]
     sequence_key: str | None
+    raw: bytes | None = None  # still to be written to the blob store (its caller has no thread to do it on)
+    after_commit: Callable[[int], None] | None = None
+    waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[None]] | None = None
     id: int | None = None
     error: BaseException | None = None
     done: bool = False
     new: bool = True  # False: stored before, under the same key
 
+    def outcome(self) -> int:
+        if self.error is not None:
+            raise self.error
+        assert self.id is not None
+        return self.id
+
 
 class GroupCommit:
     """Concurrent deliveries share one transaction, so one commit (and fsync) answers all of them.
 
-    Each caller queues its row, then waits for the commit lock; whoever
-    holds it commits every row queued so far, so while one commit is on
-    its way to the disk the next callers gather behind it.  Nobody returns
-    before the commit holding its row: the `250` still follows durability.
-    A batch that fails is retried one row at a time, so a duplicate (or
-    any bad row) fails alone.
+    Each caller queues its row.  A caller with a thread of its own then waits
+    for the commit lock; whoever holds it commits every row queued so far, so
+    while one commit is on its way to the disk the next callers gather behind
+    it.  A caller on an event loop instead awaits its row, and a committer
+    thread drains the queue until it is empty.  Nobody returns before the
+    commit holding its row: the `250` still follows durability.  A batch that
+    fails is retried one row at a time, so a duplicate (or any bad row) fails
+    alone.
     """
 
     def __init__(self, runtime: Runtime) -> None:
@@ -103,21 +131,64 @@ class GroupCommit:
         self._queued: list[_Row] = []
         self._queue_lock = threading.Lock()
         self._commit_lock = threading.Lock()
+        self._draining = False
 
     def store(self, row: _Row) -> int:
         with self._queue_lock:
             self._queued.append(row)
         with self._commit_lock:
             if not row.done:
+                self._commit(self._take())
+        return row.outcome()
+
+    async def store_async(self, row: _Row) -> int:
+        loop = asyncio.get_running_loop()
+        row.waiter = (loop, loop.create_future())
+        with self._queue_lock:
+            self._queued.append(row)
+            start, self._draining = not self._draining, True
+        if start:
+            loop.run_in_executor(None, self._drain)
+        await row.waiter[1]
+        return row.outcome()
+
+    def _take(self) -> list[_Row]:
+        with self._queue_lock:
+            batch, self._queued = self._queued, []
+            return batch
+
+    def _drain(self) -> None:
+        """The event loop callers' committer: commit what is queued until nothing is."""
+        while True:
+            with self._commit_lock:
                 with self._queue_lock:
-                    batch, self._queued = self._queued, []
-                self._commit(batch)
-        if row.error is not None:
-            raise row.error
-        assert row.id is not None
-        return row.id
+                    if not self._queued:
+                        self._draining = False
+                        return
+                try:
+                    self._commit(self._take())
+                except Exception:  # every row of the batch was failed and woken; the next batch may fare better
+                    log.exception("group commit failed")
 
     def _commit(self, batch: list[_Row]) -> None:
+        try:
+            self._write_blobs(batch)
+            self._commit_rows([row for row in batch if not row.done])
+        finally:
+            for row in batch:
+                if not row.done:
+                    row.error, row.done = row.error or RuntimeError("the group commit failed before this unit"), True
+            _settle(batch)
+
+    def _write_blobs(self, batch: list[_Row]) -> None:
+        for row in batch:
+            if row.raw is not None:
+                try:
+                    row.raw_sha256, row.raw = self.runtime.blobs.put(row.raw), None
+                except Exception as exc:
+                    row.error, row.done = exc, True
+
+    def _commit_rows(self, batch: list[_Row]) -> None:
         if len(batch) > 1:
             try:
                 self._insert(batch)
@@ -148,6 +219,27 @@ class GroupCommit:
             session.flush()
         for row, item in zip(batch, items):
             row.id, row.error, row.done = item.id, None, True
+
+
+def _settle(batch: list[_Row]) -> None:
+    """Run each stored row's `after_commit`, then wake the event loops waiting on the batch, once per loop."""
+    waiting: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+    for row in batch:
+        if row.error is None and row.id is not None and row.after_commit is not None:
+            try:
+                row.after_commit(row.id)
+            except Exception:  # the row is stored: the sweeper will find it
+                log.exception("inbox item %s stored, its after-commit step failed", row.id)
+        if row.waiter is not None:
+            waiting.setdefault(row.waiter[0], []).append(row.waiter[1])
+    for loop, futures in waiting.items():
+        loop.call_soon_threadsafe(_wake, futures)
+
+
+def _wake(futures: list[asyncio.Future[None]]) -> None:
+    for future in futures:
+        if not future.done():  # a caller whose client went away was cancelled
+            future.set_result(None)
 
 
 _committers: "weakref.WeakKeyDictionary[Database, GroupCommit]" = weakref.WeakKeyDictionary()

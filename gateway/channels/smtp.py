@@ -10,7 +10,6 @@ storage failure answers `451 4.3.0` so the sender keeps the mail and retries.
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import logging
 import socket
@@ -21,7 +20,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from gateway.channels.intake import accept_raw
+from gateway.channels.intake import accept_raw_async
 from gateway.channels.smtp_policy import RecipientPolicy
 from gateway.core.config_types import reveal
 from gateway.core.rate_window import SlidingWindow
@@ -71,9 +70,8 @@ class InboundHandler:
             "peer": _peer(session),
             "helo": session.host_name,
         }
-        loop = asyncio.get_running_loop()
         try:
-            inbox_id = await loop.run_in_executor(None, accept_raw, self.runtime, "smtp", raw, details)
+            inbox_id = await accept_raw_async(self.runtime, "smtp", raw, details, after_commit=self.enqueue)
         except Exception as exc:
             if is_unavailable(exc):  # logged once per outage by the database itself
                 log.warning("mail from %r (%d bytes) deferred with 451: the database is unavailable",
@@ -83,7 +81,6 @@ class InboundHandler:
                           exc, exc_info=True)
             return "451 4.3.0 Temporary storage failure, try again later"
         self.rate_limiter.record((envelope.mail_from or "").lower())
-        await loop.run_in_executor(None, self.enqueue, inbox_id)
         return f"250 2.0.0 OK queued as {inbox_id}"
 
 

@@ -1,10 +1,13 @@
-"""intake.accept_raw: durable, idempotent, one commit."""
+"""intake.accept_raw and accept_raw_async: durable, idempotent, one commit for units arriving together."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+import asyncio
+import time
 
-from gateway.channels.intake import accept_raw, smtp_dedupe_key
+from sqlalchemy import event, func, select
+
+from gateway.channels.intake import accept_raw, accept_raw_async, smtp_dedupe_key
 from gateway.core.runtime import Runtime
 from storage.models import InboxItem
 
@@ -51,3 +54,61 @@ def test_explicit_key_is_per_channel(runtime: Runtime) -> None:
 
 def test_recipient_order_does_not_matter() -> None:
     assert smtp_dedupe_key(RAW, ["b@x", "a@x"]) == smtp_dedupe_key(RAW, ["a@x", "b@x"])
+
+
+def _mail(n: int) -> bytes:
+    return RAW.replace(b"Subject: hi", f"Subject: mail {n}".encode())
+
+
+def test_units_awaited_together_share_a_commit_and_are_enqueued_before_their_answer(runtime: Runtime,
+                                                                                   monkeypatch) -> None:
+    commits: list[int] = []
+    enqueued: list[int] = []
+    event.listen(runtime.db.engine, "commit", lambda conn: commits.append(1))
+    real_put = runtime.blobs.put
+
+    def slow_first_put(data: bytes) -> str:
+        if not commits:
+            time.sleep(0.2)  # the others queue behind the first batch meanwhile
+        return real_put(data)
+
+    monkeypatch.setattr(runtime.blobs, "put", slow_first_put)
+
+    async def deliver(n: int) -> tuple[int, list[int]]:
+        inbox_id = await accept_raw_async(runtime, "smtp", _mail(n), ENVELOPE, after_commit=enqueued.append)
+        return inbox_id, list(enqueued)
+
+    async def deliver_all() -> list[tuple[int, list[int]]]:
+        return await asyncio.gather(*(deliver(n) for n in range(20)))
+
+    answers = asyncio.run(asyncio.wait_for(deliver_all(), 30))
+    assert len(commits) <= 2  # 20 units, at most two commits
+    assert len({inbox_id for inbox_id, _ in answers}) == 20 and _count(runtime) == 20
+    assert all(inbox_id in seen for inbox_id, seen in answers)  # enqueued before the caller heard back
+    assert sorted(enqueued) == sorted(inbox_id for inbox_id, _ in answers)
+    for n, (inbox_id, _) in enumerate(answers):
+        with runtime.db.transaction() as session:
+            assert runtime.blobs.get(session.get(InboxItem, inbox_id).raw_sha256) == _mail(n)
+
+
+def test_a_duplicate_or_a_failed_blob_among_awaited_units_fails_alone(runtime: Runtime, monkeypatch) -> None:
+    first = accept_raw(runtime, "smtp", _mail(0), ENVELOPE)
+    real_put = runtime.blobs.put
+
+    def disk_full_for_mail_2(data: bytes) -> str:
+        if data == _mail(2):
+            raise OSError(28, "No space left on device")
+        return real_put(data)
+
+    monkeypatch.setattr(runtime.blobs, "put", disk_full_for_mail_2)
+    enqueued: list[int] = []
+
+    async def deliver_all() -> list[int | BaseException]:
+        calls = (accept_raw_async(runtime, "smtp", _mail(n), ENVELOPE, after_commit=enqueued.append) for n in range(4))
+        return await asyncio.gather(*calls, return_exceptions=True)
+
+    again, one, full, three = asyncio.run(asyncio.wait_for(deliver_all(), 30))
+    assert again == first  # the retry is the stored row, enqueued again
+    assert isinstance(full, OSError) and full.errno == 28
+    assert isinstance(one, int) and isinstance(three, int) and len({first, one, three}) == 3
+    assert sorted(enqueued) == sorted([first, one, three]) and _count(runtime) == 3
