@@ -15,6 +15,11 @@ import tempfile
 from pathlib import Path
 
 
+# Bytes up to which a unit (received or rendered mail) is kept in its database row instead: committed with the
+# row, one fsync for a whole group of them, no file per mail; bigger ones come here so rows stay small to read.
+IN_ROW_LIMIT = 256 * 1024
+
+
 class BlobNotFound(KeyError):
     """No blob with that hash is stored."""
 

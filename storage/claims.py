@@ -70,12 +70,12 @@ _COUNT_RUN = (
     .where(_INBOX.c.id == bindparam("inbox_id"), _INBOX.c.status == "pending",
            _INBOX.c.attempts < bindparam("max_attempts"))
     .values(attempts=_INBOX.c.attempts + 1)
-    .returning(_INBOX.c.channel, _INBOX.c.raw_sha256, _INBOX.c.sequence_key)
+    .returning(_INBOX.c.channel, _INBOX.c.raw_sha256, _INBOX.c.sequence_key, _INBOX.c.raw)
 )
 
 
 def count_inbox_run(session: Session, inbox_id: int, max_attempts: int) -> Row | None:
-    """Count a run of a pending item with attempts left; its channel, raw_sha256 and sequence_key, else None.
+    """Count a run of a pending item with attempts left; its channel, raw_sha256, sequence_key and raw, else None.
 
     Built once and run on the connection: the statement is the same for
     every mail, and the ORM has nothing to add to it.
@@ -83,14 +83,17 @@ def count_inbox_run(session: Session, inbox_id: int, max_attempts: int) -> Row |
     return session.connection().execute(_COUNT_RUN, {"inbox_id": inbox_id, "max_attempts": max_attempts}).first()
 
 
+# Every column but the unit's bytes, which the run already has (`count_inbox_run`): loaded on use, if ever.
+_INBOX_COLUMNS = [column for column in _INBOX.c if column.key != "raw"]
 _TAKE = (
     update(_INBOX)
     .where(_INBOX.c.id == bindparam("inbox_id"), _INBOX.c.status == "pending")
     .values(status="done", error=None)
-    .returning(*_INBOX.c, *STAMP_COLUMNS)
+    .returning(*_INBOX_COLUMNS, *STAMP_COLUMNS)
 )
 _TAKE_AND_LOCK = _TAKE.returning(func.pg_advisory_xact_lock(bindparam("lock_id")))
-_INBOX_ATTRIBUTES = [(attribute.columns[0].key, attribute.key) for attribute in InboxItem.__mapper__.column_attrs]
+_INBOX_ATTRIBUTES = [(attribute.columns[0].key, attribute.key) for attribute in InboxItem.__mapper__.column_attrs
+                     if attribute.columns[0] in _INBOX_COLUMNS]
 
 
 def take_pending_inbox_item(session: Session, inbox_id: int, serialize_key: str | None = None) -> InboxItem | None:
@@ -113,7 +116,7 @@ def take_pending_inbox_item(session: Session, inbox_id: int, serialize_key: str 
         return None
     if lock:
         _held(session).add(serialize_key)
-    columns = len(_INBOX.c)
+    columns = len(_INBOX_COLUMNS)
     note_stamp(session, tuple(row[columns:columns + len(STAMP_COLUMNS)]))
     values = row._mapping
     item = InboxItem(**{attribute: values[column] for column, attribute in _INBOX_ATTRIBUTES})

@@ -282,6 +282,7 @@ class InboxItem(Base):
         UniqueConstraint("channel", "dedupe_key"),
         Index("ix_inbox_status", "status", "updated_at"),
         Index("ix_inbox_sequence", "sequence_key", "status", "id"),
+        Index("ix_inbox_raw_sha256", "raw_sha256"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -290,6 +291,8 @@ class InboxItem(Base):
     # Units sharing a key (one Telegram chat) are applied in the order they were stored.
     sequence_key: Mapped[str | None] = mapped_column(String(100))
     raw_sha256: Mapped[str] = mapped_column(String(64))
+    # The unit itself when small (IN_ROW_LIMIT in storage/blobs.py), else None and a blob; loaded on use.
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     size: Mapped[int] = mapped_column(BigInteger)
     envelope: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[str] = mapped_column(String(10), default="pending")  # pending | done | parked | held
@@ -318,7 +321,7 @@ class OutboxItem(Base):
     # The bounce mailbox, sent VERP-tagged with this row's id; '' sends with a null sender.
     envelope_from: Mapped[str] = mapped_column(String(320))
     rfc_message_id: Mapped[str | None] = mapped_column(String(998), unique=True)
-    # A mail's rendered bytes: here when small (ROW_MAIL_LIMIT in outbound/outbox.py), else a blob named by its hash.
+    # A mail's rendered bytes: here when small (IN_ROW_LIMIT in storage/blobs.py), else a blob named by its hash.
     rendered: Mapped[bytes | None] = mapped_column(LargeBinary)
     payload_sha256: Mapped[str | None] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)

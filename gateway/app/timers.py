@@ -18,13 +18,14 @@ from gateway.desk import deadlines
 from gateway.flows import deadline_alerts, digests
 from gateway.pipeline.runner import parse_options
 from parsers import ParsedMessage, parse_message
+from storage.raw_units import read_raw
 
 
 def timer_handlers(runtime: Runtime) -> dict[str, Handler]:
     """What each kind of timer does, bound to this process's runtime."""
 
-    def reparse(raw_sha256: str) -> ParsedMessage:
-        return parse_message(runtime.blobs.get(raw_sha256), parse_options(runtime))
+    def reparse(session: Session, raw_sha256: str) -> ParsedMessage:
+        return parse_message(read_raw(session, runtime.blobs, raw_sha256), parse_options(runtime))
 
     return {
         deadlines.REMIND: deadline_alerts.remind,

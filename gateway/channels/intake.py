@@ -1,10 +1,11 @@
 """The one durable entry point for every inbound channel.
 
 A channel hands over the raw unit exactly as received; intake makes it
-durable (blob fsynced, inbox row committed) and returns the row's id.  Only
-after that may the channel acknowledge the sender.  Intake never parses and
-never enqueues: parsing belongs to the pipeline, and the channel enqueues
-after the commit so a broker outage can never make us refuse mail (the
+durable (inbox row committed, with the unit in it when small, else after
+its blob is fsynced) and returns the row's id.  Only after that may the
+channel acknowledge the sender.  Intake never parses and never enqueues:
+parsing belongs to the pipeline, and the channel enqueues after the commit
+(`after_commit`) so a broker outage can never make us refuse mail (the
 sweeper picks up anything that was not enqueued).
 """
 
@@ -24,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from gateway.core.runtime import Runtime
 from storage.availability import is_unavailable
+from storage.blobs import IN_ROW_LIMIT
 from storage.db import Database
 from storage.models import InboxItem
 
@@ -68,10 +70,10 @@ def accept_raw_once(
 
     Units arriving at the same moment share one commit (`GroupCommit`).
     """
-    key = dedupe_key or smtp_dedupe_key(raw, envelope.get("rcpt_tos", ()))
-    digest = runtime.blobs.put(raw)
-    row = _Row(channel=channel, dedupe_key=key, raw_sha256=digest, size=len(raw), envelope=dict(envelope),
-               sequence_key=sequence_key)
+    row = _Row.of(channel, dedupe_key or smtp_dedupe_key(raw, envelope.get("rcpt_tos", ())), raw, envelope,
+                  sequence_key)
+    if row.to_blob is not None:  # written on the caller's thread, beside other callers' blobs
+        row.raw_sha256, row.to_blob = runtime.blobs.put(row.to_blob), None
     return _group_commit(runtime).store(row), row.new
 
 
@@ -79,12 +81,13 @@ async def accept_raw_async(runtime: Runtime, channel: str, raw: bytes, envelope:
                            after_commit: Callable[[int], None]) -> int:
     """`accept_raw` for a channel on an event loop: no thread of its own is taken while the unit waits.
 
-    The blob write and the commit happen on the group committer's thread,
-    which then calls `after_commit(id)` (the channel's enqueue) and wakes the
-    caller, one hand-over per group of units instead of two per unit.
+    The commit (and the blob write of a big unit) happen on the group
+    committer's thread, which then calls `after_commit(id)` (the channel's
+    enqueue) and wakes the caller: one hand-over per group of units instead
+    of two per unit.
     """
-    row = _Row(channel=channel, dedupe_key=smtp_dedupe_key(raw, envelope.get("rcpt_tos", ())), raw_sha256="",
-               size=len(raw), envelope=dict(envelope), sequence_key=None, raw=raw, after_commit=after_commit)
+    row = _Row.of(channel, smtp_dedupe_key(raw, envelope.get("rcpt_tos", ())), raw, envelope)
+    row.after_commit = after_commit
     return await _group_commit(runtime).store_async(row)
 
 
@@ -98,13 +101,22 @@ class _Row:
     size: int
     envelope: dict[str, Any]
     sequence_key: str | None
-    raw: bytes | None = None  # still to be written to the blob store (its caller has no thread to do it on)
+    in_row: bytes | None = None  # a small unit travels in its row: the commit makes it durable
+    to_blob: bytes | None = None  # a big one is written to the blob store before the commit
     after_commit: Callable[[int], None] | None = None
     waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[None]] | None = None
     id: int | None = None
     error: BaseException | None = None
     done: bool = False
     new: bool = True  # False: stored before, under the same key
+
+    @classmethod
+    def of(cls, channel: str, dedupe_key: str, raw: bytes, envelope: dict[str, Any],
+           sequence_key: str | None = None) -> "_Row":
+        small = len(raw) <= IN_ROW_LIMIT
+        return cls(channel=channel, dedupe_key=dedupe_key, raw_sha256=hashlib.sha256(raw).hexdigest() if small else "",
+                   size=len(raw), envelope=dict(envelope), sequence_key=sequence_key,
+                   in_row=raw if small else None, to_blob=None if small else raw)
 
     def outcome(self) -> int:
         if self.error is not None:
@@ -137,8 +149,9 @@ class GroupCommit:
         with self._queue_lock:
             self._queued.append(row)
         with self._commit_lock:
-            if not row.done:
-                self._commit(self._take())
+            batch = [] if row.done else self._take()
+            self._commit(batch)
+        _settle(batch)
         return row.outcome()
 
     async def store_async(self, row: _Row) -> int:
@@ -148,7 +161,13 @@ class GroupCommit:
             self._queued.append(row)
             start, self._draining = not self._draining, True
         if start:
-            loop.run_in_executor(None, self._drain)
+            try:
+                loop.run_in_executor(None, self._drain)
+            except RuntimeError:  # the loop's executor is shut down: leave the queue to the next caller
+                with self._queue_lock:
+                    self._queued.remove(row)
+                    self._draining = False
+                raise
         await row.waiter[1]
         return row.outcome()
 
@@ -158,17 +177,24 @@ class GroupCommit:
             return batch
 
     def _drain(self) -> None:
-        """The event loop callers' committer: commit what is queued until nothing is."""
+        """The event loop callers' committer: commit what is queued until nothing is.
+
+        Their `after_commit` (a broker round trip each) runs before the lock
+        is let go: the next batch gathers meanwhile, and measured larger
+        batches beat a second committer overlapping the two.
+        """
         while True:
             with self._commit_lock:
                 with self._queue_lock:
                     if not self._queued:
                         self._draining = False
                         return
+                batch = self._take()
                 try:
-                    self._commit(self._take())
-                except Exception:  # every row of the batch was failed and woken; the next batch may fare better
+                    self._commit(batch)
+                except Exception:  # every row of the batch was failed; the next batch may fare better
                     log.exception("group commit failed")
+                _settle(batch)
 
     def _commit(self, batch: list[_Row]) -> None:
         try:
@@ -178,13 +204,12 @@ class GroupCommit:
             for row in batch:
                 if not row.done:
                     row.error, row.done = row.error or RuntimeError("the group commit failed before this unit"), True
-            _settle(batch)
 
     def _write_blobs(self, batch: list[_Row]) -> None:
         for row in batch:
-            if row.raw is not None:
+            if row.to_blob is not None:
                 try:
-                    row.raw_sha256, row.raw = self.runtime.blobs.put(row.raw), None
+                    row.raw_sha256, row.to_blob = self.runtime.blobs.put(row.to_blob), None
                 except Exception as exc:
                     row.error, row.done = exc, True
 
@@ -203,7 +228,7 @@ class GroupCommit:
             try:
                 self._insert([row])
             except IntegrityError as exc:
-                # Seen before (a retry, a replay, or another process racing us); the
+                # Seen before (a retry, a replay, or another process racing us); a
                 # blob write was harmless because blobs are content-addressed.
                 row.id, row.new = _find(self.runtime, row.channel, row.dedupe_key), False
                 row.error = None if row.id is not None else exc
@@ -213,8 +238,8 @@ class GroupCommit:
 
     def _insert(self, batch: list[_Row]) -> None:
         with self.runtime.db.transaction() as session:
-            items = [InboxItem(channel=r.channel, dedupe_key=r.dedupe_key, raw_sha256=r.raw_sha256, size=r.size,
-                               envelope=r.envelope, sequence_key=r.sequence_key) for r in batch]
+            items = [InboxItem(channel=r.channel, dedupe_key=r.dedupe_key, raw_sha256=r.raw_sha256, raw=r.in_row,
+                               size=r.size, envelope=r.envelope, sequence_key=r.sequence_key) for r in batch]
             session.add_all(items)
             session.flush()
         for row, item in zip(batch, items):
@@ -233,7 +258,10 @@ def _settle(batch: list[_Row]) -> None:
         if row.waiter is not None:
             waiting.setdefault(row.waiter[0], []).append(row.waiter[1])
     for loop, futures in waiting.items():
-        loop.call_soon_threadsafe(_wake, futures)
+        try:
+            loop.call_soon_threadsafe(_wake, futures)
+        except RuntimeError:  # that loop is closed: nobody is left waiting on it
+            pass
 
 
 def _wake(futures: list[asyncio.Future[None]]) -> None:

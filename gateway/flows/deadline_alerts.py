@@ -40,8 +40,8 @@ REMINDER_KIND = "reminder"
 ESCALATION_KIND = "escalation"
 ESCALATED_BY = "Deadline escalation"
 
-Reparse = Callable[[str], ParsedMessage]
-"""Reads a stored raw mail (by its blob sha256) as the pipeline would; handed in by the app layer."""
+Reparse = Callable[[Session, str], ParsedMessage]
+"""Reads a stored raw mail (by its sha256: storage/raw_units.py) as the pipeline would; handed in by the app layer."""
 
 
 def remind(session: Session, runtime: Runtime, timer: Row, now: datetime) -> list[OutboxItem] | None:
@@ -98,7 +98,7 @@ def _move_to_backup(session: Session, runtime: Runtime, link: Link, backup: str,
         log.warning("%s: no stored handoff mail to hand to %s; escalating only", link.child.ref, backup)
         return None, []
     queued = status_propagation.recall(session, runtime, link, ESCALATED_BY, hops=0)
-    parsed = reparse(note.raw_sha256)
+    parsed = reparse(session, note.raw_sha256)
     partner = runtime.config.account(backup)
     intent = HandoffIntent(partner, default_address(partner), note.text, by_command=_by_command(session, link))
     dispatcher = parsed.sender or Address(note.from_name, note.from_email or "")

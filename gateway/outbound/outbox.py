@@ -4,7 +4,7 @@ The mail is fully rendered now (its Message-ID is known and recorded before
 anything is sent, so a retried delivery is harmless and replies thread).  Its
 bytes go into the OutboxItem row itself, written by the same commit: a blob
 file would cost an fsync of the file and of its directory per mail.  Only
-mail over `ROW_MAIL_LIMIT` (big attachments) goes to the blob store, so rows
+mail over `IN_ROW_LIMIT` (big attachments) goes to the blob store, so rows
 stay small; `rendered_mail` reads either.  The row is what the delivery actor
 and the sweeper work from.
 
@@ -37,7 +37,7 @@ from gateway.outbound.compose import (
 )
 from gateway.desk.withheld import WITHHELD, is_withheld
 from gateway.outbound.transports import PermanentError
-from storage.blobs import BlobNotFound, BlobStore
+from storage.blobs import IN_ROW_LIMIT, BlobNotFound, BlobStore
 from storage.clock import event_time
 from storage.direct_insert import insert_now
 from storage.models import OutboxItem, Participant, Ticket, utcnow
@@ -47,8 +47,6 @@ from storage.repositories import (
 )
 
 NOTICE_KIND = "notice"  # mail to agents about the ticket (a failed delivery, a declined or closed child)
-# Rendered mail up to this size is kept in its outbox row; bigger mail goes to the blob store.
-ROW_MAIL_LIMIT = 256 * 1024
 
 DraftDecorator = Callable[[Session, Ticket, Draft], None]
 
@@ -82,9 +80,9 @@ class StoredMail(Protocol):
 
 
 def keep_rendered(blobs: BlobStore, item: OutboxItem, payload: bytes) -> None:
-    """Put the rendered mail in the row, committed with it and no file to fsync; over `ROW_MAIL_LIMIT`, in the
+    """Put the rendered mail in the row, committed with it and no file to fsync; over `IN_ROW_LIMIT`, in the
     blob store, so reading outbox rows never drags big attachments along."""
-    if len(payload) <= ROW_MAIL_LIMIT:
+    if len(payload) <= IN_ROW_LIMIT:
         item.rendered = payload
     else:
         item.payload_sha256 = blobs.put(payload)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -80,8 +80,8 @@ def process_inbox_item(runtime: Runtime, inbox_id: int, appliers: Appliers | Non
         claimed = _claim(runtime, inbox_id)
         if claimed is None:
             return []
-        channel, raw_sha256, sequence_key = claimed
-        parsed = _parse(runtime, appliers, channel, raw_sha256)
+        channel, unit, sequence_key = claimed
+        parsed = _parse(runtime, appliers, channel, unit)
         with runtime.db.transaction() as session:
             if sequence_key is not None:
                 serialize_on(session, sequence_key)  # before the row lock: the holder may lock earlier rows
@@ -159,7 +159,7 @@ def _apply_earlier_in_sequence(runtime: Runtime, appliers: Appliers, session: Se
     for other in earlier:
         try:
             with session.begin_nested():
-                parsed = _parse(runtime, appliers, other.channel, other.raw_sha256)
+                parsed = _parse(runtime, appliers, other.channel, _unit(other))
                 applied = _apply(runtime, appliers, session, other, parsed)
                 other.status, other.error, other.problems = "done", None, applied.problems
                 session.flush()
@@ -182,8 +182,8 @@ def _runs_for_other_accounts(first: Inbound) -> list[Inbound]:
     return runs
 
 
-def _claim(runtime: Runtime, inbox_id: int) -> tuple[str, str, str | None] | None:
-    """Count this run of a pending item (committed at once); its channel, raw blob's hash and sequence, or None.
+def _claim(runtime: Runtime, inbox_id: int) -> tuple[str, bytes | str, str | None] | None:
+    """Count this run of a pending item (committed at once); its channel, unit (`_parse`) and sequence, or None.
 
     The count only has to outlive a worker that dies on the mail, so it is
     committed without waiting for the disk (`durable=False`); the apply's
@@ -194,7 +194,7 @@ def _claim(runtime: Runtime, inbox_id: int) -> tuple[str, str, str | None] | Non
     with runtime.db.transaction(durable=False) as session:
         counted = count_inbox_run(session, inbox_id, runtime.config.queue.max_attempts)
         if counted is not None:
-            return counted.channel, counted.raw_sha256, counted.sequence_key
+            return counted.channel, _unit(counted), counted.sequence_key
         item = lock_inbox_item(session, inbox_id)
         if item is None:
             log.warning("inbox item %s does not exist", inbox_id)
@@ -223,11 +223,16 @@ def parse_options(runtime: Runtime) -> ParseOptions:
     )
 
 
-def _parse(runtime: Runtime, appliers: Appliers, channel: str, raw_sha256: str) -> object:
+def _unit(item: InboxItem | Row[Any]) -> bytes | str:
+    return item.raw if item.raw is not None else item.raw_sha256
+
+
+def _parse(runtime: Runtime, appliers: Appliers, channel: str, unit: bytes | str) -> object:
+    """Parse a unit: its bytes (from its row), or the sha256 naming its blob (a big unit)."""
     try:
-        raw = runtime.blobs.get(raw_sha256)
+        raw = unit if isinstance(unit, bytes) else runtime.blobs.get(unit)
     except BlobNotFound:
-        raise Unprocessable(f"raw blob {raw_sha256} is missing from the blob store") from None
+        raise Unprocessable(f"raw blob {unit} is missing from the blob store") from None
     applier = appliers.get(channel)
     if applier is not None:
         return applier.parse(raw)

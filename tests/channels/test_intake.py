@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 
 from sqlalchemy import event, func, select
 
 from gateway.channels.intake import accept_raw, accept_raw_async, smtp_dedupe_key
 from gateway.core.runtime import Runtime
+from storage.blobs import IN_ROW_LIMIT
 from storage.models import InboxItem
+from storage.raw_units import read_raw
 
 RAW = b"From: alice@client.example\r\nTo: support@vendor.example\r\nSubject: hi\r\n\r\nbody\r\n"
 ENVELOPE = {"mail_from": "alice@client.example", "rcpt_tos": ["support@vendor.example"]}
@@ -20,7 +23,7 @@ def _count(runtime: Runtime) -> int:
         return session.scalar(select(func.count()).select_from(InboxItem))
 
 
-def test_accept_stores_blob_and_pending_row(runtime: Runtime) -> None:
+def test_accept_stores_a_pending_row_with_the_unit_in_it(runtime: Runtime) -> None:
     inbox_id = accept_raw(runtime, "smtp", RAW, ENVELOPE)
     with runtime.db.transaction() as session:
         item = session.get(InboxItem, inbox_id)
@@ -28,7 +31,19 @@ def test_accept_stores_blob_and_pending_row(runtime: Runtime) -> None:
         assert item.size == len(RAW)
         assert item.envelope == ENVELOPE
         assert item.dedupe_key == smtp_dedupe_key(RAW, ENVELOPE["rcpt_tos"])
-    assert runtime.blobs.get(item.raw_sha256) == RAW
+        assert item.raw == RAW and item.raw_sha256 == hashlib.sha256(RAW).hexdigest()
+        assert read_raw(session, runtime.blobs, item.raw_sha256) == RAW
+    assert not runtime.blobs.exists(item.raw_sha256)  # no file, no fsync of its own
+
+
+def test_a_unit_too_big_for_its_row_goes_to_the_blob_store(runtime: Runtime) -> None:
+    big = RAW + b"x" * IN_ROW_LIMIT
+    inbox_id = accept_raw(runtime, "smtp", big, ENVELOPE)
+    with runtime.db.transaction() as session:
+        item = session.get(InboxItem, inbox_id)
+        assert item.raw is None and item.size == len(big)
+        assert read_raw(session, runtime.blobs, item.raw_sha256) == big
+    assert runtime.blobs.get(item.raw_sha256) == big
 
 
 def test_retry_of_same_delivery_returns_existing_row(runtime: Runtime) -> None:
@@ -60,22 +75,18 @@ def _mail(n: int) -> bytes:
     return RAW.replace(b"Subject: hi", f"Subject: mail {n}".encode())
 
 
-def test_units_awaited_together_share_a_commit_and_are_enqueued_before_their_answer(runtime: Runtime,
-                                                                                   monkeypatch) -> None:
+def test_units_awaited_together_share_a_commit_and_are_enqueued_before_their_answer(runtime: Runtime) -> None:
     commits: list[int] = []
     enqueued: list[int] = []
     event.listen(runtime.db.engine, "commit", lambda conn: commits.append(1))
-    real_put = runtime.blobs.put
 
-    def slow_first_put(data: bytes) -> str:
-        if not commits:
+    def enqueue(inbox_id: int) -> None:
+        if not enqueued:
             time.sleep(0.2)  # the others queue behind the first batch meanwhile
-        return real_put(data)
-
-    monkeypatch.setattr(runtime.blobs, "put", slow_first_put)
+        enqueued.append(inbox_id)
 
     async def deliver(n: int) -> tuple[int, list[int]]:
-        inbox_id = await accept_raw_async(runtime, "smtp", _mail(n), ENVELOPE, after_commit=enqueued.append)
+        inbox_id = await accept_raw_async(runtime, "smtp", _mail(n), ENVELOPE, after_commit=enqueue)
         return inbox_id, list(enqueued)
 
     async def deliver_all() -> list[tuple[int, list[int]]]:
@@ -88,23 +99,22 @@ def test_units_awaited_together_share_a_commit_and_are_enqueued_before_their_ans
     assert sorted(enqueued) == sorted(inbox_id for inbox_id, _ in answers)
     for n, (inbox_id, _) in enumerate(answers):
         with runtime.db.transaction() as session:
-            assert runtime.blobs.get(session.get(InboxItem, inbox_id).raw_sha256) == _mail(n)
+            assert session.get(InboxItem, inbox_id).raw == _mail(n)
 
 
 def test_a_duplicate_or_a_failed_blob_among_awaited_units_fails_alone(runtime: Runtime, monkeypatch) -> None:
     first = accept_raw(runtime, "smtp", _mail(0), ENVELOPE)
-    real_put = runtime.blobs.put
+    big = _mail(2) + b"x" * IN_ROW_LIMIT  # the only one written to the blob store
 
-    def disk_full_for_mail_2(data: bytes) -> str:
-        if data == _mail(2):
-            raise OSError(28, "No space left on device")
-        return real_put(data)
+    def disk_full(data: bytes) -> str:
+        raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(runtime.blobs, "put", disk_full_for_mail_2)
+    monkeypatch.setattr(runtime.blobs, "put", disk_full)
     enqueued: list[int] = []
 
     async def deliver_all() -> list[int | BaseException]:
-        calls = (accept_raw_async(runtime, "smtp", _mail(n), ENVELOPE, after_commit=enqueued.append) for n in range(4))
+        units = [_mail(0), _mail(1), big, _mail(3)]
+        calls = (accept_raw_async(runtime, "smtp", unit, ENVELOPE, after_commit=enqueued.append) for unit in units)
         return await asyncio.gather(*calls, return_exceptions=True)
 
     again, one, full, three = asyncio.run(asyncio.wait_for(deliver_all(), 30))

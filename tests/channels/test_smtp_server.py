@@ -10,7 +10,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
+from storage.blobs import IN_ROW_LIMIT
 from storage.models import InboxItem
+from storage.raw_units import read_raw
 
 CUSTOMER = "alice@client.example"
 SUPPORT = "support@vendor.example"
@@ -41,6 +43,11 @@ def inbox_rows(runtime) -> list[InboxItem]:
         return list(session.scalars(select(InboxItem).order_by(InboxItem.id)))
 
 
+def stored(runtime, item: InboxItem) -> bytes:
+    with runtime.db.transaction() as session:
+        return read_raw(session, runtime.blobs, item.raw_sha256)
+
+
 def test_accepted_mail_is_committed_before_250(db_url, listen) -> None:
     gw = listen(db_url)
     raw = mail()
@@ -49,7 +56,7 @@ def test_accepted_mail_is_committed_before_250(db_url, listen) -> None:
     assert code == 250, reply
     [item] = inbox_rows(gw.runtime)
     assert reply.decode().endswith(f"queued as {item.id}")
-    assert gw.runtime.blobs.get(item.raw_sha256) == raw
+    assert stored(gw.runtime, item) == raw
     assert item.envelope["mail_from"] == CUSTOMER and item.envelope["rcpt_tos"] == [SUPPORT]
     assert item.status == "pending"
     assert gw.enqueued == [item.id]
@@ -100,19 +107,23 @@ def test_size_is_advertised_and_enforced_at_mail_and_data(listen) -> None:
 
 
 def test_blob_store_failure_answers_451_and_stores_nothing(listen, monkeypatch) -> None:
+    """A mail too big for its row goes to the blob store first: a full disk there defers it, and it alone."""
     gw = listen()
+    big = mail("big", body=(b"x" * 76 + b"\r\n") * (IN_ROW_LIMIT // 78 + 1))
 
     def disk_full(data: bytes) -> str:
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(gw.runtime.blobs, "put", disk_full)
     with gw.client() as client:
-        code, reply = send(client, mail())
+        code, reply = send(client, big)
         assert (code, reply[:5]) == (451, b"4.3.0")
+        assert send(client, mail("small"))[0] == 250  # kept in its row: no blob to write
         monkeypatch.undo()
-        assert send(client, mail())[0] == 250  # the sender's retry succeeds
-    assert len(inbox_rows(gw.runtime)) == 1
-    assert len(gw.enqueued) == 1
+        assert send(client, big)[0] == 250  # the sender's retry succeeds
+    small, stored_big = inbox_rows(gw.runtime)
+    assert stored(gw.runtime, stored_big) == big and gw.runtime.blobs.exists(stored_big.raw_sha256)
+    assert gw.enqueued == [small.id, stored_big.id]
 
 
 def test_database_failure_answers_451_and_commits_no_row(db_url, listen, monkeypatch) -> None:
@@ -176,7 +187,7 @@ def test_bad_input_is_accepted_and_stored_as_received(listen, raw: bytes) -> Non
         assert code == 250, reply
         assert client.noop()[0] == 250
     [item] = inbox_rows(gw.runtime)
-    assert gw.runtime.blobs.get(item.raw_sha256) == raw
+    assert stored(gw.runtime, item) == raw
 
 
 def test_forty_megabyte_attachment_is_stored_whole(listen) -> None:

@@ -13,9 +13,9 @@ from gateway.desk.participants import add_participant
 from gateway.desk.tickets import open_ticket
 from gateway.outbound.compose import FileRef
 from gateway.outbound.delivery import deliver
-from gateway.outbound.outbox import ROW_MAIL_LIMIT, queue_mail, rendered_mail
+from gateway.outbound.outbox import queue_mail, rendered_mail
 from parsers.message import Address
-from storage.blobs import BlobStore
+from storage.blobs import IN_ROW_LIMIT, BlobStore
 from storage.db import make_engine
 from storage.migrate import alembic_config, current_revision, head_revision
 from storage.models import Account, OutboxItem, utcnow
@@ -42,7 +42,7 @@ def test_a_small_mail_is_kept_in_its_row_and_writes_no_blob(relay_runtime: Runti
 
 
 def test_a_mail_over_the_limit_goes_to_the_blob_store(relay_runtime: Runtime, sink: SmtpSink) -> None:
-    scan = os.urandom(ROW_MAIL_LIMIT)  # base64 makes the mail a third bigger than the limit
+    scan = os.urandom(IN_ROW_LIMIT)  # base64 makes the mail a third bigger than the limit
     scan_sha = relay_runtime.blobs.put(scan)
     before = _blob_files(relay_runtime.blobs)
     with relay_runtime.db.transaction() as session:
@@ -55,7 +55,7 @@ def test_a_mail_over_the_limit_goes_to_the_blob_store(relay_runtime: Runtime, si
     assert item.rendered is None and item.payload_sha256 is not None
     assert _blob_files(relay_runtime.blobs) - before == {relay_runtime.blobs.path(item.payload_sha256)}
     payload = rendered_mail(relay_runtime.blobs, item)
-    assert len(payload) > ROW_MAIL_LIMIT
+    assert len(payload) > IN_ROW_LIMIT
 
     assert deliver(relay_runtime, outbox_id) is None
     [mail] = sink.mails

@@ -12,6 +12,7 @@ from gateway.core.runtime import Runtime
 from gateway.pipeline import runner
 from gateway.pipeline.context import Inbound
 from gateway.pipeline.runner import process_inbox_item, requeue_parked
+from storage.blobs import IN_ROW_LIMIT
 from storage.models import InboxItem, Message
 from tests.conftest import demo_config
 from tests.db_errors import database_locked, missing_table
@@ -110,7 +111,7 @@ def test_mail_for_no_hosted_account_is_parked_at_once_with_the_reason(sqlite_run
 
 
 def test_missing_raw_blob_is_parked_with_the_reason(sqlite_runtime) -> None:
-    raw = mail()
+    raw = mail() + b"x" * IN_ROW_LIMIT  # too big for its row: the blob store holds it
     inbox_id = accept_raw(sqlite_runtime, channel="smtp", raw=raw, envelope={"rcpt_tos": ["support@vendor.example"]})
     item = _item(sqlite_runtime, inbox_id)
     sqlite_runtime.blobs.path(item.raw_sha256).unlink()
