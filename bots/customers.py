@@ -23,15 +23,8 @@ from gateway.outbound.outbox import queue_mail
 from gateway.outbound.team_chat import announce_ticket, post_to_team
 from parsers.message import Address
 from parsers.telegram import TelegramUpdate
-from storage.models import (
-    Account,
-    Message,
-    OutboxItem,
-    Participant,
-    TelegramChat,
-    TelegramPost,
-    Ticket,
-)
+from storage.channel_models import TelegramChat, TelegramPost
+from storage.models import Account, Message, OutboxItem, Participant, Ticket
 from storage.repositories import account_by_slug
 
 # The customer's chat message copied to the agents' mail; answering it is a public reply (a notice's answer is not).

@@ -24,7 +24,8 @@ from gateway.flows.agent_messages import share_agent_message
 from gateway.outbound.chat_outbox import Buttons, queue_post_edit, queue_tap_answer
 from gateway.outbound.team_chat import RATINGS
 from parsers.message import Address
-from storage.models import Agent, Link, TelegramPost, Ticket, utcnow
+from storage.channel_models import TelegramPost
+from storage.models import Agent, Link, Ticket, utcnow
 from storage.repositories import agent_by_email
 
 NOT_AN_AGENT = "Only the team's agents can do this."

@@ -14,7 +14,8 @@ from sqlalchemy import Row, bindparam, event, func, select, text, update
 from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detached
 
 from storage.directory import STAMP_COLUMNS, note_stamp
-from storage.models import InboxItem, Lease
+from storage.channel_models import Lease
+from storage.models import InboxItem
 
 # --- serialising --------------------------------------------------------------
 

@@ -12,7 +12,8 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from storage.models import ImapFolder, InboxItem, utcnow
+from storage.channel_models import ImapFolder
+from storage.models import InboxItem, utcnow
 
 
 def imap_cursor(session: Session, mailbox: str, folder: str, uidvalidity: int, now: datetime) -> ImapFolder:

@@ -20,17 +20,8 @@ from sqlalchemy.orm import Session, aliased
 
 from gateway.core.config import Config
 from gateway.desk.webhook_events import CHANNEL as WEBHOOK_CHANNEL
-from storage.models import (
-    Account,
-    ImapFolder,
-    InboxItem,
-    Lease,
-    Link,
-    Message,
-    OutboxItem,
-    Ticket,
-    utcnow,
-)
+from storage.channel_models import ImapFolder, Lease
+from storage.models import Account, InboxItem, Link, Message, OutboxItem, Ticket, utcnow
 
 UP, SLOW, DOWN = "up", "slow", "down"
 ORDER = {UP: 0, SLOW: 1, DOWN: 2}

@@ -24,7 +24,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from gateway.channels.channel_thread import in_thread
 from gateway.core.runtime import Runtime
 from storage.availability import is_unavailable
-from storage.models import Lease, utcnow
+from storage.channel_models import Lease
+from storage.models import utcnow
 from storage.claims import take_lease
 
 log = logging.getLogger(__name__)

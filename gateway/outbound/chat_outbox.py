@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from gateway.outbound.compose import FileRef
 from gateway.desk.withheld import WITHHELD, is_withheld
 from storage.clock import event_time
-from storage.models import OutboxItem, TelegramPost, Ticket
+from storage.channel_models import TelegramPost
+from storage.models import OutboxItem, Ticket
 
 CHANNEL = "telegram"
 CALLBACK_ANSWER_KIND = "tap_answer"

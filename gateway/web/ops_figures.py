@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gateway.core.config import Config
-from storage.models import Account, ImapFolder, InboxItem, Link, Message, OutboxItem, Ticket
+from storage.channel_models import ImapFolder
+from storage.models import Account, InboxItem, Link, Message, OutboxItem, Ticket
 
 LIST_LIMIT = 100
 MAIL_CHANNELS = ("smtp", "imap")

@@ -15,6 +15,7 @@ from storage import api_models  # noqa: F401  (its tables join Base.metadata)
 from storage import web_models  # noqa: F401  (so do the web desk's)
 from storage.models import Base
 import storage.deadline_models  # noqa: F401  (its tables belong to Base.metadata too)
+import storage.channel_models  # noqa: F401  (and the channels' own state)
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url") or os.environ.get("RELAYDESK_DATABASE_URL", "sqlite:///data/relaydesk.db")

@@ -34,7 +34,7 @@ from gateway.channels.imap.utf7 import folder_argument
 from gateway.channels.intake import accept_raw_once
 from gateway.core.config import ImapConfig
 from gateway.core.runtime import Runtime
-from storage.models import ImapFolder
+from storage.channel_models import ImapFolder
 from storage.imap_repositories import advance_imap_cursor, imap_cursor, mark_imap_synced
 
 log = logging.getLogger(__name__)

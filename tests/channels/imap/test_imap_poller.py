@@ -21,7 +21,8 @@ from gateway.channels.imap.responses import FetchedMail, mails_by_uid
 from gateway.channels.imap.utf7 import folder_argument
 from gateway.core.runtime import Runtime
 from gateway.pipeline.runner import process_inbox_item
-from storage.models import ImapFolder, InboxItem, Link, Message, OutboxItem, Ticket
+from storage.channel_models import ImapFolder
+from storage.models import InboxItem, Link, Message, OutboxItem, Ticket
 from tests.channels.imap.conftest import SUPPORT
 from tests.channels.imap.dovecot import Dovecot
 from tests.e2e.harness import wait_until

@@ -13,7 +13,8 @@ from sqlalchemy import update
 from bots.channel import TelegramChannel
 from gateway.channels.poller_lease import HOST, PollerLease
 from gateway.core.runtime import Runtime
-from storage.models import Lease, utcnow
+from storage.channel_models import Lease
+from storage.models import utcnow
 from tests.bots.fake_bot_api import FakeBotApi, TgUser
 from tests.channels.imap.conftest import SUPPORT
 from tests.channels.imap.test_imap_poller import customer_mail, polling
