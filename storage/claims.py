@@ -13,8 +13,9 @@ from datetime import datetime
 from sqlalchemy import Row, bindparam, event, func, select, text, update
 from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detached
 
-from storage.directory import STAMP_COLUMNS, note_stamp
 from storage.channel_models import Lease
+from storage.direct_insert import column_attributes
+from storage.directory import STAMP_COLUMNS, note_stamp
 from storage.models import InboxItem
 
 # --- serialising --------------------------------------------------------------
@@ -93,8 +94,7 @@ _TAKE = (
     .returning(*_INBOX_COLUMNS, *STAMP_COLUMNS)
 )
 _TAKE_AND_LOCK = _TAKE.returning(func.pg_advisory_xact_lock(bindparam("lock_id")))
-_INBOX_ATTRIBUTES = [(attribute.columns[0].key, attribute.key) for attribute in InboxItem.__mapper__.column_attrs
-                     if attribute.columns[0] in _INBOX_COLUMNS]
+_INBOX_ATTRIBUTES = column_attributes(InboxItem.__mapper__, _INBOX_COLUMNS)
 
 
 def take_pending_inbox_item(session: Session, inbox_id: int, serialize_key: str | None = None) -> InboxItem | None:

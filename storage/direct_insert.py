@@ -13,10 +13,11 @@ it would objects that a flush had inserted.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import Insert, Table, event, insert
+from sqlalchemy import Column, Insert, Table, event, insert
 from sqlalchemy.orm import Mapper, Session, SessionTransaction, make_transient_to_detached, object_mapper
 
 from storage.deferred_inserts import within, write_deferred
@@ -65,12 +66,16 @@ def _forget_committed(session: Session) -> None:
     session.info.pop(_WRITTEN, None)
 
 
+def column_attributes(mapper: Mapper, columns: Iterable[Column[Any]]) -> tuple[tuple[str, str], ...]:
+    """(column name, attribute name) of each of `columns`, in their order: how a returned row fills an object."""
+    by_column = {prop.columns[0].key: prop.key for prop in mapper.column_attrs}
+    return tuple((column.key, by_column[column.key]) for column in columns)
+
+
 @lru_cache(maxsize=32)
 def _shape(mapper: Mapper) -> tuple[Table, tuple[tuple[str, str], ...]]:
     """The mapped table and its (column name, attribute name) pairs, in the table's column order."""
-    table = mapper.local_table
-    by_column = {prop.columns[0].key: prop.key for prop in mapper.column_attrs}
-    return table, tuple((column.key, by_column[column.key]) for column in table.c)
+    return mapper.local_table, column_attributes(mapper, mapper.local_table.c)
 
 
 @lru_cache(maxsize=32)
