@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import os
 
 from sqlalchemy import select
 
+from storage.blobs import IN_ROW_LIMIT
 from storage.models import Event, InboxItem
 from tests.pipeline.mail import deliver, mail, outbox, sent_mail, ticket
 
@@ -92,3 +94,15 @@ def test_a_customer_writing_to_two_hosted_accounts_reaches_both(runtime) -> None
         session.get(InboxItem, inbox_id).status = "pending"
     assert process_inbox_item(runtime, inbox_id) == []  # a second run stores nothing in either account
     assert len(ticket(runtime, "VND-1").messages) == len(ticket(runtime, "PTN-1").messages) == 1
+
+
+def test_a_mail_too_big_for_its_inbox_row_is_read_from_the_blob_store(runtime) -> None:
+    scan = os.urandom(IN_ROW_LIMIT)  # base64 makes the mail a third bigger than the limit
+    inbox_id, outbox_ids = deliver(runtime, mail(attachment=("scan.bin", "application/octet-stream", scan)))
+    [message] = ticket(runtime, "VND-1").messages
+    with runtime.db.transaction() as session:
+        item = session.get(InboxItem, inbox_id)
+        assert item.status == "done" and item.raw is None and runtime.blobs.exists(item.raw_sha256)
+        [attachment] = session.get(type(message), message.id).attachments
+        assert runtime.blobs.get(attachment.sha256) == scan
+    assert len(outbox_ids) == 1  # the acknowledgement
