@@ -18,7 +18,10 @@ class Listener:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.enqueued: list[int] = []
-        self.server = SmtpServer(runtime, enqueue=self.enqueued.append)
+        self.server = SmtpServer(runtime, enqueue=self._enqueue)
+
+    def _enqueue(self, *inbox_ids: int) -> None:
+        self.enqueued.extend(inbox_ids)
 
     def client(self) -> smtplib.SMTP:
         host, port = self.server.address

@@ -56,21 +56,21 @@ class PipelineProcess:
         self._watcher = threading.Thread(target=self._supervise, name="relaydesk-pipeline-supervisor", daemon=True)
         self._watcher.start()
 
-    def enqueue_inbox(self, inbox_id: int) -> None:
-        """Hand a committed inbox id to the child; never raises (the child's sweeper finds what it missed)."""
-        self._send(("inbox", inbox_id, None))
+    def enqueue_inbox(self, *inbox_ids: int) -> None:
+        """Hand committed inbox ids to the child; never raises (the child's sweeper finds what it missed)."""
+        self._send(("inbox", inbox_ids, None))
 
     def enqueue_outbox(self, outbox_id: int, delay_seconds: float | None = None) -> None:
         """Hand a committed outbox id (mail the web desk queued) to the child; never raises, as above."""
         self._send(("outbox", outbox_id, delay_seconds))
 
-    def _send(self, work: tuple[str, int, float | None]) -> None:
+    def _send(self, work: tuple[str, int | tuple[int, ...], float | None]) -> None:
         try:
             with self._lock:
                 if self._pipe is not None:
                     self._pipe.send(work)
         except (OSError, ValueError) as exc:
-            log.warning("%s item %s stored; the pipeline process is restarting (%s), its sweep will take it",
+            log.warning("%s item(s) %s stored; the pipeline process is restarting (%s), its sweep will take them",
                         work[0], work[1], exc)
 
     def stop(self) -> None:
@@ -172,9 +172,9 @@ def run_child(config: Config, threads: int, pipe: Connection, news: Connection) 
                 os._exit(1)
             if message is _STOP:
                 break
-            kind, item_id, delay = message
+            kind, ids, delay = message
             if kind == "inbox":
-                queue.enqueue_inbox(item_id)
+                queue.enqueue_inbox(*ids)
             else:
-                queue.enqueue_outbox(item_id, delay)
+                queue.enqueue_outbox(ids, delay)
         log.info("pipeline process: stopping")

@@ -64,18 +64,21 @@ class TaskQueue:
             broker=self.broker, **_ACTOR_OPTIONS,
         )
 
-    def enqueue_inbox(self, inbox_id: int) -> None:
-        self.process_inbox.send(inbox_id)
+    def enqueue_inbox(self, *inbox_ids: int) -> None:
+        """One message for the rows of one commit: a broker round trip for a group of mails, not each."""
+        self.process_inbox.send(*inbox_ids)
 
     def enqueue_outbox(self, outbox_id: int, delay_seconds: float | None = None) -> None:
         delay_ms = int(delay_seconds * 1000) if delay_seconds and delay_seconds > 0 else None
         self.deliver_outbox.send_with_options(args=(outbox_id,), delay=delay_ms)
 
-    def _process_inbox(self, inbox_id: int) -> None:
-        with _retried_while_database_unavailable():
-            outbox_ids = processing.process_inbox_item(self.runtime, inbox_id)
-        for outbox_id in outbox_ids:
-            self.enqueue_outbox(outbox_id)
+    def _process_inbox(self, *inbox_ids: int) -> None:
+        # A retry of the message passes the rows already done at once (the pipeline is idempotent per row).
+        for inbox_id in inbox_ids:
+            with _retried_while_database_unavailable():
+                outbox_ids = processing.process_inbox_item(self.runtime, inbox_id)
+            for outbox_id in outbox_ids:
+                self.enqueue_outbox(outbox_id)
 
     def _deliver_outbox(self, outbox_id: int) -> None:
         with _retried_while_database_unavailable():
@@ -108,7 +111,7 @@ def bind(runtime: Runtime, broker: dramatiq.Broker) -> TaskQueue:
 class Enqueuer(Protocol):
     """What a process hands work to: its own actors (`TaskQueue`), or the pipeline process of `serve`."""
 
-    def enqueue_inbox(self, inbox_id: int) -> None: ...
+    def enqueue_inbox(self, *inbox_ids: int) -> None: ...
 
     def enqueue_outbox(self, outbox_id: int, delay_seconds: float | None = None) -> None: ...
 
@@ -125,20 +128,21 @@ def unbind() -> None:
     _bound = None
 
 
-def enqueue_inbox(inbox_id: int) -> None:
-    """Ask a worker to process a committed inbox row.
+def enqueue_inbox(*inbox_ids: int) -> None:
+    """Ask a worker to process committed inbox rows (those of one commit, in one message).
 
     Never raises: the row is already durable, so a broker that is down or a
     process without a queue (a one-off CLI import with the embedded broker)
     only delays the work until a sweeper finds the row.
     """
+    items = ", ".join(map(str, inbox_ids))
     if _bound is None:
-        log.info("inbox item %s stored; no queue in this process, a worker's sweeper will pick it up", inbox_id)
+        log.info("inbox items %s stored; no queue in this process, a worker's sweeper will pick them up", items)
         return
     try:
-        _bound.enqueue_inbox(inbox_id)
-    except Exception as exc:  # the sweeper re-enqueues it
-        log.warning("inbox item %s stored but not enqueued (%s); the sweeper will retry", inbox_id, exc)
+        _bound.enqueue_inbox(*inbox_ids)
+    except Exception as exc:  # the sweeper re-enqueues them
+        log.warning("inbox items %s stored but not enqueued (%s); the sweeper will retry", items, exc)
 
 
 def enqueue_outbox(outbox_id: int) -> None:

@@ -78,13 +78,14 @@ def accept_raw_once(
 
 
 async def accept_raw_async(runtime: Runtime, channel: str, raw: bytes, envelope: dict[str, Any],
-                           after_commit: Callable[[int], None]) -> int:
+                           after_commit: Callable[..., None]) -> int:
     """`accept_raw` for a channel on an event loop: no thread of its own is taken while the unit waits.
 
     The commit (and the blob write of a big unit) happen on the group
-    committer's thread, which then calls `after_commit(id)` (the channel's
-    enqueue) and wakes the caller: one hand-over per group of units instead
-    of two per unit.
+    committer's thread, which then calls `after_commit(*ids)` once for the
+    stored units of the commit that gave it (the channel's enqueue: one
+    broker message for the group) and wakes the caller: one hand-over per
+    group of units instead of two per unit.
     """
     row = _Row.of(channel, smtp_dedupe_key(raw, envelope.get("rcpt_tos", ())), raw, envelope)
     row.after_commit = after_commit
@@ -103,7 +104,7 @@ class _Row:
     sequence_key: str | None
     in_row: bytes | None = None  # a small unit travels in its row: the commit makes it durable
     to_blob: bytes | None = None  # a big one is written to the blob store before the commit
-    after_commit: Callable[[int], None] | None = None
+    after_commit: Callable[..., None] | None = None  # called with the ids stored by the same commit
     waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[None]] | None = None
     id: int | None = None
     error: BaseException | None = None
@@ -247,16 +248,19 @@ class GroupCommit:
 
 
 def _settle(batch: list[_Row]) -> None:
-    """Run each stored row's `after_commit`, then wake the event loops waiting on the batch, once per loop."""
+    """Run `after_commit` once with the ids of its stored rows, then wake the loops waiting on the batch, once each."""
+    stored: dict[Callable[..., None], list[int]] = {}
     waiting: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
     for row in batch:
         if row.error is None and row.id is not None and row.after_commit is not None:
-            try:
-                row.after_commit(row.id)
-            except Exception:  # the row is stored: the sweeper will find it
-                log.exception("inbox item %s stored, its after-commit step failed", row.id)
+            stored.setdefault(row.after_commit, []).append(row.id)
         if row.waiter is not None:
             waiting.setdefault(row.waiter[0], []).append(row.waiter[1])
+    for after_commit, ids in stored.items():
+        try:
+            after_commit(*ids)
+        except Exception:  # the rows are stored: the sweeper will find them
+            log.exception("inbox items %s stored, their after-commit step failed", ids)
     for loop, futures in waiting.items():
         try:
             loop.call_soon_threadsafe(_wake, futures)

@@ -33,9 +33,12 @@ MAX_RECIPIENTS = 100
 
 
 class InboundHandler:
-    """aiosmtpd hooks: RCPT and MAIL checks, DATA → durable intake → 250."""
+    """aiosmtpd hooks: RCPT and MAIL checks, DATA → durable intake → 250.
 
-    def __init__(self, runtime: Runtime, enqueue: Callable[[int], None]) -> None:
+    `enqueue(*inbox_ids)` is called with the mails of one commit, before any of them is answered.
+    """
+
+    def __init__(self, runtime: Runtime, enqueue: Callable[..., None]) -> None:
         self.runtime = runtime
         self.enqueue = enqueue
         self.recipients = RecipientPolicy(runtime.config)
@@ -117,7 +120,7 @@ class FreePortController(Controller):
 class SmtpServer(FreePortController):
     """The gateway's listener, served from a background thread."""
 
-    def __init__(self, runtime: Runtime, enqueue: Callable[[int], None]) -> None:
+    def __init__(self, runtime: Runtime, enqueue: Callable[..., None]) -> None:
         smtp = runtime.config.smtp
         host, port = smtp.address
         tls_context = _tls_context(smtp.tls_cert, smtp.tls_key) if smtp.tls_cert and smtp.tls_key else None

@@ -64,6 +64,23 @@ def test_enqueued_inbox_item_becomes_ticket_and_acknowledgement(desk: Runtime, w
         assert session.scalar(select(Ticket.ref)) == "VND-1"
 
 
+def test_the_mails_of_one_commit_travel_in_one_message_and_all_become_tickets(desk: Runtime, worker_for,
+                                                                            sink: SmtpSink, monkeypatch) -> None:
+    queue = worker_for()
+    sent: list[tuple] = []
+    real_send = queue.process_inbox.send
+    monkeypatch.setattr(queue.process_inbox, "send", lambda *args: sent.append(args) or real_send(*args))
+    ids = [accept_raw(desk, "smtp", raw_mail(n), {**ENVELOPE, "mail_from": f"alice{n}@client.example"})
+           for n in (1, 2, 3)]
+    tasks.enqueue_inbox(*ids)
+    acks = sink.wait_for(3)
+    assert sent == [tuple(ids)]
+    assert sorted(ack.rcpt_tos for ack in acks) == [(f"alice{n}@client.example",) for n in (1, 2, 3)]
+    with desk.db.transaction() as session:
+        assert [session.get(InboxItem, i).status for i in ids] == ["done"] * 3
+        assert sorted(session.scalars(select(Ticket.ref))) == ["VND-1", "VND-2", "VND-3"]
+
+
 def test_delivery_retry_is_re_enqueued_and_failure_notices_are_sent(desk: Runtime, worker_for, monkeypatch) -> None:
     calls: list[int] = []
 
@@ -87,7 +104,7 @@ def test_enqueue_without_a_queue_in_the_process_only_logs(desk: Runtime, caplog)
     tasks.unbind()
     inbox_id = accept_raw(desk, "cli", raw_mail(2), ENVELOPE, dedupe_key="k")
     tasks.enqueue_inbox(inbox_id)
-    assert "sweeper will pick it up" in caplog.text
+    assert f"inbox items {inbox_id} stored; no queue in this process, a worker's sweeper will pick them up" in caplog.text
     with desk.db.transaction() as session:
         assert session.get(InboxItem, inbox_id).status == "pending"
 

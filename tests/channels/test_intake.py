@@ -78,12 +78,14 @@ def _mail(n: int) -> bytes:
 def test_units_awaited_together_share_a_commit_and_are_enqueued_before_their_answer(runtime: Runtime) -> None:
     commits: list[int] = []
     enqueued: list[int] = []
+    calls: list[int] = []
     event.listen(runtime.db.engine, "commit", lambda conn: commits.append(1))
 
-    def enqueue(inbox_id: int) -> None:
+    def enqueue(*inbox_ids: int) -> None:
         if not enqueued:
             time.sleep(0.2)  # the others queue behind the first batch meanwhile
-        enqueued.append(inbox_id)
+        enqueued.extend(inbox_ids)
+        calls.append(1)
 
     async def deliver(n: int) -> tuple[int, list[int]]:
         inbox_id = await accept_raw_async(runtime, "smtp", _mail(n), ENVELOPE, after_commit=enqueue)
@@ -93,7 +95,7 @@ def test_units_awaited_together_share_a_commit_and_are_enqueued_before_their_ans
         return await asyncio.gather(*(deliver(n) for n in range(20)))
 
     answers = asyncio.run(asyncio.wait_for(deliver_all(), 30))
-    assert len(commits) <= 2  # 20 units, at most two commits
+    assert len(commits) <= 2 and len(calls) == len(commits)  # 20 units: at most two commits, one enqueue each
     assert len({inbox_id for inbox_id, _ in answers}) == 20 and _count(runtime) == 20
     assert all(inbox_id in seen for inbox_id, seen in answers)  # enqueued before the caller heard back
     assert sorted(enqueued) == sorted(inbox_id for inbox_id, _ in answers)
@@ -114,7 +116,8 @@ def test_a_duplicate_or_a_failed_blob_among_awaited_units_fails_alone(runtime: R
 
     async def deliver_all() -> list[int | BaseException]:
         units = [_mail(0), _mail(1), big, _mail(3)]
-        calls = (accept_raw_async(runtime, "smtp", unit, ENVELOPE, after_commit=enqueued.append) for unit in units)
+        calls = (accept_raw_async(runtime, "smtp", unit, ENVELOPE, after_commit=lambda *ids: enqueued.extend(ids))
+                 for unit in units)
         return await asyncio.gather(*calls, return_exceptions=True)
 
     again, one, full, three = asyncio.run(asyncio.wait_for(deliver_all(), 30))

@@ -76,7 +76,7 @@ def test_verp_bounce_over_smtp(relay_runtime: Runtime, sink: SmtpSink) -> None:
     assert relay_runtime.config.outbound.bounce_address is None
     outbox_id, verp = sent_with_return_path(relay_runtime, sink)
     received: list[int] = []
-    server = SmtpServer(relay_runtime, enqueue=received.append)
+    server = SmtpServer(relay_runtime, enqueue=lambda *inbox_ids: received.extend(inbox_ids))
     server.start()
     try:
         with smtplib.SMTP(*server.address) as client:
