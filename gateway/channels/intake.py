@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from gateway.core.runtime import Runtime
 from storage.availability import is_unavailable
-from storage.blobs import IN_ROW_LIMIT
+from storage.blobs import IN_ROW_LIMIT, BlobStore
 from storage.db import Database
 from storage.models import InboxItem
 
@@ -70,10 +70,8 @@ def accept_raw_once(
 
     Units arriving at the same moment share one commit (`GroupCommit`).
     """
-    row = _Row.of(channel, dedupe_key or smtp_dedupe_key(raw, envelope.get("rcpt_tos", ())), raw, envelope,
-                  sequence_key)
-    if row.to_blob is not None:  # written on the caller's thread, beside other callers' blobs
-        row.raw_sha256, row.to_blob = runtime.blobs.put(row.to_blob), None
+    key = dedupe_key or smtp_dedupe_key(raw, envelope.get("rcpt_tos", ()))
+    row = _Row.of(runtime.blobs, channel, key, raw, envelope, sequence_key)
     return _group_commit(runtime).store(row), row.new
 
 
@@ -81,13 +79,18 @@ async def accept_raw_async(runtime: Runtime, channel: str, raw: bytes, envelope:
                            after_commit: Callable[..., None]) -> int:
     """`accept_raw` for a channel on an event loop: no thread of its own is taken while the unit waits.
 
-    The commit (and the blob write of a big unit) happen on the group
-    committer's thread, which then calls `after_commit(*ids)` once for the
-    stored units of the commit that gave it (the channel's enqueue: one
-    broker message for the group) and wakes the caller: one hand-over per
-    group of units instead of two per unit.
+    The commit happens on the group committer's thread, which then calls
+    `after_commit(*ids)` once for the stored units of the commit that gave
+    it (the channel's enqueue: one broker message for the group) and wakes
+    the caller: one hand-over per group of units instead of two per unit.
+    A big unit is hashed and written to the blob store on a thread of its
+    own first, so it stalls neither this loop's other sessions nor the
+    committer.
     """
-    row = _Row.of(channel, smtp_dedupe_key(raw, envelope.get("rcpt_tos", ())), raw, envelope)
+    def prepared() -> _Row:
+        return _Row.of(runtime.blobs, channel, smtp_dedupe_key(raw, envelope.get("rcpt_tos", ())), raw, envelope)
+
+    row = prepared() if len(raw) <= IN_ROW_LIMIT else await asyncio.get_running_loop().run_in_executor(None, prepared)
     row.after_commit = after_commit
     return await _group_commit(runtime).store_async(row)
 
@@ -102,8 +105,7 @@ class _Row:
     size: int
     envelope: dict[str, Any]
     sequence_key: str | None
-    in_row: bytes | None = None  # a small unit travels in its row: the commit makes it durable
-    to_blob: bytes | None = None  # a big one is written to the blob store before the commit
+    in_row: bytes | None  # a small unit travels in its row, the commit makes it durable; a big one is a blob
     after_commit: Callable[..., None] | None = None  # called with the ids stored by the same commit
     waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[None]] | None = None
     id: int | None = None
@@ -112,12 +114,13 @@ class _Row:
     new: bool = True  # False: stored before, under the same key
 
     @classmethod
-    def of(cls, channel: str, dedupe_key: str, raw: bytes, envelope: dict[str, Any],
+    def of(cls, blobs: BlobStore, channel: str, dedupe_key: str, raw: bytes, envelope: dict[str, Any],
            sequence_key: str | None = None) -> "_Row":
+        """The row for `raw`; a big unit is written to the blob store (fsynced) now, before any commit."""
         small = len(raw) <= IN_ROW_LIMIT
-        return cls(channel=channel, dedupe_key=dedupe_key, raw_sha256=hashlib.sha256(raw).hexdigest() if small else "",
-                   size=len(raw), envelope=dict(envelope), sequence_key=sequence_key,
-                   in_row=raw if small else None, to_blob=None if small else raw)
+        return cls(channel=channel, dedupe_key=dedupe_key,
+                   raw_sha256=hashlib.sha256(raw).hexdigest() if small else blobs.put(raw), size=len(raw),
+                   envelope=dict(envelope), sequence_key=sequence_key, in_row=raw if small else None)
 
     def outcome(self) -> int:
         if self.error is not None:
@@ -199,20 +202,11 @@ class GroupCommit:
 
     def _commit(self, batch: list[_Row]) -> None:
         try:
-            self._write_blobs(batch)
-            self._commit_rows([row for row in batch if not row.done])
+            self._commit_rows(batch)
         finally:
             for row in batch:
                 if not row.done:
                     row.error, row.done = row.error or RuntimeError("the group commit failed before this unit"), True
-
-    def _write_blobs(self, batch: list[_Row]) -> None:
-        for row in batch:
-            if row.to_blob is not None:
-                try:
-                    row.raw_sha256, row.to_blob = self.runtime.blobs.put(row.to_blob), None
-                except Exception as exc:
-                    row.error, row.done = exc, True
 
     def _commit_rows(self, batch: list[_Row]) -> None:
         if len(batch) > 1:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import threading
 import time
 
 from sqlalchemy import event, func, select
@@ -125,3 +126,25 @@ def test_a_duplicate_or_a_failed_blob_among_awaited_units_fails_alone(runtime: R
     assert isinstance(full, OSError) and full.errno == 28
     assert isinstance(one, int) and isinstance(three, int) and len({first, one, three}) == 3
     assert sorted(enqueued) == sorted([first, one, three]) and _count(runtime) == 3
+
+
+def test_a_big_unit_is_hashed_and_written_off_the_event_loop(runtime: Runtime, monkeypatch) -> None:
+    """Hashing and fsyncing megabytes on the loop would hold up every other SMTP session on it."""
+    writers: list[threading.Thread] = []
+    real_put = runtime.blobs.put
+
+    def put(data: bytes) -> str:
+        writers.append(threading.current_thread())
+        return real_put(data)
+
+    monkeypatch.setattr(runtime.blobs, "put", put)
+    big = RAW + b"x" * IN_ROW_LIMIT
+
+    async def deliver() -> tuple[threading.Thread, int]:
+        inbox_id = await accept_raw_async(runtime, "smtp", big, ENVELOPE, after_commit=lambda *ids: None)
+        return threading.current_thread(), inbox_id
+
+    loop_thread, inbox_id = asyncio.run(asyncio.wait_for(deliver(), 30))
+    assert len(writers) == 1 and writers[0] is not loop_thread
+    with runtime.db.transaction() as session:
+        assert read_raw(session, runtime.blobs, session.get(InboxItem, inbox_id).raw_sha256) == big
