@@ -1,7 +1,8 @@
 """Dramatiq actors for the two kinds of work, and the sweeper.
 
-`process_inbox(inbox_id)` runs the pipeline on one inbox row and enqueues a
-delivery for each outbox row it created; `deliver_outbox(outbox_id)` hands
+`process_inbox(*inbox_ids)` runs the pipeline on each inbox row it names
+(the mails of one intake commit travel in one message) and enqueues a
+delivery for each outbox row they created; `deliver_outbox(outbox_id)` hands
 one outbox row to its transport, re-enqueues itself with a delay when the
 transport asks for a retry, and enqueues the failure notices a permanent
 failure queues for the agents.
