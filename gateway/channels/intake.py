@@ -169,7 +169,8 @@ class GroupCommit:
                 loop.run_in_executor(None, self._drain)
             except RuntimeError:  # the loop's executor is shut down: leave the queue to the next caller
                 with self._queue_lock:
-                    self._queued.remove(row)
+                    if row in self._queued:  # else a caller with a thread took it: its commit may still store it
+                        self._queued.remove(row)
                     self._draining = False
                 raise
         await row.waiter[1]
@@ -183,8 +184,8 @@ class GroupCommit:
     def _drain(self) -> None:
         """The event loop callers' committer: commit what is queued until nothing is.
 
-        Their `after_commit` (a broker round trip each) runs before the lock
-        is let go: the next batch gathers meanwhile, and measured larger
+        Their `after_commit` (a broker round trip) runs before the lock is
+        let go: the next batch gathers meanwhile, and measured larger
         batches beat a second committer overlapping the two.
         """
         while True:
