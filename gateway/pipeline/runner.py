@@ -47,6 +47,7 @@ from parsers import ParsedMessage, ParseOptions, parse_message
 from storage.availability import is_unavailable
 from storage.blobs import BlobNotFound
 from storage.models import InboxItem
+from storage.raw_units import unit_bytes
 from storage.claims import count_inbox_run, lock_inbox_item, serialize_on, take_pending_inbox_item
 from storage.repositories import messages_of_inbox_item
 
@@ -80,11 +81,10 @@ def process_inbox_item(runtime: Runtime, inbox_id: int, appliers: Appliers | Non
         claimed = _claim(runtime, inbox_id)
         if claimed is None:
             return []
-        channel, unit, sequence_key = claimed
-        parsed = _parse(runtime, appliers, channel, unit)
+        parsed = _parse(runtime, appliers, claimed.channel, claimed.raw, claimed.raw_sha256)
         with runtime.db.transaction() as session:
-            if sequence_key is not None:
-                serialize_on(session, sequence_key)  # before the row lock: the holder may lock earlier rows
+            if claimed.sequence_key is not None:
+                serialize_on(session, claimed.sequence_key)  # before the row lock: the holder may lock earlier rows
             # Marked done (undone if anything below fails); copies of one mail take turns from here on.
             item = take_pending_inbox_item(session, inbox_id, copies_key(parsed))
             if item is None:
@@ -159,7 +159,7 @@ def _apply_earlier_in_sequence(runtime: Runtime, appliers: Appliers, session: Se
     for other in earlier:
         try:
             with session.begin_nested():
-                parsed = _parse(runtime, appliers, other.channel, _unit(other))
+                parsed = _parse(runtime, appliers, other.channel, other.raw, other.raw_sha256)
                 applied = _apply(runtime, appliers, session, other, parsed)
                 other.status, other.error, other.problems = "done", None, applied.problems
                 session.flush()
@@ -182,8 +182,8 @@ def _runs_for_other_accounts(first: Inbound) -> list[Inbound]:
     return runs
 
 
-def _claim(runtime: Runtime, inbox_id: int) -> tuple[str, bytes | str, str | None] | None:
-    """Count this run of a pending item (committed at once); its channel, unit (`_parse`) and sequence, or None.
+def _claim(runtime: Runtime, inbox_id: int) -> Row | None:
+    """Count this run of a pending item (committed at once); its channel, raw, raw_sha256 and sequence, or None.
 
     The count only has to outlive a worker that dies on the mail, so it is
     committed without waiting for the disk (`durable=False`); the apply's
@@ -194,7 +194,7 @@ def _claim(runtime: Runtime, inbox_id: int) -> tuple[str, bytes | str, str | Non
     with runtime.db.transaction(durable=False) as session:
         counted = count_inbox_run(session, inbox_id, runtime.config.queue.max_attempts)
         if counted is not None:
-            return counted.channel, _unit(counted), counted.sequence_key
+            return counted
         item = lock_inbox_item(session, inbox_id)
         if item is None:
             log.warning("inbox item %s does not exist", inbox_id)
@@ -223,16 +223,12 @@ def parse_options(runtime: Runtime) -> ParseOptions:
     )
 
 
-def _unit(item: InboxItem | Row[Any]) -> bytes | str:
-    return item.raw if item.raw is not None else item.raw_sha256
-
-
-def _parse(runtime: Runtime, appliers: Appliers, channel: str, unit: bytes | str) -> object:
-    """Parse a unit: its bytes (from its row), or the sha256 naming its blob (a big unit)."""
+def _parse(runtime: Runtime, appliers: Appliers, channel: str, in_row: bytes | None, raw_sha256: str) -> object:
+    """Parse a unit: the bytes its row holds, else its blob (a big unit)."""
     try:
-        raw = unit if isinstance(unit, bytes) else runtime.blobs.get(unit)
+        raw = unit_bytes(runtime.blobs, in_row, raw_sha256)
     except BlobNotFound:
-        raise Unprocessable(f"raw blob {unit} is missing from the blob store") from None
+        raise Unprocessable(f"raw blob {raw_sha256} is missing from the blob store") from None
     applier = appliers.get(channel)
     if applier is not None:
         return applier.parse(raw)
