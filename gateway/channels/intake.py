@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from gateway.core.runtime import Runtime
@@ -233,13 +233,16 @@ class GroupCommit:
             row.done = True
 
     def _insert(self, batch: list[_Row]) -> None:
+        """One multi-row INSERT … RETURNING for the batch: no unit of work to sort rows that only get ids."""
+        values = [{"channel": r.channel, "dedupe_key": r.dedupe_key, "raw_sha256": r.raw_sha256, "raw": r.in_row,
+                   "size": r.size, "envelope": r.envelope, "sequence_key": r.sequence_key} for r in batch]
         with self.runtime.db.transaction() as session:
-            items = [InboxItem(channel=r.channel, dedupe_key=r.dedupe_key, raw_sha256=r.raw_sha256, raw=r.in_row,
-                               size=r.size, envelope=r.envelope, sequence_key=r.sequence_key) for r in batch]
-            session.add_all(items)
-            session.flush()
-        for row, item in zip(batch, items):
-            row.id, row.error, row.done = item.id, None, True
+            ids = session.connection().execute(_INSERT, values).scalars().all()
+        for row, inbox_id in zip(batch, ids, strict=True):
+            row.id, row.error, row.done = inbox_id, None, True
+
+
+_INSERT = insert(InboxItem).returning(InboxItem.id, sort_by_parameter_order=True)
 
 
 def _settle(batch: list[_Row]) -> None:
